@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+func TestGatewayBuildsEvents(t *testing.T) {
+	var got events.APIGatewayV2HTTPRequest
+	echo := func(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		got = ev
+		return events.APIGatewayV2HTTPResponse{StatusCode: 201, Headers: map[string]string{"X-Route": ev.RouteKey}, Body: "ok"}, nil
+	}
+	g, err := New([]Route{
+		{Method: "GET", Path: "/v1/customers", Handler: echo},
+		{Method: "GET", Path: "/v1/customers/{customerId}", Handler: echo},
+		{Method: "GET", Path: "/v1/customers/search", Handler: echo},
+		{Method: "POST", Path: "/v1/customers/{customerId}/suspend", Handler: echo},
+		{Method: "ANY", Path: "/files/{key+}", Handler: echo},
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+
+	for _, tc := range []struct {
+		method, path, contentType, body string
+		status                          int
+		routeKey                        string
+		params                          map[string]string
+		base64                          bool
+	}{
+		{"GET", "/v1/customers?limit=5&tag=a&tag=b", "", "", 201, "GET /v1/customers", nil, false},
+		{"GET", "/v1/customers/01ABC", "", "", 201, "GET /v1/customers/{customerId}", map[string]string{"customerId": "01ABC"}, false},
+		{"GET", "/v1/customers/search", "", "", 201, "GET /v1/customers/search", nil, false},
+		{"POST", "/v1/customers/01ABC/suspend", "application/json", `{"a":1}`, 201, "POST /v1/customers/{customerId}/suspend", map[string]string{"customerId": "01ABC"}, false},
+		{"PUT", "/files/a/b.csv", "application/octet-stream", "\x00\x01", 201, "ANY /files/{key+}", map[string]string{"key": "a/b.csv"}, true},
+		{"DELETE", "/v1/customers", "", "", 404, "", nil, false},
+		{"GET", "/v1/nothing", "", "", 404, "", nil, false},
+		{"GET", "/v1/customers/01ABC/extra", "", "", 404, "", nil, false},
+	} {
+		got = events.APIGatewayV2HTTPRequest{}
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+		if tc.contentType != "" {
+			req.Header.Set("Content-Type", tc.contentType)
+		}
+		req.Header.Set("Authorization", "Bearer x")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s %s: status %d, want %d (%s)", tc.method, tc.path, resp.StatusCode, tc.status, b)
+			continue
+		}
+		if tc.status != 201 {
+			continue
+		}
+		if got.RouteKey != tc.routeKey || got.RequestContext.RouteKey != tc.routeKey {
+			t.Errorf("%s %s: route key %q, want %q", tc.method, tc.path, got.RouteKey, tc.routeKey)
+		}
+		if len(got.PathParameters) != len(tc.params) {
+			t.Errorf("%s %s: path parameters %v, want %v", tc.method, tc.path, got.PathParameters, tc.params)
+		}
+		for k, v := range tc.params {
+			if got.PathParameters[k] != v {
+				t.Errorf("%s %s: path parameter %s = %q, want %q", tc.method, tc.path, k, got.PathParameters[k], v)
+			}
+		}
+		if got.IsBase64Encoded != tc.base64 {
+			t.Errorf("%s %s: base64 %v, want %v", tc.method, tc.path, got.IsBase64Encoded, tc.base64)
+		}
+		if got.Headers["authorization"] != "Bearer x" {
+			t.Errorf("headers are not lower-cased: %v", got.Headers)
+		}
+		if resp.Header.Get("X-Route") != tc.routeKey {
+			t.Errorf("response headers not passed through")
+		}
+	}
+	// Repeated query parameters are joined with commas, as API Gateway does.
+	if _, err := http.Get(srv.URL + "/v1/customers?tag=a&tag=b"); err != nil {
+		t.Fatal(err)
+	}
+	if got.QueryStringParameters["tag"] != "a,b" {
+		t.Errorf("query tag = %q, want a,b", got.QueryStringParameters["tag"])
+	}
+}
+
+func TestDuplicateRoutesRefused(t *testing.T) {
+	h := func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{}, nil
+	}
+	if _, err := New([]Route{{"GET", "/a", h}, {"GET", "/a", h}}, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("want an error for a route declared twice")
+	}
+}

@@ -1,0 +1,65 @@
+// Package app wires each function from its environment: the same constructors
+// serve Lambda (functions/*/main.go) and the local gateway (infra/cmd/devserver).
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/regulars/regulars/docs"
+	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/httpapi"
+)
+
+// Env reads configuration; os.Getenv in Lambda, a map in the local gateway.
+type Env func(string) string
+
+// Logger returns a JSON slog logger at the level LOG_LEVEL names (default INFO).
+func Logger(env Env) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(env("LOG_LEVEL")))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// NewAPI builds the merchant HTTP API handler.
+func NewAPI(ctx context.Context, env Env, log *slog.Logger) (*httpapi.Server, error) {
+	table := env("TABLE_NAME")
+	if table == "" {
+		return nil, fmt.Errorf("TABLE_NAME is not set")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	spec, err := OpenAPIJSON()
+	if err != nil {
+		return nil, err
+	}
+	store := dynamo.New(dynamodb.NewFromConfig(cfg), table)
+	return httpapi.New(store, log, time.Now, spec), nil
+}
+
+// OpenAPIJSON converts the embedded OpenAPI YAML document to JSON.
+func OpenAPIJSON() ([]byte, error) {
+	var doc any
+	if err := yaml.Unmarshal(docs.OpenAPI, &doc); err != nil {
+		return nil, fmt.Errorf("parse docs/openapi.yaml: %w", err)
+	}
+	b, err := json.Marshal(doc, json.Deterministic(true))
+	if err != nil {
+		return nil, fmt.Errorf("encode OpenAPI as JSON: %w", err)
+	}
+	return b, nil
+}

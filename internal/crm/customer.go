@@ -1,0 +1,153 @@
+// Package crm is the customer base: profiles, their validation and
+// normalisation, and the metrics shown beside them. It is pure Go: storage and
+// HTTP live elsewhere.
+package crm
+
+import (
+	"slices"
+	"time"
+)
+
+// Type says how a customer came to the merchant (seed 003).
+type Type string
+
+// Customer types.
+const (
+	TypeAnonymous Type = "anonymous" // bought without identifying
+	TypeProspect  Type = "prospect"  // left contact details, has not bought
+	TypeDirect    Type = "direct"    // registered or bought as an identified customer
+)
+
+// State is the account state (seed 003).
+type State string
+
+// Customer states.
+const (
+	StatePending   State = "pending"   // waiting for the merchant to activate them
+	StateActive    State = "active"    // may buy and earn
+	StateSuspended State = "suspended" // kept, but neither earns nor redeems
+)
+
+// ActivityWindow is how recent a transaction must be for a customer to count
+// as active (seed 000).
+const ActivityWindow = 30 * 24 * time.Hour
+
+// DefaultCardTemplate is the card a customer gets when none is named.
+const DefaultCardTemplate = "standard"
+
+// Address is one postal address; exactly one of a customer's addresses is primary.
+type Address struct {
+	Label      string
+	Line1      string
+	Line2      string
+	City       string
+	Region     string
+	PostalCode string
+	Country    string // ISO 3166-1 alpha-2
+	Primary    bool
+}
+
+// Profile is the part of a customer that the merchant writes.
+type Profile struct {
+	ExternalID        string
+	CardNumber        string
+	CardTemplate      string
+	GivenName         string
+	FamilyName        string
+	Email             string // normalised: trimmed, lower-case domain and local part
+	Phone             string // E.164
+	DocumentNumber    string
+	Birthday          string // YYYY-MM-DD, or --MM-DD when the year is unknown
+	DeviceType        string
+	Tags              []string
+	Favorite          bool
+	Attributes        map[string]string
+	Addresses         []Address
+	Type              Type
+	NewsletterConsent bool
+}
+
+// Metrics are computed from purchases and the ledger; they are never written
+// through the API. Money is in minor units of the merchant's currency.
+type Metrics struct {
+	Tickets         int64 // purchase days, all time
+	Tickets12M      int64
+	Revenue         int64 // net of tax, discounts and refunds; equals LTV
+	Revenue12M      int64
+	Margin          int64 // revenue minus known cost
+	Margin12M       int64
+	Units           int64
+	LastVisitAt     *time.Time
+	FirstPurchaseAt *time.Time
+	FirstStore      string
+	PointsBalance   int64
+}
+
+// AOV is the average order value: revenue per ticket, rounded down.
+func (m Metrics) AOV() int64 {
+	if m.Tickets == 0 {
+		return 0
+	}
+	return m.Revenue / m.Tickets
+}
+
+// Customer is one person in a merchant's base.
+type Customer struct {
+	ID         string
+	MerchantID string
+	Profile
+	State      State
+	EnrolledAt time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Metrics    Metrics
+	// Version increases with every write; storage uses it for optimistic locking.
+	Version int64
+}
+
+// Active reports whether the customer made a transaction in the 30 days before now.
+func (c Customer) Active(now time.Time) bool {
+	return c.Metrics.LastVisitAt != nil && now.Sub(*c.Metrics.LastVisitAt) <= ActivityWindow
+}
+
+// HasTag reports whether the customer carries tag, compared case- and accent-insensitively.
+func (c Customer) HasTag(tag string) bool {
+	return slices.Contains(c.TagKeys(), Fold(tag))
+}
+
+// TagKeys returns the folded tags, the form filters compare against.
+func (c Customer) TagKeys() []string {
+	keys := make([]string, 0, len(c.Tags))
+	for _, t := range c.Tags {
+		keys = append(keys, Fold(t))
+	}
+	return keys
+}
+
+// FullName is "given family", trimmed.
+func (c Customer) FullName() string {
+	switch {
+	case c.GivenName == "":
+		return c.FamilyName
+	case c.FamilyName == "":
+		return c.GivenName
+	}
+	return c.GivenName + " " + c.FamilyName
+}
+
+// Unique is one identifier that no two customers of a merchant may share.
+type Unique struct {
+	Kind  string // "email", "phone", "card", "external_id"
+	Value string
+}
+
+// Uniques lists the customer's unique identifiers.
+func (p Profile) Uniques() []Unique {
+	var u []Unique
+	for _, x := range []Unique{{"email", p.Email}, {"phone", p.Phone}, {"card", p.CardNumber}, {"external_id", p.ExternalID}} {
+		if x.Value != "" {
+			u = append(u, x)
+		}
+	}
+	return u
+}

@@ -1,0 +1,288 @@
+package crm
+
+import (
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/regulars/regulars/internal/apperr"
+)
+
+// Bounds on what a profile may hold, so that one customer item stays far
+// below DynamoDB's 400 KB item limit.
+const (
+	MaxTags           = 50
+	MaxTagLen         = 64
+	MaxAttributes     = 50
+	MaxAttributeKey   = 64
+	MaxAttributeValue = 1024
+	MaxAddresses      = 10
+	maxNameTokens     = 8
+)
+
+var (
+	e164         = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	attributeKey = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+	cardNumber   = regexp.MustCompile(`^[A-Z0-9]{4,32}$`)
+	slug         = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+	country      = regexp.MustCompile(`^[A-Z]{2}$`)
+	phoneJunk    = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "", "\u00a0", "")
+)
+
+// NormalizeEmail trims and lower-cases an address and checks its syntax.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if len(s) > 254 {
+		return "", apperr.New(apperr.Invalid, "must be at most 254 characters")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return "", apperr.New(apperr.Invalid, "must be an email address such as ana@example.com")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if domain := s[at+1:]; !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return "", apperr.New(apperr.Invalid, "must be an email address with a full domain such as example.com")
+	}
+	return s, nil
+}
+
+// NormalizePhone accepts common punctuation and a 00 international prefix and
+// returns the number in E.164 form (+ and 7 to 15 digits).
+func NormalizePhone(s string) (string, error) {
+	s = phoneJunk.Replace(strings.TrimSpace(s))
+	if strings.HasPrefix(s, "00") {
+		s = "+" + s[2:]
+	}
+	if !e164.MatchString(s) {
+		return "", apperr.New(apperr.Invalid, "must be an international phone number in E.164 form such as +34600123456")
+	}
+	return s, nil
+}
+
+// NormalizeCardNumber upper-cases a card number and drops spaces and dashes.
+func NormalizeCardNumber(s string) (string, error) {
+	s = strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(s))
+	if !cardNumber.MatchString(s) {
+		return "", apperr.New(apperr.Invalid, "must be 4 to 32 letters or digits")
+	}
+	return s, nil
+}
+
+var folder = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+
+// Fold returns s lower-cased, without accents, with every run of characters
+// that are neither letters nor digits turned into one space: the form in which
+// names and tags are compared and searched ("José  Núñez-Gil" → "jose nunez gil").
+func Fold(s string) string {
+	t, _, err := transform.String(folder, s)
+	if err != nil {
+		t = s
+	}
+	t = strings.NewReplacer("ß", "ss", "æ", "ae", "ø", "o", "ł", "l", "đ", "d", "œ", "oe").Replace(strings.ToLower(t))
+	var b strings.Builder
+	space := false
+	for _, r := range t {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+			continue
+		}
+		space = true
+	}
+	return b.String()
+}
+
+// NameTokens returns the distinct folded words of a customer's names, the
+// keys under which a name-prefix search finds them.
+func (p Profile) NameTokens() []string {
+	var out []string
+	for _, w := range strings.Fields(Fold(p.GivenName + " " + p.FamilyName)) {
+		if len(w) > 40 {
+			w = w[:40]
+		}
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+		if len(out) == maxNameTokens {
+			break
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Normalize validates every writable field and returns the profile in
+// canonical form. Errors carry JSON Pointer paths of the API representation.
+func (p Profile) Normalize(now time.Time) (Profile, error) {
+	var fe apperr.Fields
+	str := func(path string, v *string, max int) {
+		*v = strings.TrimSpace(*v)
+		if len(*v) > max {
+			fe.Add(path, "must be at most %d characters", max)
+		}
+		if strings.ContainsFunc(*v, unicode.IsControl) {
+			fe.Add(path, "must not contain control characters")
+		}
+	}
+	str("/external_id", &p.ExternalID, 128)
+	str("/given_name", &p.GivenName, 100)
+	str("/family_name", &p.FamilyName, 100)
+	str("/document_number", &p.DocumentNumber, 32)
+	str("/device_type", &p.DeviceType, 64)
+	if p.Email != "" {
+		if v, err := NormalizeEmail(p.Email); err != nil {
+			fe.Add("/email", "%s", apperr.As(err).Message)
+		} else {
+			p.Email = v
+		}
+	}
+	if p.Phone != "" {
+		if v, err := NormalizePhone(p.Phone); err != nil {
+			fe.Add("/phone", "%s", apperr.As(err).Message)
+		} else {
+			p.Phone = v
+		}
+	}
+	if p.CardNumber != "" {
+		if v, err := NormalizeCardNumber(p.CardNumber); err != nil {
+			fe.Add("/card_number", "%s", apperr.As(err).Message)
+		} else {
+			p.CardNumber = v
+		}
+	}
+	if p.CardTemplate == "" {
+		p.CardTemplate = DefaultCardTemplate
+	} else if !slug.MatchString(p.CardTemplate) {
+		fe.Add("/card_template", "must be 1 to 32 lower-case letters, digits, '-' or '_'")
+	}
+	if p.Birthday != "" {
+		if err := validBirthday(p.Birthday, now); err != nil {
+			fe.Add("/birthday", "%s", err.Error())
+		}
+	}
+	switch p.Type {
+	case "":
+		p.Type = TypeDirect
+	case TypeAnonymous, TypeProspect, TypeDirect:
+	default:
+		fe.Add("/type", "must be one of anonymous, prospect, direct")
+	}
+	p.Tags = normalizeTags(p.Tags, &fe)
+	validAttributes(p.Attributes, &fe)
+	p.Addresses = normalizeAddresses(p.Addresses, &fe)
+	if err := fe.Err(); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+func validBirthday(s string, now time.Time) error {
+	if strings.HasPrefix(s, "--") { // month and day only (ISO 8601 reduced precision)
+		if _, err := time.Parse("2006-01-02", "2000-"+s[2:]); err != nil || len(s) != 7 {
+			return apperr.New(apperr.Invalid, "must be a date YYYY-MM-DD or --MM-DD")
+		}
+		return nil
+	}
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return apperr.New(apperr.Invalid, "must be a date YYYY-MM-DD or --MM-DD")
+	}
+	if d.Year() < 1900 || d.After(now) {
+		return apperr.New(apperr.Invalid, "must be between 1900-01-01 and today")
+	}
+	return nil
+}
+
+func normalizeTags(tags []string, fe *apperr.Fields) []string {
+	if len(tags) > MaxTags {
+		fe.Add("/tags", "must hold at most %d tags", MaxTags)
+		return tags
+	}
+	out := make([]string, 0, len(tags))
+	var seen []string
+	for i, t := range tags {
+		t = strings.TrimSpace(t)
+		k := Fold(t)
+		switch {
+		case k == "":
+			fe.Add("/tags/"+itoa(i), "must contain a letter or digit")
+		case len(t) > MaxTagLen:
+			fe.Add("/tags/"+itoa(i), "must be at most %d characters", MaxTagLen)
+		case !slices.Contains(seen, k):
+			seen = append(seen, k)
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func validAttributes(attrs map[string]string, fe *apperr.Fields) {
+	if len(attrs) > MaxAttributes {
+		fe.Add("/attributes", "must hold at most %d keys", MaxAttributes)
+		return
+	}
+	for k, v := range attrs {
+		if !attributeKey.MatchString(k) {
+			fe.Add("/attributes/"+escapePointer(k), "keys must be 1 to %d letters, digits, '_', '.' or '-'", MaxAttributeKey)
+		} else if len(v) > MaxAttributeValue {
+			fe.Add("/attributes/"+k, "must be at most %d characters", MaxAttributeValue)
+		}
+	}
+}
+
+func normalizeAddresses(addrs []Address, fe *apperr.Fields) []Address {
+	if len(addrs) > MaxAddresses {
+		fe.Add("/addresses", "must hold at most %d addresses", MaxAddresses)
+		return addrs
+	}
+	primaries := 0
+	for i := range addrs {
+		a := &addrs[i]
+		p := "/addresses/" + itoa(i)
+		for _, f := range []struct {
+			name string
+			v    *string
+			max  int
+		}{{"label", &a.Label, 50}, {"line1", &a.Line1, 200}, {"line2", &a.Line2, 200}, {"city", &a.City, 100}, {"region", &a.Region, 100}, {"postal_code", &a.PostalCode, 20}} {
+			*f.v = strings.TrimSpace(*f.v)
+			if len(*f.v) > f.max {
+				fe.Add(p+"/"+f.name, "must be at most %d characters", f.max)
+			}
+		}
+		if a.Line1 == "" {
+			fe.Add(p+"/line1", "is required")
+		}
+		a.Country = strings.ToUpper(strings.TrimSpace(a.Country))
+		if !country.MatchString(a.Country) {
+			fe.Add(p+"/country", "must be an ISO 3166-1 alpha-2 code such as ES")
+		}
+		if a.Primary {
+			primaries++
+		}
+	}
+	switch {
+	case primaries > 1:
+		fe.Add("/addresses", "only one address may be primary")
+	case primaries == 0 && len(addrs) > 0:
+		addrs[0].Primary = true
+	}
+	return addrs
+}
+
+// escapePointer escapes a JSON Pointer reference token (RFC 6901).
+func escapePointer(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

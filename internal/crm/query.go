@@ -1,0 +1,140 @@
+package crm
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/regulars/regulars/internal/apperr"
+)
+
+// Order is a sort order of the customer list.
+type Order string
+
+// The orders. LastVisit is the default (seed 000: newest visit first).
+const (
+	OrderLastVisit Order = "last_visit" // newest first; never-visited last
+	OrderEnrolled  Order = "enrolled"   // newest enrolment first
+	OrderName      Order = "name"       // A→Z by folded full name
+)
+
+// Activity filters on the 30-day activity rule.
+type Activity string
+
+// Activity filter values.
+const (
+	ActivityActive   Activity = "active"
+	ActivityInactive Activity = "inactive"
+)
+
+// SearchKind says how a free-text search is answered.
+type SearchKind int
+
+// Search kinds.
+const (
+	SearchNone  SearchKind = iota
+	SearchEmail            // exact, normalised email
+	SearchPhone            // exact E.164 phone
+	SearchName             // prefix of any word of the name, folded
+)
+
+// Query selects a page of a merchant's customers.
+type Query struct {
+	Order        Order
+	Activity     Activity
+	State        State
+	Type         Type
+	CardTemplate string
+	Favorite     *bool
+	Tag          string // folded
+	Search       string // normalised for its kind
+	SearchKind   SearchKind
+	Limit        int
+	Cursor       string
+	Now          time.Time
+}
+
+// Page limits.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// ParseSearch classifies a free-text search: an email, a phone number, or a
+// name prefix.
+func ParseSearch(q string) (string, SearchKind, error) {
+	q = strings.TrimSpace(q)
+	switch {
+	case q == "":
+		return "", SearchNone, nil
+	case strings.Contains(q, "@"):
+		e, err := NormalizeEmail(q)
+		if err != nil {
+			return "", SearchNone, apperr.Field("?q", "looks like an email address but is not a valid one")
+		}
+		return e, SearchEmail, nil
+	case strings.HasPrefix(q, "+") || strings.HasPrefix(q, "00"):
+		p, err := NormalizePhone(q)
+		if err != nil {
+			return "", SearchNone, apperr.Field("?q", "looks like a phone number but is not in E.164 form")
+		}
+		return p, SearchPhone, nil
+	}
+	f := Fold(q)
+	if f == "" {
+		return "", SearchNone, apperr.Field("?q", "must contain a letter or digit")
+	}
+	return f, SearchName, nil
+}
+
+// Matches reports whether c passes the query's filters (not its search,
+// which storage answers through an index).
+func (q Query) Matches(c Customer) bool {
+	switch {
+	case q.Activity == ActivityActive && !c.Active(q.Now),
+		q.Activity == ActivityInactive && c.Active(q.Now),
+		q.State != "" && c.State != q.State,
+		q.Type != "" && c.Type != q.Type,
+		q.CardTemplate != "" && c.CardTemplate != q.CardTemplate,
+		q.Favorite != nil && c.Favorite != *q.Favorite,
+		q.Tag != "" && !c.HasTag(q.Tag),
+		q.SearchKind == SearchName && !matchesName(c, q.Search):
+		return false
+	}
+	return true
+}
+
+// SearchToken is the word of a name search that the index is asked for: the first.
+func (q Query) SearchToken() string {
+	first, _, _ := strings.Cut(q.Search, " ")
+	return first
+}
+
+// matchesName reports whether every word of search starts some word of c's names.
+func matchesName(c Customer, search string) bool {
+	tokens := c.NameTokens()
+	for _, w := range strings.Fields(search) {
+		if !slices.ContainsFunc(tokens, func(t string) bool { return strings.HasPrefix(t, w) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// FirstMatchingToken returns the smallest of c's name tokens that starts with
+// prefix: a customer found through several tokens is returned only at this one,
+// so a search never lists anyone twice.
+func FirstMatchingToken(c Customer, prefix string) string {
+	for _, t := range c.NameTokens() {
+		if strings.HasPrefix(t, prefix) {
+			return t
+		}
+	}
+	return ""
+}
+
+// Page is one page of a list.
+type Page struct {
+	Customers  []Customer
+	NextCursor string
+}

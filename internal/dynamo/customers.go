@@ -1,0 +1,395 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/crm"
+)
+
+// sortTime is a fixed-width UTC timestamp, so string order is time order.
+const sortTime = "2006-01-02T15:04:05.000000Z"
+
+// noVisit sorts before every timestamp: never-visited customers come last
+// in the newest-first list.
+const noVisit = "-"
+
+type addressItem struct {
+	Label      string `dynamodbav:"label,omitempty"`
+	Line1      string `dynamodbav:"line1"`
+	Line2      string `dynamodbav:"line2,omitempty"`
+	City       string `dynamodbav:"city,omitempty"`
+	Region     string `dynamodbav:"region,omitempty"`
+	PostalCode string `dynamodbav:"postal_code,omitempty"`
+	Country    string `dynamodbav:"country"`
+	Primary    bool   `dynamodbav:"primary"`
+}
+
+type customerItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+	GSI2PK string `dynamodbav:"GSI2PK"`
+	GSI2SK string `dynamodbav:"GSI2SK"`
+	GSI3PK string `dynamodbav:"GSI3PK"`
+	GSI3SK string `dynamodbav:"GSI3SK"`
+	Type   string `dynamodbav:"type"`
+
+	ID                string            `dynamodbav:"id"`
+	MerchantID        string            `dynamodbav:"merchant_id"`
+	ExternalID        string            `dynamodbav:"external_id,omitempty"`
+	CardNumber        string            `dynamodbav:"card_number,omitempty"`
+	CardTemplate      string            `dynamodbav:"card_template"`
+	GivenName         string            `dynamodbav:"given_name,omitempty"`
+	FamilyName        string            `dynamodbav:"family_name,omitempty"`
+	Email             string            `dynamodbav:"email,omitempty"`
+	Phone             string            `dynamodbav:"phone,omitempty"`
+	DocumentNumber    string            `dynamodbav:"document_number,omitempty"`
+	Birthday          string            `dynamodbav:"birthday,omitempty"`
+	DeviceType        string            `dynamodbav:"device_type,omitempty"`
+	Tags              []string          `dynamodbav:"tags"`
+	Favorite          bool              `dynamodbav:"favorite"`
+	Attributes        map[string]string `dynamodbav:"attributes"`
+	Addresses         []addressItem     `dynamodbav:"addresses"`
+	CustomerType      string            `dynamodbav:"customer_type"`
+	NewsletterConsent bool              `dynamodbav:"newsletter_consent"`
+	State             string            `dynamodbav:"state"`
+	EnrolledAt        time.Time         `dynamodbav:"enrolled_at"`
+	CreatedAt         time.Time         `dynamodbav:"created_at"`
+	UpdatedAt         time.Time         `dynamodbav:"updated_at"`
+	Version           int64             `dynamodbav:"version"`
+
+	Tickets         int64      `dynamodbav:"tickets"`
+	Tickets12M      int64      `dynamodbav:"tickets_12m"`
+	Revenue         int64      `dynamodbav:"revenue"`
+	Revenue12M      int64      `dynamodbav:"revenue_12m"`
+	Margin          int64      `dynamodbav:"margin"`
+	Margin12M       int64      `dynamodbav:"margin_12m"`
+	Units           int64      `dynamodbav:"units"`
+	LastVisitAt     *time.Time `dynamodbav:"last_visit_at,omitempty"`
+	FirstPurchaseAt *time.Time `dynamodbav:"first_purchase_at,omitempty"`
+	FirstStore      string     `dynamodbav:"first_store,omitempty"`
+	PointsBalance   int64      `dynamodbav:"points_balance"`
+}
+
+func toItem(c crm.Customer) customerItem {
+	lastVisit := noVisit
+	if c.Metrics.LastVisitAt != nil {
+		lastVisit = c.Metrics.LastVisitAt.UTC().Format(sortTime)
+	}
+	addrs := make([]addressItem, len(c.Addresses))
+	for i, a := range c.Addresses {
+		addrs[i] = addressItem(a)
+	}
+	tags := c.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	attrs := c.Attributes
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	gsiPK := customersGSIPK(c.MerchantID)
+	m := c.Metrics
+	return customerItem{
+		PK: customerPK(c.MerchantID, c.ID), SK: skProfile, Type: "customer",
+		GSI1PK: gsiPK, GSI1SK: sortKeyWithID(lastVisit, c.ID),
+		GSI2PK: gsiPK, GSI2SK: sortKeyWithID(c.EnrolledAt.UTC().Format(sortTime), c.ID),
+		GSI3PK: gsiPK, GSI3SK: sortKeyWithID(crm.Fold(c.FullName()), c.ID),
+		ID: c.ID, MerchantID: c.MerchantID, ExternalID: c.ExternalID, CardNumber: c.CardNumber, CardTemplate: c.CardTemplate,
+		GivenName: c.GivenName, FamilyName: c.FamilyName, Email: c.Email, Phone: c.Phone, DocumentNumber: c.DocumentNumber,
+		Birthday: c.Birthday, DeviceType: c.DeviceType, Tags: tags, Favorite: c.Favorite, Attributes: attrs,
+		Addresses: addrs, CustomerType: string(c.Type), NewsletterConsent: c.NewsletterConsent, State: string(c.State),
+		EnrolledAt: c.EnrolledAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version,
+		Tickets: m.Tickets, Tickets12M: m.Tickets12M, Revenue: m.Revenue, Revenue12M: m.Revenue12M, Margin: m.Margin,
+		Margin12M: m.Margin12M, Units: m.Units, LastVisitAt: m.LastVisitAt, FirstPurchaseAt: m.FirstPurchaseAt,
+		FirstStore: m.FirstStore, PointsBalance: m.PointsBalance,
+	}
+}
+
+func (it customerItem) customer() crm.Customer {
+	addrs := make([]crm.Address, len(it.Addresses))
+	for i, a := range it.Addresses {
+		addrs[i] = crm.Address(a)
+	}
+	return crm.Customer{
+		ID: it.ID, MerchantID: it.MerchantID,
+		Profile: crm.Profile{ExternalID: it.ExternalID, CardNumber: it.CardNumber, CardTemplate: it.CardTemplate,
+			GivenName: it.GivenName, FamilyName: it.FamilyName, Email: it.Email, Phone: it.Phone,
+			DocumentNumber: it.DocumentNumber, Birthday: it.Birthday, DeviceType: it.DeviceType, Tags: it.Tags,
+			Favorite: it.Favorite, Attributes: it.Attributes, Addresses: addrs, Type: crm.Type(it.CustomerType),
+			NewsletterConsent: it.NewsletterConsent},
+		State: crm.State(it.State), EnrolledAt: it.EnrolledAt, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		Version: it.Version,
+		Metrics: crm.Metrics{Tickets: it.Tickets, Tickets12M: it.Tickets12M, Revenue: it.Revenue, Revenue12M: it.Revenue12M,
+			Margin: it.Margin, Margin12M: it.Margin12M, Units: it.Units, LastVisitAt: it.LastVisitAt,
+			FirstPurchaseAt: it.FirstPurchaseAt, FirstStore: it.FirstStore, PointsBalance: it.PointsBalance},
+	}
+}
+
+type uniqueItem struct {
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
+	Type       string `dynamodbav:"type"`
+	CustomerID string `dynamodbav:"customer_id"`
+}
+
+type tokenItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI4PK string `dynamodbav:"GSI4PK"`
+	GSI4SK string `dynamodbav:"GSI4SK"`
+	Type   string `dynamodbav:"type"`
+}
+
+// CreateCustomer stores a new customer, its unique identifiers and its name
+// tokens in one transaction. A taken identifier answers Conflict with the
+// existing customer's ID and the offending field.
+func (s *Store) CreateCustomer(ctx context.Context, c crm.Customer) error {
+	c.Version = 1
+	profile, err := attributevalue.MarshalMap(toItem(c))
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: profile,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")}}}
+	claims, err := s.claimWrites(c.MerchantID, c.ID, nil, c.Uniques())
+	if err != nil {
+		return err
+	}
+	tokens, err := s.tokenWrites(c.MerchantID, c.ID, nil, c.NameTokens())
+	if err != nil {
+		return err
+	}
+	items = append(append(items, claims...), tokens...)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return s.explainCancel(ctx, c.MerchantID, items, err)
+}
+
+// Customer returns one of a merchant's customers.
+func (s *Store) Customer(ctx context.Context, mid, cid string) (crm.Customer, error) {
+	var it customerItem
+	if err := s.get(ctx, customerPK(mid, cid), skProfile, &it); err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return crm.Customer{}, apperr.New(apperr.NotFound, "customer %s not found", cid)
+		}
+		return crm.Customer{}, err
+	}
+	return it.customer(), nil
+}
+
+// maxUpdateAttempts bounds optimistic-locking retries of UpdateCustomer.
+const maxUpdateAttempts = 5
+
+// UpdateCustomer reads a customer, lets fn change it and writes it back in one
+// transaction guarded by the version it read, moving unique identifiers and
+// name tokens as they change. A concurrent write makes it re-read and retry.
+func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm.Customer) (crm.Customer, error)) (crm.Customer, error) {
+	for range maxUpdateAttempts {
+		old, err := s.Customer(ctx, mid, cid)
+		if err != nil {
+			return crm.Customer{}, err
+		}
+		c, err := fn(old)
+		if err != nil {
+			return crm.Customer{}, err
+		}
+		c.ID, c.MerchantID, c.Version = old.ID, old.MerchantID, old.Version+1
+		profile, err := attributevalue.MarshalMap(toItem(c))
+		if err != nil {
+			return crm.Customer{}, err
+		}
+		items := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.table, Item: profile,
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(old.Version)}}}}
+		claims, err := s.claimWrites(mid, cid, old.Uniques(), c.Uniques())
+		if err != nil {
+			return crm.Customer{}, err
+		}
+		tokens, err := s.tokenWrites(mid, cid, old.NameTokens(), c.NameTokens())
+		if err != nil {
+			return crm.Customer{}, err
+		}
+		items = append(append(items, claims...), tokens...)
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if reasons, ok := cancellationReasons(err); ok && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+			continue // someone else wrote the profile first: read again
+		}
+		if err := s.explainCancel(ctx, mid, items, err); err != nil {
+			return crm.Customer{}, err
+		}
+		return c, nil
+	}
+	return crm.Customer{}, apperr.New(apperr.Conflict, "customer %s is being changed concurrently; retry", cid)
+}
+
+// DeleteCustomer removes the profile, its unique identifiers and everything
+// stored in the customer's partition. It is idempotent: deleting a deleted
+// customer answers NotFound and changes nothing.
+func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
+	c, err := s.Customer(ctx, mid, cid)
+	if err != nil {
+		return err
+	}
+	// First, atomically: the profile and the identifiers that resolve to it, so
+	// the customer disappears at once and the email or phone can enrol again.
+	items := []types.TransactWriteItem{{Delete: &types.Delete{TableName: &s.table, Key: keyOf(customerPK(mid, cid), skProfile),
+		ConditionExpression:       aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(c.Version)}}}}
+	claims, err := s.claimWrites(mid, cid, c.Uniques(), nil)
+	if err != nil {
+		return err
+	}
+	items = append(items, claims...)
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		if _, ok := cancellationReasons(err); ok {
+			return apperr.New(apperr.Conflict, "customer %s changed while being deleted; retry", cid)
+		}
+		return fmt.Errorf("delete customer: %w", err)
+	}
+	// Then whatever else the customer owns in its partition (name tokens now;
+	// ledger, purchases and visits as they come).
+	return s.deletePartition(ctx, customerPK(mid, cid))
+}
+
+// deletePartition deletes every item under pk, 25 at a time.
+func (s *Store) deletePartition(ctx context.Context, pk string) error {
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ProjectionExpression:      aws.String("PK, SK"),
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(page.Items, 25) {
+			items := make([]types.TransactWriteItem, len(chunk))
+			for i, k := range chunk {
+				items[i] = types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: k}}
+			}
+			if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+				return fmt.Errorf("delete partition items: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// claimWrites returns the writes that move a customer's unique identifiers
+// from old to new: taken only if free, released only if still theirs.
+func (s *Store) claimWrites(mid, cid string, old, new []crm.Unique) ([]types.TransactWriteItem, error) {
+	var items []types.TransactWriteItem
+	for _, u := range old {
+		if slices.Contains(new, u) {
+			continue
+		}
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table,
+			Key:                       keyOf(uniquePK(mid, u.Kind, u.Value), skUnique),
+			ConditionExpression:       aws.String("customer_id = :c"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(cid)}}})
+	}
+	for _, u := range new {
+		if slices.Contains(old, u) {
+			continue
+		}
+		av, err := attributevalue.MarshalMap(uniqueItem{PK: uniquePK(mid, u.Kind, u.Value), SK: skUnique, Type: "unique_" + u.Kind, CustomerID: cid})
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
+			ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	}
+	return items, nil
+}
+
+// tokenWrites returns the writes that move a customer's name tokens from old to new.
+func (s *Store) tokenWrites(mid, cid string, old, new []string) ([]types.TransactWriteItem, error) {
+	var items []types.TransactWriteItem
+	for _, t := range old {
+		if !slices.Contains(new, t) {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(customerPK(mid, cid), tokenSK(t))}})
+		}
+	}
+	for _, t := range new {
+		if slices.Contains(old, t) {
+			continue
+		}
+		av, err := attributevalue.MarshalMap(tokenItem{PK: customerPK(mid, cid), SK: tokenSK(t),
+			GSI4PK: nameTokensGSIPK(mid), GSI4SK: tokenGSISK(t, cid), Type: "name_token"})
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av}})
+	}
+	return items, nil
+}
+
+// explainCancel turns a cancelled customer transaction into an answer: a
+// taken unique identifier becomes Conflict naming the customer who holds it.
+func (s *Store) explainCancel(ctx context.Context, mid string, items []types.TransactWriteItem, err error) error {
+	reasons, ok := cancellationReasons(err)
+	if !ok {
+		if err != nil {
+			return fmt.Errorf("customer transaction: %w", err)
+		}
+		return nil
+	}
+	for i, r := range reasons {
+		if aws.ToString(r.Code) != "ConditionalCheckFailed" || i >= len(items) || items[i].Put == nil {
+			continue
+		}
+		pk := items[i].Put.Item["PK"].(*types.AttributeValueMemberS).Value
+		kind, value, found := strings.Cut(strings.TrimPrefix(pk, tenantPrefix(mid)+"U#"), "#")
+		if !found || !strings.HasPrefix(pk, tenantPrefix(mid)+"U#") {
+			continue
+		}
+		var owner uniqueItem
+		if gerr := s.get(ctx, pk, skUnique, &owner); gerr != nil {
+			return fmt.Errorf("read owner of %s: %w", kind, gerr)
+		}
+		return (&apperr.Error{Code: apperr.Conflict,
+			Message: fmt.Sprintf("Another customer already has this %s.", strings.ReplaceAll(kind, "_", " ")),
+			Fields:  []apperr.FieldError{{Path: "/" + fieldOfUnique(kind), Message: fmt.Sprintf("%q belongs to customer %s", value, owner.CustomerID)}},
+		}).With("existing_id", owner.CustomerID)
+	}
+	return apperr.New(apperr.Conflict, "the customer changed concurrently; retry")
+}
+
+func fieldOfUnique(kind string) string {
+	if kind == "card" {
+		return "card_number"
+	}
+	return kind
+}
+
+// CustomerByUnique resolves an email, phone, card number or external ID.
+func (s *Store) CustomerByUnique(ctx context.Context, mid string, u crm.Unique) (crm.Customer, error) {
+	var owner uniqueItem
+	if err := s.get(ctx, uniquePK(mid, u.Kind, u.Value), skUnique, &owner); err != nil {
+		return crm.Customer{}, err
+	}
+	return s.Customer(ctx, mid, owner.CustomerID)
+}
+
+var errBadCursor = apperr.Field("?cursor", "is not a cursor of this list; start again without it")
+
+// isNotFound reports whether err is an apperr NotFound.
+func isNotFound(err error) bool {
+	var e *apperr.Error
+	return errors.As(err, &e) && e.Code == apperr.NotFound
+}

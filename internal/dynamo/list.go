@@ -1,0 +1,230 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/regulars/regulars/internal/crm"
+)
+
+// cursor is the opaque position of a list: the keys of the last item
+// returned, and what list it belongs to. It is base64url JSON.
+type cursor struct {
+	List string            `json:"l"`
+	Keys map[string]string `json:"k"`
+}
+
+func encodeCursor(list string, item map[string]types.AttributeValue, names ...string) string {
+	c := cursor{List: list, Keys: map[string]string{}}
+	for _, n := range names {
+		if v, ok := item[n].(*types.AttributeValueMemberS); ok {
+			c.Keys[n] = v.Value
+		}
+	}
+	b, _ := json.Marshal(c) // a map of strings always marshals
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor returns the start key a cursor encodes, after checking that it
+// belongs to this list and this merchant: another tenant's cursor is refused.
+func decodeCursor(s, list, mid string, names ...string) (map[string]types.AttributeValue, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, errBadCursor
+	}
+	var c cursor
+	if json.Unmarshal(b, &c) != nil || c.List != list || len(c.Keys) != len(names) {
+		return nil, errBadCursor
+	}
+	key := map[string]types.AttributeValue{}
+	for _, n := range names {
+		v, ok := c.Keys[n]
+		if !ok {
+			return nil, errBadCursor
+		}
+		if strings.HasSuffix(n, "PK") && !strings.HasPrefix(v, tenantPrefix(mid)) {
+			return nil, errBadCursor
+		}
+		key[n] = str(v)
+	}
+	return key, nil
+}
+
+// ListCustomers answers a page of the customer list in the query's order,
+// with its filters applied, or the result of a search.
+func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm.Page, error) {
+	switch q.SearchKind {
+	case crm.SearchEmail, crm.SearchPhone:
+		return s.searchUnique(ctx, mid, q)
+	case crm.SearchName:
+		return s.searchName(ctx, mid, q)
+	}
+	index, skName, forward := gsiLastVisit, "GSI1SK", false
+	switch q.Order {
+	case crm.OrderEnrolled:
+		index, skName = gsiEnrolled, "GSI2SK"
+	case crm.OrderName:
+		index, skName, forward = gsiName, "GSI3SK", true
+	}
+	pkName := strings.TrimSuffix(skName, "SK") + "PK"
+	list := "customers:" + string(q.Order)
+	keyNames := []string{"PK", "SK", pkName, skName}
+	start, err := decodeCursor(q.Cursor, list, mid, keyNames...)
+	if err != nil {
+		return crm.Page{}, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(index),
+		KeyConditionExpression:    aws.String(pkName + " = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(customersGSIPK(mid))},
+		ScanIndexForward:          aws.Bool(forward),
+		ExclusiveStartKey:         start,
+	}
+	// The newest-visit list answers "active" with a key condition instead of a filter.
+	if q.Order == crm.OrderLastVisit && q.Activity == crm.ActivityActive {
+		in.KeyConditionExpression = aws.String(pkName + " = :pk AND " + skName + " >= :since")
+		in.ExpressionAttributeValues[":since"] = str(q.Now.Add(-crm.ActivityWindow).UTC().Format(sortTime))
+	}
+	var page crm.Page
+	for {
+		in.Limit = aws.Int32(int32(min(q.Limit*2, 500)))
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return crm.Page{}, err
+		}
+		for _, raw := range out.Items {
+			var it customerItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return crm.Page{}, err
+			}
+			if c := it.customer(); q.Matches(c) {
+				page.Customers = append(page.Customers, c)
+			}
+			if len(page.Customers) == q.Limit {
+				page.NextCursor = encodeCursor(list, raw, keyNames...)
+				return page, nil
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return page, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+func (s *Store) searchUnique(ctx context.Context, mid string, q crm.Query) (crm.Page, error) {
+	kind := "email"
+	if q.SearchKind == crm.SearchPhone {
+		kind = "phone"
+	}
+	c, err := s.CustomerByUnique(ctx, mid, crm.Unique{Kind: kind, Value: q.Search})
+	if isNotFound(err) {
+		return crm.Page{Customers: []crm.Customer{}}, nil
+	}
+	if err != nil {
+		return crm.Page{}, err
+	}
+	if !q.Matches(c) {
+		return crm.Page{Customers: []crm.Customer{}}, nil
+	}
+	return crm.Page{Customers: []crm.Customer{c}}, nil
+}
+
+// searchName walks the name-token index from the first word of the search,
+// fetches the profiles it points at, and keeps each customer once: at the
+// smallest of their tokens that matches.
+func (s *Store) searchName(ctx context.Context, mid string, q crm.Query) (crm.Page, error) {
+	token := q.SearchToken()
+	list := "search:" + q.Search
+	keyNames := []string{"PK", "SK", "GSI4PK", "GSI4SK"}
+	start, err := decodeCursor(q.Cursor, list, mid, keyNames...)
+	if err != nil {
+		return crm.Page{}, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              &s.table,
+		IndexName:              aws.String(gsiNameToken),
+		KeyConditionExpression: aws.String("GSI4PK = :pk AND begins_with(GSI4SK, :t)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(nameTokensGSIPK(mid)), ":t": str(token),
+		},
+		ExclusiveStartKey: start,
+	}
+	page := crm.Page{Customers: []crm.Customer{}}
+	for {
+		in.Limit = aws.Int32(int32(min(q.Limit*2, 100)))
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return crm.Page{}, err
+		}
+		profiles, err := s.profilesOf(ctx, out.Items)
+		if err != nil {
+			return crm.Page{}, err
+		}
+		for _, raw := range out.Items {
+			var it tokenItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return crm.Page{}, err
+			}
+			c, ok := profiles[it.PK]
+			if ok && q.Matches(c) && tokenSK(crm.FirstMatchingToken(c, token)) == it.SK {
+				page.Customers = append(page.Customers, c)
+			}
+			if len(page.Customers) == q.Limit {
+				page.NextCursor = encodeCursor(list, raw, keyNames...)
+				return page, nil
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return page, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// profilesOf fetches the profiles of the customers whose partition keys the
+// items carry, keyed by partition key. Deleted customers are simply absent.
+func (s *Store) profilesOf(ctx context.Context, items []map[string]types.AttributeValue) (map[string]crm.Customer, error) {
+	out := map[string]crm.Customer{}
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, it := range items {
+		pk := it["PK"].(*types.AttributeValueMemberS).Value
+		if !seen[pk] {
+			seen[pk] = true
+			keys = append(keys, keyOf(pk, skProfile))
+		}
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), 100)
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+			s.table: {Keys: keys[:n], ConsistentRead: aws.Bool(true)},
+		}})
+		if err != nil {
+			return nil, err
+		}
+		keys = keys[n:]
+		for _, raw := range res.Responses[s.table] {
+			var it customerItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, err
+			}
+			out[it.PK] = it.customer()
+		}
+		if un := res.UnprocessedKeys[s.table].Keys; len(un) > 0 {
+			keys = append(keys, un...)
+		}
+	}
+	return out, nil
+}

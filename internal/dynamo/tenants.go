@@ -1,0 +1,174 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/tenant"
+)
+
+type merchantItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	Type      string    `dynamodbav:"type"`
+	ID        string    `dynamodbav:"id"`
+	Name      string    `dynamodbav:"name"`
+	Currency  string    `dynamodbav:"currency"`
+	TimeZone  string    `dynamodbav:"time_zone"`
+	CreatedAt time.Time `dynamodbav:"created_at"`
+}
+
+// apiKeyItem is stored twice: under the merchant (for listing) and under the
+// hash (for authentication with one strongly consistent GetItem).
+type apiKeyItem struct {
+	PK         string     `dynamodbav:"PK"`
+	SK         string     `dynamodbav:"SK"`
+	Type       string     `dynamodbav:"type"`
+	ID         string     `dynamodbav:"id"`
+	MerchantID string     `dynamodbav:"merchant_id"`
+	Name       string     `dynamodbav:"name"`
+	Scope      string     `dynamodbav:"scope"`
+	Prefix     string     `dynamodbav:"prefix"`
+	Hash       string     `dynamodbav:"hash"`
+	CreatedAt  time.Time  `dynamodbav:"created_at"`
+	RevokedAt  *time.Time `dynamodbav:"revoked_at,omitempty"`
+}
+
+func (it apiKeyItem) key() tenant.APIKey {
+	return tenant.APIKey{ID: it.ID, MerchantID: it.MerchantID, Name: it.Name, Scope: tenant.Scope(it.Scope),
+		Prefix: it.Prefix, Hash: it.Hash, CreatedAt: it.CreatedAt, RevokedAt: it.RevokedAt}
+}
+
+// CreateMerchant stores a new merchant.
+func (s *Store) CreateMerchant(ctx context.Context, m tenant.Merchant) error {
+	item, err := attributevalue.MarshalMap(merchantItem{PK: merchantPK(m.ID), SK: skMerchant, Type: "merchant",
+		ID: m.ID, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone, CreatedAt: m.CreatedAt})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	if conditionFailed(err) {
+		return apperr.New(apperr.Conflict, "merchant %s already exists", m.ID)
+	}
+	return err
+}
+
+// Merchant returns a merchant by ID.
+func (s *Store) Merchant(ctx context.Context, mid string) (tenant.Merchant, error) {
+	var it merchantItem
+	if err := s.get(ctx, merchantPK(mid), skMerchant, &it); err != nil {
+		return tenant.Merchant{}, err
+	}
+	return tenant.Merchant{ID: it.ID, Name: it.Name, Currency: it.Currency, TimeZone: it.TimeZone, CreatedAt: it.CreatedAt}, nil
+}
+
+// CreateAPIKey stores both items of a new key in one transaction.
+func (s *Store) CreateAPIKey(ctx context.Context, k tenant.APIKey) error {
+	base := apiKeyItem{Type: "api_key", ID: k.ID, MerchantID: k.MerchantID, Name: k.Name, Scope: string(k.Scope),
+		Prefix: k.Prefix, Hash: k.Hash, CreatedAt: k.CreatedAt}
+	record, lookup := base, base
+	record.PK, record.SK = merchantPK(k.MerchantID), apiKeySK(k.ID)
+	lookup.PK, lookup.SK = apiKeyLookupPK(k.Hash), skAPIKey
+	var items []types.TransactWriteItem
+	for _, it := range []apiKeyItem{record, lookup} {
+		av, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
+			ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if _, ok := cancellationReasons(err); ok {
+		return apperr.New(apperr.Conflict, "API key %s already exists", k.ID)
+	}
+	return err
+}
+
+// APIKeyByHash finds the key whose secret hashes to hash.
+func (s *Store) APIKeyByHash(ctx context.Context, hash string) (tenant.APIKey, error) {
+	var it apiKeyItem
+	if err := s.get(ctx, apiKeyLookupPK(hash), skAPIKey, &it); err != nil {
+		return tenant.APIKey{}, err
+	}
+	return it.key(), nil
+}
+
+// APIKeys lists a merchant's keys, newest first.
+func (s *Store) APIKeys(ctx context.Context, mid string) ([]tenant.APIKey, error) {
+	var out []tenant.APIKey
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(merchantPK(mid)), ":sk": str(apiKeySK("")),
+		},
+		ScanIndexForward: aws.Bool(false),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var items []apiKeyItem
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			out = append(out, it.key())
+		}
+	}
+	return out, nil
+}
+
+// RevokeAPIKey marks a merchant's key revoked, on both items, and returns it.
+// Revoking a revoked key is a no-op that returns the key as it is.
+func (s *Store) RevokeAPIKey(ctx context.Context, mid, kid string, at time.Time) (tenant.APIKey, error) {
+	var it apiKeyItem
+	if err := s.get(ctx, merchantPK(mid), apiKeySK(kid), &it); err != nil {
+		return tenant.APIKey{}, err
+	}
+	if it.RevokedAt != nil {
+		return it.key(), nil
+	}
+	when, err := attributevalue.Marshal(at.UTC())
+	if err != nil {
+		return tenant.APIKey{}, err
+	}
+	update := func(pk, sk string) types.TransactWriteItem {
+		return types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: keyOf(pk, sk),
+			UpdateExpression:          aws.String("SET revoked_at = if_not_exists(revoked_at, :at)"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":at": when}}}
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		update(merchantPK(mid), apiKeySK(kid)), update(apiKeyLookupPK(it.Hash), skAPIKey),
+	}})
+	if err != nil {
+		return tenant.APIKey{}, fmt.Errorf("revoke API key: %w", err)
+	}
+	k := it.key()
+	t := at.UTC()
+	k.RevokedAt = &t
+	return k, nil
+}
+
+// get reads one item with a strongly consistent read into out, or returns NotFound.
+func (s *Store) get(ctx context.Context, pk, sk string, out any) error {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: keyOf(pk, sk), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return err
+	}
+	if res.Item == nil {
+		return apperr.New(apperr.NotFound, "not found")
+	}
+	return attributevalue.UnmarshalMap(res.Item, out)
+}

@@ -1,0 +1,372 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/ids"
+)
+
+type addressJSON struct {
+	Label      string `json:"label"`
+	Line1      string `json:"line1"`
+	Line2      string `json:"line2"`
+	City       string `json:"city"`
+	Region     string `json:"region"`
+	PostalCode string `json:"postal_code"`
+	Country    string `json:"country"`
+	Primary    bool   `json:"primary"`
+}
+
+// profileJSON is the writable part of the customer representation.
+type profileJSON struct {
+	ExternalID        string            `json:"external_id"`
+	CardNumber        string            `json:"card_number"`
+	CardTemplate      string            `json:"card_template"`
+	GivenName         string            `json:"given_name"`
+	FamilyName        string            `json:"family_name"`
+	Email             string            `json:"email"`
+	Phone             string            `json:"phone"`
+	DocumentNumber    string            `json:"document_number"`
+	Birthday          string            `json:"birthday"`
+	DeviceType        string            `json:"device_type"`
+	Tags              []string          `json:"tags"`
+	Favorite          bool              `json:"favorite"`
+	Attributes        map[string]string `json:"attributes"`
+	Addresses         []addressJSON     `json:"addresses"`
+	Type              crm.Type          `json:"type"`
+	NewsletterConsent bool              `json:"newsletter_consent"`
+}
+
+func (p profileJSON) profile() crm.Profile {
+	addrs := make([]crm.Address, len(p.Addresses))
+	for i, a := range p.Addresses {
+		addrs[i] = crm.Address(a)
+	}
+	return crm.Profile{ExternalID: p.ExternalID, CardNumber: p.CardNumber, CardTemplate: p.CardTemplate,
+		GivenName: p.GivenName, FamilyName: p.FamilyName, Email: p.Email, Phone: p.Phone,
+		DocumentNumber: p.DocumentNumber, Birthday: p.Birthday, DeviceType: p.DeviceType, Tags: p.Tags,
+		Favorite: p.Favorite, Attributes: p.Attributes, Addresses: addrs, Type: p.Type, NewsletterConsent: p.NewsletterConsent}
+}
+
+// metricsJSON carries every metric, zero until purchases arrive. Money is in
+// minor units of currency.
+type metricsJSON struct {
+	Currency           string     `json:"currency"`
+	AOV                int64      `json:"aov"`
+	LTV                int64      `json:"ltv"`
+	Revenue            int64      `json:"revenue"`
+	Revenue12M         int64      `json:"revenue_12m"`
+	Tickets            int64      `json:"tickets"`
+	Tickets12M         int64      `json:"tickets_12m"`
+	Margin             int64      `json:"margin"`
+	Margin12M          int64      `json:"margin_12m"`
+	Units              int64      `json:"units"`
+	LastVisitAt        *time.Time `json:"last_visit_at"`
+	DaysSinceLastVisit *int64     `json:"days_since_last_visit"`
+	FirstPurchaseAt    *time.Time `json:"first_purchase_at"`
+	FirstStore         string     `json:"first_store"`
+}
+
+type customerJSON struct {
+	ID string `json:"id"`
+	profileJSON
+	State         crm.State   `json:"state"`
+	Active        bool        `json:"active"`
+	PointsBalance int64       `json:"points_balance"`
+	Metrics       metricsJSON `json:"metrics"`
+	EnrolledAt    time.Time   `json:"enrolled_at"`
+	CreatedAt     time.Time   `json:"created_at"`
+	UpdatedAt     time.Time   `json:"updated_at"`
+}
+
+// readOnlyMembers are in the representation but never written by clients.
+var readOnlyMembers = []string{"id", "active", "points_balance", "metrics", "created_at", "updated_at",
+	"aov", "ltv", "revenue", "tickets", "last_visit_at"}
+
+func customerOf(c crm.Customer, currency string, now time.Time) customerJSON {
+	addrs := make([]addressJSON, len(c.Addresses))
+	for i, a := range c.Addresses {
+		addrs[i] = addressJSON(a)
+	}
+	m := c.Metrics
+	var days *int64
+	if m.LastVisitAt != nil {
+		d := int64(now.Sub(*m.LastVisitAt) / (24 * time.Hour))
+		days = &d
+	}
+	return customerJSON{
+		ID: c.ID,
+		profileJSON: profileJSON{ExternalID: c.ExternalID, CardNumber: c.CardNumber, CardTemplate: c.CardTemplate,
+			GivenName: c.GivenName, FamilyName: c.FamilyName, Email: c.Email, Phone: c.Phone,
+			DocumentNumber: c.DocumentNumber, Birthday: c.Birthday, DeviceType: c.DeviceType, Tags: c.Tags,
+			Favorite: c.Favorite, Attributes: c.Attributes, Addresses: addrs, Type: c.Type, NewsletterConsent: c.NewsletterConsent},
+		State: c.State, Active: c.Active(now), PointsBalance: m.PointsBalance,
+		Metrics: metricsJSON{Currency: currency, AOV: m.AOV(), LTV: m.Revenue, Revenue: m.Revenue, Revenue12M: m.Revenue12M,
+			Tickets: m.Tickets, Tickets12M: m.Tickets12M, Margin: m.Margin, Margin12M: m.Margin12M, Units: m.Units,
+			LastVisitAt: m.LastVisitAt, DaysSinceLastVisit: days, FirstPurchaseAt: m.FirstPurchaseAt, FirstStore: m.FirstStore},
+		EnrolledAt: c.EnrolledAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+type createCustomerJSON struct {
+	profileJSON
+	State      crm.State  `json:"state"`
+	EnrolledAt *time.Time `json:"enrolled_at"`
+}
+
+func (s *Server) createCustomer(ctx context.Context, r *request) (response, error) {
+	var in createCustomerJSON
+	if err := decodeJSON(r.body, r.header("Content-Type"), &in, readOnlyMembers...); err != nil {
+		return response{}, err
+	}
+	c, err := crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt}, r.now)
+	if err != nil {
+		return response{}, err
+	}
+	if err := s.store.CreateCustomer(ctx, c); err != nil {
+		return response{}, err
+	}
+	resp := jsonResponse(http.StatusCreated, customerOf(c, r.merchant.Currency, r.now))
+	resp.headers["Location"] = "/v1/customers/" + c.ID
+	return resp, nil
+}
+
+// customerID validates the path parameter; a malformed ID cannot exist.
+func customerID(r *request) (string, error) {
+	cid := r.path["customerId"]
+	if !ids.Valid(cid) {
+		return "", apperr.New(apperr.NotFound, "customer %s not found", cid)
+	}
+	return cid, nil
+}
+
+func (s *Server) getCustomer(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	c, err := s.store.Customer(ctx, r.merchant.ID, cid)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(http.StatusOK, customerOf(c, r.merchant.Currency, r.now)), nil
+}
+
+// patchJSON decodes a PATCH body; presence and null are read separately.
+type patchJSON struct {
+	profileJSON
+	State      *crm.State `json:"state"`
+	EnrolledAt *time.Time `json:"enrolled_at"`
+}
+
+func (s *Server) updateCustomer(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	var in patchJSON
+	if err := decodeJSON(r.body, r.header("Content-Type"), &in, readOnlyMembers...); err != nil {
+		return response{}, err
+	}
+	present, err := presentMembers(r.body)
+	if err != nil {
+		return response{}, err
+	}
+	if _, ok := present["state"]; ok {
+		return response{}, apperr.Field("/state", "changes through POST /v1/customers/{id}/suspend or /reactivate")
+	}
+	if _, ok := present["enrolled_at"]; ok {
+		return response{}, apperr.Field("/enrolled_at", "is set once, at enrolment")
+	}
+	if present["type"] { // null
+		return response{}, apperr.Field("/type", "cannot be null")
+	}
+	p := in.profile()
+	var pt crm.Patch
+	// A present member sets the field; null clears it (the zero value).
+	field := func(name string) bool { _, ok := present[name]; return ok }
+	strp := func(name string, v *string) *string {
+		if field(name) {
+			return v
+		}
+		return nil
+	}
+	pt.ExternalID = strp("external_id", &p.ExternalID)
+	pt.CardNumber = strp("card_number", &p.CardNumber)
+	pt.CardTemplate = strp("card_template", &p.CardTemplate)
+	pt.GivenName = strp("given_name", &p.GivenName)
+	pt.FamilyName = strp("family_name", &p.FamilyName)
+	pt.Email = strp("email", &p.Email)
+	pt.Phone = strp("phone", &p.Phone)
+	pt.DocumentNumber = strp("document_number", &p.DocumentNumber)
+	pt.Birthday = strp("birthday", &p.Birthday)
+	pt.DeviceType = strp("device_type", &p.DeviceType)
+	if field("tags") {
+		pt.Tags = &p.Tags
+	}
+	if field("favorite") {
+		pt.Favorite = &p.Favorite
+	}
+	if field("attributes") {
+		pt.Attributes = &p.Attributes
+	}
+	if field("addresses") {
+		pt.Addresses = &p.Addresses
+	}
+	if field("type") {
+		pt.Type = &p.Type
+	}
+	if field("newsletter_consent") {
+		pt.NewsletterConsent = &p.NewsletterConsent
+	}
+	c, err := s.store.UpdateCustomer(ctx, r.merchant.ID, cid, func(c crm.Customer) (crm.Customer, error) {
+		return pt.Apply(c, r.now)
+	})
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(http.StatusOK, customerOf(c, r.merchant.Currency, r.now)), nil
+}
+
+func (s *Server) deleteCustomer(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	if err := s.store.DeleteCustomer(ctx, r.merchant.ID, cid); err != nil {
+		return response{}, err
+	}
+	return noContent(), nil
+}
+
+func (s *Server) suspendCustomer(ctx context.Context, r *request) (response, error) {
+	return s.transition(ctx, r, crm.Customer.Suspend)
+}
+
+func (s *Server) reactivateCustomer(ctx context.Context, r *request) (response, error) {
+	return s.transition(ctx, r, crm.Customer.Reactivate)
+}
+
+func (s *Server) transition(ctx context.Context, r *request, to func(crm.Customer, time.Time) (crm.Customer, error)) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	if len(r.body) > 0 {
+		var none struct{}
+		if err := decodeJSON(r.body, r.header("Content-Type"), &none); err != nil {
+			return response{}, err
+		}
+	}
+	c, err := s.store.UpdateCustomer(ctx, r.merchant.ID, cid, func(c crm.Customer) (crm.Customer, error) { return to(c, r.now) })
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(http.StatusOK, customerOf(c, r.merchant.Currency, r.now)), nil
+}
+
+type listJSON struct {
+	Data       []customerJSON `json:"data"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+func (s *Server) listCustomers(ctx context.Context, r *request) (response, error) {
+	q, err := parseListQuery(r.query, r.now)
+	if err != nil {
+		return response{}, err
+	}
+	page, err := s.store.ListCustomers(ctx, r.merchant.ID, q)
+	if err != nil {
+		return response{}, err
+	}
+	out := listJSON{Data: make([]customerJSON, len(page.Customers))}
+	for i, c := range page.Customers {
+		out.Data[i] = customerOf(c, r.merchant.Currency, r.now)
+	}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
+	}
+	return jsonResponse(http.StatusOK, out), nil
+}
+
+// listParams are the query parameters of GET /v1/customers.
+var listParams = map[string]bool{"order": true, "activity": true, "state": true, "type": true, "card": true,
+	"favorite": true, "tag": true, "q": true, "limit": true, "cursor": true}
+
+func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) {
+	q := crm.Query{Order: crm.OrderLastVisit, Limit: crm.DefaultLimit, Now: now, Cursor: params["cursor"]}
+	var fe apperr.Fields
+	for k := range params {
+		if !listParams[k] {
+			fe.Add("?"+k, "is not a known parameter")
+		}
+	}
+	if v, ok := params["order"]; ok {
+		switch crm.Order(v) {
+		case crm.OrderLastVisit, crm.OrderEnrolled, crm.OrderName:
+			q.Order = crm.Order(v)
+		default:
+			fe.Add("?order", "must be last_visit, enrolled or name")
+		}
+	}
+	if v, ok := params["activity"]; ok {
+		switch crm.Activity(v) {
+		case crm.ActivityActive, crm.ActivityInactive:
+			q.Activity = crm.Activity(v)
+		default:
+			fe.Add("?activity", "must be active or inactive")
+		}
+	}
+	if v, ok := params["state"]; ok {
+		switch crm.State(v) {
+		case crm.StatePending, crm.StateActive, crm.StateSuspended:
+			q.State = crm.State(v)
+		default:
+			fe.Add("?state", "must be pending, active or suspended")
+		}
+	}
+	if v, ok := params["type"]; ok {
+		switch crm.Type(v) {
+		case crm.TypeAnonymous, crm.TypeProspect, crm.TypeDirect:
+			q.Type = crm.Type(v)
+		default:
+			fe.Add("?type", "must be anonymous, prospect or direct")
+		}
+	}
+	q.CardTemplate = params["card"]
+	if v, ok := params["favorite"]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fe.Add("?favorite", "must be true or false")
+		}
+		q.Favorite = &b
+	}
+	if v, ok := params["tag"]; ok {
+		if q.Tag = crm.Fold(v); q.Tag == "" {
+			fe.Add("?tag", "must contain a letter or digit")
+		}
+	}
+	if v, ok := params["limit"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > crm.MaxLimit {
+			fe.Add("?limit", "must be an integer from 1 to %d", crm.MaxLimit)
+		}
+		q.Limit = n
+	}
+	if v, ok := params["q"]; ok {
+		search, kind, err := crm.ParseSearch(v)
+		if !fe.Merge("", err) && err != nil {
+			return crm.Query{}, err
+		}
+		q.Search, q.SearchKind = search, kind
+	}
+	if err := fe.Err(); err != nil {
+		return crm.Query{}, err
+	}
+	return q, nil
+}

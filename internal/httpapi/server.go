@@ -1,0 +1,285 @@
+// Package httpapi is the merchant HTTP API as one Lambda handler for API
+// Gateway HTTP API (payload format 2.0): routing by route key, bearer API-key
+// authentication, scopes, Idempotency-Key, strict JSON decoding and RFC 9457
+// problem details. template.yaml declares the same routes; a test keeps the
+// two and docs/openapi.yaml equal.
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/go-json-experiment/json"
+
+	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/idempotency"
+	"github.com/regulars/regulars/internal/tenant"
+)
+
+// Stores the API needs, declared here by their consumer.
+type (
+	authStore interface {
+		APIKeyByHash(ctx context.Context, hash string) (tenant.APIKey, error)
+		Merchant(ctx context.Context, mid string) (tenant.Merchant, error)
+	}
+	keyStore interface {
+		APIKeys(ctx context.Context, mid string) ([]tenant.APIKey, error)
+		CreateAPIKey(ctx context.Context, k tenant.APIKey) error
+		RevokeAPIKey(ctx context.Context, mid, kid string, at time.Time) (tenant.APIKey, error)
+	}
+	customerStore interface {
+		CreateCustomer(ctx context.Context, c crm.Customer) error
+		Customer(ctx context.Context, mid, cid string) (crm.Customer, error)
+		UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm.Customer) (crm.Customer, error)) (crm.Customer, error)
+		DeleteCustomer(ctx context.Context, mid, cid string) error
+		ListCustomers(ctx context.Context, mid string, q crm.Query) (crm.Page, error)
+	}
+	idempotencyStore interface {
+		ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint string, now time.Time, ttl time.Duration) (idempotency.Record, bool, error)
+		CompleteIdempotencyKey(ctx context.Context, mid, key string, rec idempotency.Record) error
+		ReleaseIdempotencyKey(ctx context.Context, mid, key, fingerprint string) error
+	}
+)
+
+// Store is everything the API reads and writes.
+type Store interface {
+	authStore
+	keyStore
+	customerStore
+	idempotencyStore
+}
+
+// Server answers API Gateway HTTP API events.
+type Server struct {
+	store  Store
+	log    *slog.Logger
+	now    func() time.Time
+	spec   []byte // the OpenAPI document as JSON
+	routes map[string]route
+}
+
+type handlerFunc func(ctx context.Context, r *request) (response, error)
+
+type route struct {
+	handle handlerFunc
+	public bool // no API key needed
+}
+
+// New returns a server. now is the clock (time.Now in production).
+func New(store Store, log *slog.Logger, now func() time.Time, openAPIJSON []byte) *Server {
+	s := &Server{store: store, log: log, now: now, spec: openAPIJSON}
+	s.routes = map[string]route{
+		"GET /openapi.json":                          {handle: s.getOpenAPI, public: true},
+		"GET /v1/merchant":                           {handle: s.getMerchant},
+		"GET /v1/api-keys":                           {handle: s.listAPIKeys},
+		"POST /v1/api-keys":                          {handle: s.createAPIKey},
+		"DELETE /v1/api-keys/{keyId}":                {handle: s.revokeAPIKey},
+		"GET /v1/customers":                          {handle: s.listCustomers},
+		"POST /v1/customers":                         {handle: s.createCustomer},
+		"GET /v1/customers/{customerId}":             {handle: s.getCustomer},
+		"PATCH /v1/customers/{customerId}":           {handle: s.updateCustomer},
+		"DELETE /v1/customers/{customerId}":          {handle: s.deleteCustomer},
+		"POST /v1/customers/{customerId}/suspend":    {handle: s.suspendCustomer},
+		"POST /v1/customers/{customerId}/reactivate": {handle: s.reactivateCustomer},
+	}
+	return s
+}
+
+// RouteKeys lists the route keys the server implements.
+func (s *Server) RouteKeys() []string {
+	keys := make([]string, 0, len(s.routes))
+	for k := range s.routes {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// request is an authenticated, decoded API call.
+type request struct {
+	routeKey string
+	path     map[string]string
+	query    map[string]string
+	headers  map[string]string // lower-case names
+	body     []byte
+	key      tenant.APIKey
+	merchant tenant.Merchant
+	now      time.Time
+}
+
+func (r *request) header(name string) string { return r.headers[strings.ToLower(name)] }
+
+// response is what a handler answers.
+type response struct {
+	status  int
+	headers map[string]string
+	body    []byte
+}
+
+func jsonResponse(status int, v any) response {
+	b, err := json.Marshal(v, json.Deterministic(true))
+	if err != nil {
+		panic(fmt.Sprintf("marshal response: %v", err)) // our own types always marshal
+	}
+	return response{status: status, headers: map[string]string{"Content-Type": "application/json"}, body: b}
+}
+
+func noContent() response {
+	return response{status: http.StatusNoContent, headers: map[string]string{}}
+}
+
+// Handle is the Lambda handler.
+func (s *Server) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+	start := s.now()
+	log := s.log.With("route", ev.RouteKey, "request_id", ev.RequestContext.RequestID)
+	defer func() {
+		if p := recover(); p != nil {
+			log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			resp = toEvent(problemOf(ctx, log, apperr.New(apperr.Internal, "panic")))
+		}
+		log.InfoContext(ctx, "request", "status", resp.StatusCode, "duration_ms", s.now().Sub(start).Milliseconds())
+	}()
+	r, err := s.serve(ctx, ev, log)
+	if err != nil {
+		return toEvent(problemOf(ctx, log, err)), nil
+	}
+	return toEvent(r), nil
+}
+
+func toEvent(r response) events.APIGatewayV2HTTPResponse {
+	h := map[string]string{"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+	for k, v := range r.headers {
+		h[k] = v
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: r.status, Headers: h, Body: string(r.body)}
+}
+
+func (s *Server) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, log *slog.Logger) (response, error) {
+	rt, ok := s.routes[ev.RouteKey]
+	if !ok {
+		return response{}, apperr.New(apperr.NotFound, "no route %s", ev.RouteKey)
+	}
+	r := &request{routeKey: ev.RouteKey, path: ev.PathParameters, query: ev.QueryStringParameters,
+		headers: lowerKeys(ev.Headers), now: s.now().UTC()}
+	if rt.public {
+		return rt.handle(ctx, r)
+	}
+	if err := s.authenticate(ctx, r); err != nil {
+		return response{}, err
+	}
+	if ev.RequestContext.HTTP.Method != http.MethodGet && !r.key.Scope.CanWrite() {
+		return response{}, apperr.New(apperr.Forbidden, "this API key has the %q scope and cannot make changes", r.key.Scope)
+	}
+	body, err := readBody(ev)
+	if err != nil {
+		return response{}, err
+	}
+	r.body = body
+	key := r.header("Idempotency-Key")
+	if key == "" || ev.RequestContext.HTTP.Method != http.MethodPost {
+		return rt.handle(ctx, r)
+	}
+	return s.idempotent(ctx, r, rt.handle, key, ev.RawPath, log)
+}
+
+func lowerKeys(h map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+func readBody(ev events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			return nil, apperr.Field("", "the body is not valid base64")
+		}
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, apperr.New(apperr.TooLarge, "request bodies are limited to %d bytes", MaxBodyBytes)
+	}
+	return body, nil
+}
+
+// authenticate resolves the bearer API key and its merchant.
+func (s *Server) authenticate(ctx context.Context, r *request) error {
+	unauthorized := apperr.New(apperr.Unauthorized, "a valid API key is required: Authorization: Bearer rk_…")
+	scheme, secret, ok := strings.Cut(r.header("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !tenant.LooksLikeKey(strings.TrimSpace(secret)) {
+		return unauthorized
+	}
+	k, err := s.store.APIKeyByHash(ctx, tenant.HashSecret(strings.TrimSpace(secret)))
+	if apperr.CodeOf(err) == apperr.NotFound || (err == nil && k.Revoked()) {
+		return unauthorized
+	}
+	if err != nil {
+		return err
+	}
+	m, err := s.store.Merchant(ctx, k.MerchantID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return unauthorized
+	}
+	if err != nil {
+		return err
+	}
+	r.key, r.merchant = k, m
+	return nil
+}
+
+// idempotent runs a POST at most once per Idempotency-Key: a repeat with the
+// same request replays the first response; a different request with the same
+// key is refused (422); a repeat while the first still runs is refused (409).
+func (s *Server) idempotent(ctx context.Context, r *request, h handlerFunc, key, target string, log *slog.Logger) (response, error) {
+	if err := idempotency.ValidKey(key); err != nil {
+		return response{}, err
+	}
+	fp := idempotency.Fingerprint(r.routeKey, target, r.body)
+	mid := r.merchant.ID
+	stored, claimed, err := s.store.ClaimIdempotencyKey(ctx, mid, key, fp, r.now, idempotency.TTL)
+	if err != nil {
+		return response{}, err
+	}
+	if !claimed {
+		switch idempotency.Decide(stored, fp) {
+		case idempotency.Mismatch:
+			return response{}, apperr.New(apperr.Unprocessable, "this Idempotency-Key was already used for a different request")
+		case idempotency.InProgress:
+			return response{}, apperr.New(apperr.Conflict, "a request with this Idempotency-Key is still being processed; retry shortly")
+		}
+		headers := map[string]string{"Idempotent-Replayed": "true"}
+		for k, v := range stored.Headers {
+			headers[k] = v
+		}
+		return response{status: stored.Status, headers: headers, body: stored.Body}, nil
+	}
+	resp, err := h(ctx, r)
+	if err != nil {
+		resp = problemOf(ctx, log, err)
+	}
+	if resp.status >= 500 {
+		// Not a final answer: let a retry with the same key try again.
+		if rerr := s.store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), mid, key, fp); rerr != nil {
+			log.ErrorContext(ctx, "release idempotency key", "err", rerr)
+		}
+		return resp, nil
+	}
+	if cerr := s.store.CompleteIdempotencyKey(context.WithoutCancel(ctx), mid, key,
+		idempotency.Record{Fingerprint: fp, Done: true, Status: resp.status, Body: resp.body, Headers: resp.headers}); cerr != nil {
+		log.ErrorContext(ctx, "complete idempotency key", "err", cerr)
+	}
+	return resp, nil
+}
+
+func (s *Server) getOpenAPI(context.Context, *request) (response, error) {
+	return response{status: http.StatusOK, headers: map[string]string{"Content-Type": "application/json", "Cache-Control": "public, max-age=300"}, body: s.spec}, nil
+}
