@@ -1,0 +1,66 @@
+package crm
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseSearch(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string
+		kind SearchKind
+		err  bool
+	}{
+		{"", "", SearchNone, false},
+		{"Ana@Example.com", "ana@example.com", SearchEmail, false},
+		{"ana@", "", SearchNone, true},
+		{"+34 600 123 456", "+34600123456", SearchPhone, false},
+		{"0034600123456", "+34600123456", SearchPhone, false},
+		{"+12", "", SearchNone, true},
+		{"Jos", "jos", SearchName, false},
+		{"  Núñez  GIL ", "nunez gil", SearchName, false},
+		{"!!", "", SearchNone, true},
+	} {
+		got, kind, err := ParseSearch(tc.in)
+		if (err != nil) != tc.err || got != tc.want || kind != tc.kind {
+			t.Errorf("ParseSearch(%q) = %q, %v, %v", tc.in, got, kind, err)
+		}
+	}
+}
+
+func TestQueryMatches(t *testing.T) {
+	visit := now.Add(-24 * time.Hour)
+	c := Customer{Profile: Profile{GivenName: "María José", FamilyName: "Núñez", Tags: []string{"VIP"}, Type: TypeDirect,
+		CardTemplate: "standard", Favorite: true}, State: StateActive, Metrics: Metrics{LastVisitAt: &visit}}
+	yes, no := true, false
+	for _, tc := range []struct {
+		name string
+		q    Query
+		want bool
+	}{
+		{"no filter", Query{}, true},
+		{"active", Query{Activity: ActivityActive}, true},
+		{"inactive", Query{Activity: ActivityInactive}, false},
+		{"state", Query{State: StateSuspended}, false},
+		{"type", Query{Type: TypeDirect}, true},
+		{"card", Query{CardTemplate: "partner"}, false},
+		{"favourite", Query{Favorite: &yes}, true},
+		{"not favourite", Query{Favorite: &no}, false},
+		{"tag folded", Query{Tag: Fold("vip")}, true},
+		{"other tag", Query{Tag: "gold"}, false},
+		{"name words", Query{SearchKind: SearchName, Search: "jo nun"}, true},
+		{"name word missing", Query{SearchKind: SearchName, Search: "jo garcia"}, false},
+	} {
+		tc.q.Now = now
+		if got := tc.q.Matches(c); got != tc.want {
+			t.Errorf("%s: Matches = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if got := FirstMatchingToken(c, "j"); got != "jose" {
+		t.Errorf("FirstMatchingToken = %q", got)
+	}
+	if (Query{Search: "maria jo"}).SearchToken() != "maria" {
+		t.Error("SearchToken is the first word")
+	}
+}
