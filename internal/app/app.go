@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/logging"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/go-json-experiment/json"
@@ -39,7 +40,7 @@ func NewAPI(ctx context.Context, env Env, log *slog.Logger) (*httpapi.Server, er
 	if table == "" {
 		return nil, fmt.Errorf("TABLE_NAME is not set")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(sdkLogger{log}))
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
@@ -49,6 +50,18 @@ func NewAPI(ctx context.Context, env Env, log *slog.Logger) (*httpapi.Server, er
 	}
 	store := dynamo.New(dynamodb.NewFromConfig(cfg), table)
 	return httpapi.New(store, log, time.Now, spec), nil
+}
+
+// sdkLogger sends the AWS SDK's own log lines into the structured log instead
+// of plain text on stderr.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	level := slog.LevelDebug
+	if c == logging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, fmt.Sprintf(format, v...), "source", "aws-sdk")
 }
 
 // OpenAPIJSON converts the embedded OpenAPI YAML document to JSON.

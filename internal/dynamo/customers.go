@@ -182,7 +182,7 @@ func (s *Store) Customer(ctx context.Context, mid, cid string) (crm.Customer, er
 	var it customerItem
 	if err := s.get(ctx, customerPK(mid, cid), skProfile, &it); err != nil {
 		if apperr.CodeOf(err) == apperr.NotFound {
-			return crm.Customer{}, apperr.New(apperr.NotFound, "customer %s not found", cid)
+			return crm.Customer{}, apperr.New(apperr.NotFound, "customer not found")
 		}
 		return crm.Customer{}, err
 	}

@@ -140,7 +140,7 @@ func (s *Server) createCustomer(ctx context.Context, r *request) (response, erro
 func customerID(r *request) (string, error) {
 	cid := r.path["customerId"]
 	if !ids.Valid(cid) {
-		return "", apperr.New(apperr.NotFound, "customer %s not found", cid)
+		return "", apperr.New(apperr.NotFound, "customer not found")
 	}
 	return cid, nil
 }

@@ -82,11 +82,11 @@ func (s *Server) createAPIKey(ctx context.Context, r *request) (response, error)
 func (s *Server) revokeAPIKey(ctx context.Context, r *request) (response, error) {
 	kid := r.path["keyId"]
 	if !ids.Valid(kid) {
-		return response{}, apperr.New(apperr.NotFound, "API key %s not found", kid)
+		return response{}, apperr.New(apperr.NotFound, "API key not found")
 	}
 	k, err := s.store.RevokeAPIKey(ctx, r.merchant.ID, kid, r.now)
 	if apperr.CodeOf(err) == apperr.NotFound {
-		return response{}, apperr.New(apperr.NotFound, "API key %s not found", kid)
+		return response{}, apperr.New(apperr.NotFound, "API key not found")
 	}
 	if err != nil {
 		return response{}, err

@@ -28,7 +28,7 @@ type problem struct {
 	Status int                 `json:"status"`
 	Detail string              `json:"detail,omitempty"`
 	Errors []apperr.FieldError `json:"errors,omitempty"`
-	Extra  map[string]any      `json:",inline"`
+	Extra  map[string]any      `json:",embed"`
 }
 
 // problemOf turns any error into a response. Internal errors are logged with

@@ -1,0 +1,53 @@
+// Package devserver assembles the local gateway from template.yaml: every
+// function that declares HttpApi routes is built with the same constructor its
+// Lambda main uses, with the environment the template gives it resolved
+// against the local resources.
+package devserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/regulars/regulars/infra/gateway"
+	"github.com/regulars/regulars/infra/localstack"
+	"github.com/regulars/regulars/infra/template"
+	"github.com/regulars/regulars/internal/app"
+)
+
+// constructors build each function's HTTP handler, by logical ID.
+var constructors = map[string]func(ctx context.Context, env app.Env, log *slog.Logger) (gateway.Handler, error){
+	"ApiFunction": func(ctx context.Context, env app.Env, log *slog.Logger) (gateway.Handler, error) {
+		srv, err := app.NewAPI(ctx, env, log)
+		if err != nil {
+			return nil, err
+		}
+		return srv.Handle, nil
+	},
+}
+
+// Gateway builds the local gateway for every HttpApi route of t.
+func Gateway(ctx context.Context, t *template.Template, res localstack.Resources, log *slog.Logger) (*gateway.Gateway, error) {
+	var routes []gateway.Route
+	for _, f := range t.Functions {
+		if len(f.Routes) == 0 {
+			continue
+		}
+		build, ok := constructors[f.LogicalID]
+		if !ok {
+			return nil, fmt.Errorf("template.yaml routes HTTP requests to %s, which the local gateway cannot build: add it to infra/devserver", f.LogicalID)
+		}
+		env, err := res.FunctionEnv(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s environment: %w", f.LogicalID, err)
+		}
+		h, err := build(ctx, func(k string) string { return env[k] }, log.With("function", f.LogicalID))
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
+		}
+		for _, r := range f.Routes {
+			routes = append(routes, gateway.Route{Method: r.Method, Path: r.Path, Handler: h})
+		}
+	}
+	return gateway.New(routes, log)
+}

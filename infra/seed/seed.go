@@ -1,0 +1,97 @@
+// Package seed creates merchants, API keys and demo customers: for the
+// operator command, `make run` and tests.
+package seed
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/tenant"
+)
+
+// Store is what seeding writes.
+type Store interface {
+	CreateMerchant(ctx context.Context, m tenant.Merchant) error
+	CreateAPIKey(ctx context.Context, k tenant.APIKey) error
+	CreateCustomer(ctx context.Context, c crm.Customer) error
+}
+
+// Merchant creates a merchant with one API key of the given scope and
+// returns the key's secret, which is not stored anywhere.
+func Merchant(ctx context.Context, st Store, name, currency, timeZone string, scope tenant.Scope, now time.Time) (tenant.Merchant, string, error) {
+	m, err := tenant.NewMerchant(name, currency, timeZone, now)
+	if err != nil {
+		return tenant.Merchant{}, "", err
+	}
+	if err := st.CreateMerchant(ctx, m); err != nil {
+		return tenant.Merchant{}, "", fmt.Errorf("create merchant: %w", err)
+	}
+	secret, err := Key(ctx, st, m.ID, string(scope)+" key", scope, now)
+	return m, secret, err
+}
+
+// Key creates an API key for a merchant and returns its secret.
+func Key(ctx context.Context, st Store, mid, name string, scope tenant.Scope, now time.Time) (string, error) {
+	k, secret := tenant.NewAPIKey(mid, name, scope, now)
+	if err := st.CreateAPIKey(ctx, k); err != nil {
+		return "", fmt.Errorf("create API key: %w", err)
+	}
+	return secret, nil
+}
+
+type demoCustomer struct {
+	given, family, email, phone, device string
+	tags                                []string
+	favorite                            bool
+	typ                                 crm.Type
+	state                               crm.State
+	daysSinceVisit                      int // -1: never visited
+	tickets                             int64
+	revenue                             int64 // minor units
+	enrolledDaysAgo                     int
+}
+
+var demo = []demoCustomer{
+	{"María José", "García López", "mariajose.garcia@example.com", "+34600100001", "iPhone 15", []string{"VIP", "café"}, true, crm.TypeDirect, crm.StateActive, 1, 48, 61250, 700},
+	{"José", "Núñez Gil", "jose.nunez@example.com", "+34600100002", "Pixel 8", []string{"desayunos"}, false, crm.TypeDirect, crm.StateActive, 3, 22, 18400, 400},
+	{"Lucía", "Fernández", "lucia.fernandez@example.com", "+34600100003", "Galaxy S23", []string{"VIP"}, true, crm.TypeDirect, crm.StateActive, 12, 15, 30990, 365},
+	{"Carlos", "Martín Ruiz", "carlos.martin@example.com", "+34600100004", "iPhone 13", nil, false, crm.TypeDirect, crm.StateActive, 45, 6, 7420, 300},
+	{"Ana", "Sánchez", "ana.sanchez@example.com", "", "", []string{"newsletter"}, false, crm.TypeProspect, crm.StatePending, -1, 0, 0, 10},
+	{"Javier", "Gómez", "javier.gomez@example.com", "+34600100006", "Redmi Note 12", []string{"empleado"}, true, crm.TypeDirect, crm.StateActive, 2, 80, 40100, 900},
+	{"Elena", "Díaz Romero", "elena.diaz@example.com", "+34600100007", "iPhone 14", nil, false, crm.TypeDirect, crm.StateSuspended, 200, 3, 2750, 500},
+	{"Pablo", "Moreno", "", "+34600100008", "", []string{"café"}, false, crm.TypeDirect, crm.StateActive, 29, 9, 8100, 120},
+	{"Carmen", "Jiménez", "carmen.jimenez@example.com", "+34600100009", "Galaxy A54", []string{"VIP", "cumpleaños-marzo"}, false, crm.TypeDirect, crm.StateActive, 8, 31, 27800, 640},
+	{"", "", "", "", "", nil, false, crm.TypeAnonymous, crm.StateActive, 5, 1, 450, 5},
+	{"Sofía", "Álvarez", "sofia.alvarez@example.com", "+34600100011", "iPhone 12", nil, false, crm.TypeDirect, crm.StateActive, 90, 4, 3600, 450},
+	{"Diego", "Torres", "diego.torres@example.com", "", "", []string{"newsletter"}, false, crm.TypeProspect, crm.StateActive, -1, 0, 0, 30},
+}
+
+// DemoCustomers fills a merchant's base with a dozen varied customers.
+// Their metrics are synthetic: purchases are not part of the demo yet.
+func DemoCustomers(ctx context.Context, st Store, mid string, now time.Time) (int, error) {
+	for i, d := range demo {
+		enrolled := now.AddDate(0, 0, -d.enrolledDaysAgo)
+		c, err := crm.New(mid, crm.Enrolment{
+			Profile: crm.Profile{GivenName: d.given, FamilyName: d.family, Email: d.email, Phone: d.phone,
+				DeviceType: d.device, Tags: d.tags, Favorite: d.favorite, Type: d.typ,
+				CardNumber: fmt.Sprintf("RG%08d", i+1), NewsletterConsent: d.email != ""},
+			EnrolledAt: &enrolled,
+		}, now)
+		if err != nil {
+			return i, fmt.Errorf("demo customer %d: %w", i, err)
+		}
+		c.State = d.state
+		if d.daysSinceVisit >= 0 {
+			last := now.Add(-time.Duration(d.daysSinceVisit)*24*time.Hour - 3*time.Hour)
+			first := enrolled.Add(time.Hour)
+			c.Metrics = crm.Metrics{Tickets: d.tickets, Tickets12M: d.tickets, Revenue: d.revenue, Revenue12M: d.revenue,
+				Units: d.tickets * 2, LastVisitAt: &last, FirstPurchaseAt: &first, FirstStore: "Centro"}
+		}
+		if err := st.CreateCustomer(ctx, c); err != nil {
+			return i, fmt.Errorf("demo customer %d: %w", i, err)
+		}
+	}
+	return len(demo), nil
+}
