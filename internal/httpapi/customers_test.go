@@ -15,8 +15,8 @@ func TestCustomerLifecycle(t *testing.T) {
 	c := e.create(map[string]any{
 		"given_name": "María José", "family_name": "García", "email": " MJ.Garcia@Example.com ",
 		"phone": "+34 600 123 456", "tags": []string{"VIP"}, "attributes": map[string]string{"talla": "M"},
-		"addresses":  []map[string]any{{"line1": "Calle Mayor 1", "city": "Madrid", "country": "es"}},
-		"birthday":   "1988-03-14", "newsletter_consent": true,
+		"addresses": []map[string]any{{"line1": "Calle Mayor 1", "city": "Madrid", "country": "es"}},
+		"birthday":  "1988-03-14", "newsletter_consent": true,
 	})
 	if c.Email != "mj.garcia@example.com" || c.Phone != "+34600123456" || c.State != "active" || c.Type != "direct" {
 		t.Fatalf("created %+v", c)

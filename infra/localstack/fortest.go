@@ -1,0 +1,133 @@
+package localstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/regulars/regulars/infra/template"
+)
+
+// endpointVars must all be set for ForTest to reuse a running stack: with only
+// some of them, the SDK would send the other services' calls to AWS.
+var endpointVars = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3"}
+
+// ForTest prepares a package's tests, from TestMain. When
+// AWS_ENDPOINT_URL_DYNAMODB is set (`make test` runs the tests inside
+// `stack exec`), it loads the AWS config from the environment. Otherwise it
+// starts a stack of its own and exports Stack.Env into this process's
+// environment, so the code under test finds the emulators as it would in
+// Lambda. Call the returned function after m.Run to stop that stack.
+//
+// It provisions nothing: each test provisions its own resources with
+// ProvisionTest (or Provision with a unique Names.Prefix).
+func ForTest(ctx context.Context) (aws.Config, func(), error) {
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" {
+		for _, v := range endpointVars {
+			if os.Getenv(v) == "" {
+				return aws.Config{}, nil, fmt.Errorf("AWS_ENDPOINT_URL_DYNAMODB is set but %s is not: refusing to run tests that could reach AWS", v)
+			}
+		}
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return aws.Config{}, nil, fmt.Errorf("load AWS config for the local stack: %w", err)
+		}
+		return cfg, func() {}, nil
+	}
+
+	stack, err := Start(ctx, Options{})
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	restore := setenv(stack.Env())
+	stop := func() {
+		restore()
+		if err := stack.Stop(); err != nil {
+			slog.Error("stop local stack", "err", err)
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		stop()
+		return aws.Config{}, nil, fmt.Errorf("load AWS config for the local stack: %w", err)
+	}
+	return cfg, stop, nil
+}
+
+// setenv sets env in this process and returns a function that restores the
+// previous values.
+func setenv(env map[string]string) (restore func()) {
+	type previous struct {
+		value string
+		set   bool
+	}
+	saved := make(map[string]previous, len(env))
+	for k, v := range env {
+		old, ok := os.LookupEnv(k)
+		saved[k] = previous{old, ok}
+		os.Setenv(k, v)
+	}
+	return func() {
+		for k, p := range saved {
+			if p.set {
+				os.Setenv(k, p.value)
+			} else {
+				os.Unsetenv(k)
+			}
+		}
+	}
+}
+
+// ProvisionTest provisions the resources of template.yaml under a prefix
+// unique to this test (see UniquePrefix), failing the test on error.
+func ProvisionTest(tb testing.TB, cfg aws.Config) Resources {
+	tb.Helper()
+	path, err := template.Find()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl, err := template.Load(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := Provision(tb.Context(), cfg, tmpl, Names{Prefix: UniquePrefix(tb.Name())})
+	if err != nil {
+		tb.Fatalf("provision the local stack: %v", err)
+	}
+	return res
+}
+
+// UniquePrefix returns a Names.Prefix made of name (lower-cased, shortened)
+// and a random suffix, valid in table, queue and bucket names.
+func UniquePrefix(name string) string {
+	var b strings.Builder
+	dash := true // no leading dash, no double dashes
+	for _, r := range strings.ToLower(name) {
+		if b.Len() == 20 {
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	suffix := make([]byte, 4)
+	rand.Read(suffix)
+	base := strings.TrimSuffix(b.String(), "-")
+	if base == "" {
+		base = "t"
+	}
+	return base + "-" + hex.EncodeToString(suffix)
+}
