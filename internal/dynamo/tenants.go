@@ -155,10 +155,11 @@ func (s *Store) RevokeAPIKey(ctx context.Context, mid, kid string, at time.Time)
 	if err != nil {
 		return tenant.APIKey{}, fmt.Errorf("revoke API key: %w", err)
 	}
-	k := it.key()
-	t := at.UTC()
-	k.RevokedAt = &t
-	return k, nil
+	// Read back: a concurrent revocation may have set the time first.
+	if err := s.get(ctx, merchantPK(mid), apiKeySK(kid), &it); err != nil {
+		return tenant.APIKey{}, err
+	}
+	return it.key(), nil
 }
 
 // get reads one item with a strongly consistent read into out, or returns NotFound.

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,10 +23,15 @@ import (
 	"github.com/regulars/regulars/infra/seed"
 	"github.com/regulars/regulars/infra/template"
 	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/openapitest"
 	"github.com/regulars/regulars/internal/tenant"
 )
 
-var awsCfg aws.Config
+var (
+	awsCfg   aws.Config
+	spec     *openapitest.Spec
+	specOnce sync.Once
+)
 
 func TestMain(m *testing.M) {
 	cfg, stop, err := localstack.ForTest(context.Background())
@@ -61,6 +67,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	specOnce.Do(func() { spec = openapitest.New(t) })
 	res := localstack.ProvisionTest(t, awsCfg)
 	gw, err := devserver.Gateway(t.Context(), tmpl, res, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -184,7 +191,36 @@ func (e *env) call(method, path, key string, body any, opts ...opt) reply {
 	if resp.StatusCode >= 500 {
 		e.t.Fatalf("%s %s answered %d: %s", method, path, resp.StatusCode, out.body)
 	}
+	// Every answer must be what docs/openapi.yaml promises for that route and status.
+	if tmplPath, ok := e.routeOf(method, req.URL.Path); ok {
+		spec.ValidateResponse(e.t, method, tmplPath, resp.StatusCode, out.body)
+	} else {
+		e.t.Fatalf("%s %s matches no route of template.yaml", method, path)
+	}
 	return out
+}
+
+// routeOf finds the template path of the route that serves method and path.
+func (e *env) routeOf(method, path string) (string, bool) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	for _, rk := range e.routeKeys() {
+		m, tmplPath, _ := strings.Cut(rk, " ")
+		segs := strings.Split(strings.Trim(tmplPath, "/"), "/")
+		if m != method || len(segs) != len(parts) {
+			continue
+		}
+		match := true
+		for i, s := range segs {
+			if !strings.HasPrefix(s, "{") && s != parts[i] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return tmplPath, true
+		}
+	}
+	return "", false
 }
 
 // must checks a status and returns the reply.
