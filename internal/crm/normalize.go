@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -108,9 +109,7 @@ func Fold(s string) string {
 func (p Profile) NameTokens() []string {
 	var out []string
 	for _, w := range strings.Fields(Fold(p.GivenName + " " + p.FamilyName)) {
-		if len(w) > 40 {
-			w = w[:40]
-		}
+		w = truncateToken(w)
 		if !slices.Contains(out, w) {
 			out = append(out, w)
 		}
@@ -122,6 +121,20 @@ func (p Profile) NameTokens() []string {
 	return out
 }
 
+// maxTokenBytes bounds a name token, cut at a character boundary.
+const maxTokenBytes = 40
+
+func truncateToken(w string) string {
+	if len(w) <= maxTokenBytes {
+		return w
+	}
+	cut := maxTokenBytes
+	for cut > 0 && !utf8.RuneStart(w[cut]) {
+		cut--
+	}
+	return w[:cut]
+}
+
 // Normalize validates every writable field and returns the profile in
 // canonical form. Errors carry JSON Pointer paths of the API representation.
 func (p Profile) Normalize(now time.Time) (Profile, error) {
@@ -131,7 +144,7 @@ func (p Profile) Normalize(now time.Time) (Profile, error) {
 		if len(*v) > max {
 			fe.Add(path, "must be at most %d characters", max)
 		}
-		if strings.ContainsFunc(*v, unicode.IsControl) {
+		if hasControl(*v) {
 			fe.Add(path, "must not contain control characters")
 		}
 	}
@@ -219,6 +232,8 @@ func normalizeTags(tags []string, fe *apperr.Fields) []string {
 			fe.Add("/tags/"+itoa(i), "must contain a letter or digit")
 		case len(t) > MaxTagLen:
 			fe.Add("/tags/"+itoa(i), "must be at most %d characters", MaxTagLen)
+		case hasControl(t):
+			fe.Add("/tags/"+itoa(i), "must not contain control characters")
 		case !slices.Contains(seen, k):
 			seen = append(seen, k)
 			out = append(out, t)
@@ -237,6 +252,8 @@ func validAttributes(attrs map[string]string, fe *apperr.Fields) {
 			fe.Add("/attributes/"+escapePointer(k), "keys must be 1 to %d letters, digits, '_', '.' or '-'", MaxAttributeKey)
 		} else if len(v) > MaxAttributeValue {
 			fe.Add("/attributes/"+k, "must be at most %d characters", MaxAttributeValue)
+		} else if hasControl(v) {
+			fe.Add("/attributes/"+k, "must not contain control characters")
 		}
 	}
 }
@@ -258,6 +275,8 @@ func normalizeAddresses(addrs []Address, fe *apperr.Fields) []Address {
 			*f.v = strings.TrimSpace(*f.v)
 			if len(*f.v) > f.max {
 				fe.Add(p+"/"+f.name, "must be at most %d characters", f.max)
+			} else if hasControl(*f.v) {
+				fe.Add(p+"/"+f.name, "must not contain control characters")
 			}
 		}
 		if a.Line1 == "" {
@@ -279,6 +298,10 @@ func normalizeAddresses(addrs []Address, fe *apperr.Fields) []Address {
 	}
 	return addrs
 }
+
+// hasControl reports whether s holds control characters (line breaks included):
+// none of these fields is multi-line.
+func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
 
 // escapePointer escapes a JSON Pointer reference token (RFC 6901).
 func escapePointer(s string) string {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/regulars/regulars/internal/apperr"
 )
@@ -154,5 +155,20 @@ func TestProfileNormalize(t *testing.T) {
 				t.Fatalf("error paths = %v, want %v (err %v)", gotPaths, tc.paths, err)
 			}
 		})
+	}
+}
+
+func TestNameTokensCutAtCharacterBoundary(t *testing.T) {
+	long := strings.Repeat("東", 20) // 60 bytes
+	for _, tok := range (Profile{GivenName: long}).NameTokens() {
+		if !utf8.ValidString(tok) || len(tok) > 40 {
+			t.Fatalf("token %q: valid=%v len=%d", tok, utf8.ValidString(tok), len(tok))
+		}
+	}
+	// A search word longer than a token still finds it.
+	q := Query{SearchKind: SearchName, Search: Fold(long)}
+	c := Customer{Profile: Profile{GivenName: long}}
+	if !q.Matches(c) || FirstMatchingToken(c, q.SearchToken()) == "" {
+		t.Fatal("a long name is not found by itself")
 	}
 }

@@ -57,7 +57,7 @@ type Query struct {
 // Page limits.
 const (
 	DefaultLimit = 50
-	MaxLimit     = 200
+	MaxLimit     = 100
 )
 
 // ParseSearch classifies a free-text search: an email, a phone number, or a
@@ -104,16 +104,18 @@ func (q Query) Matches(c Customer) bool {
 	return true
 }
 
-// SearchToken is the word of a name search that the index is asked for: the first.
+// SearchToken is the word of a name search that the index is asked for: the
+// first, cut as stored tokens are.
 func (q Query) SearchToken() string {
 	first, _, _ := strings.Cut(q.Search, " ")
-	return first
+	return truncateToken(first)
 }
 
 // matchesName reports whether every word of search starts some word of c's names.
 func matchesName(c Customer, search string) bool {
 	tokens := c.NameTokens()
 	for _, w := range strings.Fields(search) {
+		w = truncateToken(w)
 		if !slices.ContainsFunc(tokens, func(t string) bool { return strings.HasPrefix(t, w) }) {
 			return false
 		}

@@ -106,7 +106,7 @@ func toItem(c crm.Customer) customerItem {
 		PK: customerPK(c.MerchantID, c.ID), SK: skProfile, Type: "customer",
 		GSI1PK: gsiPK, GSI1SK: sortKeyWithID(lastVisit, c.ID),
 		GSI2PK: gsiPK, GSI2SK: sortKeyWithID(c.EnrolledAt.UTC().Format(sortTime), c.ID),
-		GSI3PK: gsiPK, GSI3SK: sortKeyWithID(crm.Fold(c.FullName()), c.ID),
+		GSI3PK: gsiPK, GSI3SK: sortKeyWithID(nameSortKey(c), c.ID),
 		ID: c.ID, MerchantID: c.MerchantID, ExternalID: c.ExternalID, CardNumber: c.CardNumber, CardTemplate: c.CardTemplate,
 		GivenName: c.GivenName, FamilyName: c.FamilyName, Email: c.Email, Phone: c.Phone, DocumentNumber: c.DocumentNumber,
 		Birthday: c.Birthday, DeviceType: c.DeviceType, Tags: tags, Favorite: c.Favorite, Attributes: attrs,
@@ -116,6 +116,16 @@ func toItem(c crm.Customer) customerItem {
 		Margin12M: m.Margin12M, Units: m.Units, LastVisitAt: m.LastVisitAt, FirstPurchaseAt: m.FirstPurchaseAt,
 		FirstStore: m.FirstStore, PointsBalance: m.PointsBalance,
 	}
+}
+
+// noName sorts after every name: customers without one come last A→Z.
+const noName = "\uFFFD"
+
+func nameSortKey(c crm.Customer) string {
+	if n := crm.Fold(c.FullName()); n != "" {
+		return n
+	}
+	return noName
 }
 
 func (it customerItem) customer() crm.Customer {
@@ -235,10 +245,17 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 }
 
 // DeleteCustomer removes the profile, its unique identifiers and everything
-// stored in the customer's partition. It is idempotent: deleting a deleted
-// customer answers NotFound and changes nothing.
+// stored in the customer's partition. Deleting a deleted customer answers
+// NotFound, after finishing the partition's clean-up should an earlier
+// deletion have stopped half-way.
 func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 	c, err := s.Customer(ctx, mid, cid)
+	if isNotFound(err) {
+		if perr := s.deletePartition(ctx, customerPK(mid, cid)); perr != nil {
+			return perr
+		}
+		return err
+	}
 	if err != nil {
 		return err
 	}

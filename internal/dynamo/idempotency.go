@@ -23,23 +23,31 @@ type idempotencyItem struct {
 	Body        []byte            `dynamodbav:"body,omitempty"`
 	Headers     map[string]string `dynamodbav:"headers,omitempty"`
 	CreatedAt   time.Time         `dynamodbav:"created_at"`
+	StartedAt   int64             `dynamodbav:"started_at"` // epoch seconds, for abandoned claims
 	ExpiresAt   int64             `dynamodbav:"expires_at"` // TTL attribute, epoch seconds
 }
 
+// abandonAfter is when an unfinished claim is taken to belong to a request
+// that died (the functions time out long before): a retry may claim it again.
+const abandonAfter = 2 * time.Minute
+
 // ClaimIdempotencyKey records that a request with key is starting. When the
-// key is already taken (and not expired) it returns the stored record and
-// false; the record comes back from the failed conditional write itself, so
-// there is no window between the check and the read.
+// key is already taken (and neither expired nor abandoned) it returns the
+// stored record and false; the record comes back from the failed conditional
+// write itself, so there is no window between the check and the read.
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint string, now time.Time, ttl time.Duration) (idempotency.Record, bool, error) {
 	item, err := attributevalue.MarshalMap(idempotencyItem{PK: idempotencyPK(mid, key), SK: skIdem, Type: "idempotency",
-		Fingerprint: fingerprint, CreatedAt: now.UTC(), ExpiresAt: now.Add(ttl).Unix()})
+		Fingerprint: fingerprint, CreatedAt: now.UTC(), StartedAt: now.Unix(), ExpiresAt: now.Add(ttl).Unix()})
 	if err != nil {
 		return idempotency.Record{}, false, err
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item,
-		// TTL deletes lazily: an expired record counts as absent.
-		ConditionExpression:                 aws.String("attribute_not_exists(PK) OR expires_at < :now"),
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": num(now.Unix())},
+		// TTL deletes lazily: an expired record counts as absent, and so does
+		// the unfinished claim of a request that died with the same request.
+		ConditionExpression: aws.String("attribute_not_exists(PK) OR expires_at < :now OR " +
+			"(done = :false AND started_at < :stale AND fingerprint = :f)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix()),
+			":false": &types.AttributeValueMemberBOOL{Value: false}, ":stale": num(now.Add(-abandonAfter).Unix()), ":f": str(fingerprint)},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if err == nil {

@@ -60,6 +60,11 @@ func decodeCursor(s, list, mid string, names ...string) (map[string]types.Attrib
 	return key, nil
 }
 
+// maxExamined bounds the items one list request reads, so a selective filter
+// on a large base answers within the function's time: the page may then hold
+// fewer customers than asked, with a cursor to continue from.
+const maxExamined = 1000
+
 // ListCustomers answers a page of the customer list in the query's order,
 // with its filters applied, or the result of a search.
 func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm.Page, error) {
@@ -97,6 +102,7 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 		in.ExpressionAttributeValues[":since"] = str(q.Now.Add(-crm.ActivityWindow).UTC().Format(sortTime))
 	}
 	var page crm.Page
+	examined := 0
 	for {
 		in.Limit = aws.Int32(int32(min(q.Limit*2, 500)))
 		out, err := s.db.Query(ctx, in)
@@ -111,7 +117,7 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 			if c := it.customer(); q.Matches(c) {
 				page.Customers = append(page.Customers, c)
 			}
-			if len(page.Customers) == q.Limit {
+			if examined++; len(page.Customers) == q.Limit || examined == maxExamined {
 				page.NextCursor = encodeCursor(list, raw, keyNames...)
 				return page, nil
 			}
@@ -162,6 +168,7 @@ func (s *Store) searchName(ctx context.Context, mid string, q crm.Query) (crm.Pa
 		ExclusiveStartKey: start,
 	}
 	page := crm.Page{Customers: []crm.Customer{}}
+	examined := 0
 	for {
 		in.Limit = aws.Int32(int32(min(q.Limit*2, 100)))
 		out, err := s.db.Query(ctx, in)
@@ -181,7 +188,7 @@ func (s *Store) searchName(ctx context.Context, mid string, q crm.Query) (crm.Pa
 			if ok && q.Matches(c) && tokenSK(crm.FirstMatchingToken(c, token)) == it.SK {
 				page.Customers = append(page.Customers, c)
 			}
-			if len(page.Customers) == q.Limit {
+			if examined++; len(page.Customers) == q.Limit || examined == maxExamined {
 				page.NextCursor = encodeCursor(list, raw, keyNames...)
 				return page, nil
 			}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/internal/apperr"
@@ -170,5 +172,76 @@ func TestDeleteReleasesIdentifiers(t *testing.T) {
 	}
 	if err := st.CreateCustomer(t.Context(), again); err != nil {
 		t.Fatalf("re-enrolment: %v", err)
+	}
+}
+
+// A claim left unfinished by a request that died is taken over by a retry of
+// the same request once it is abandoned; a different request is still refused.
+func TestAbandonedIdempotencyClaim(t *testing.T) {
+	st := newStore(t)
+	now := time.Now()
+	if _, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "fp", now.Add(-3*time.Minute), 24*time.Hour); err != nil || !claimed {
+		t.Fatalf("first claim: %v %v", claimed, err)
+	}
+	if rec, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "other", now, 24*time.Hour); err != nil || claimed || rec.Fingerprint != "fp" {
+		t.Fatalf("a different request took an abandoned claim: %v %+v %v", claimed, rec, err)
+	}
+	if _, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "fp", now, 24*time.Hour); err != nil || !claimed {
+		t.Fatalf("the retry did not take over the abandoned claim: %v %v", claimed, err)
+	}
+	if rec, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "fp", now, 24*time.Hour); err != nil || claimed || rec.Done {
+		t.Fatalf("a fresh claim was taken over: %v %+v %v", claimed, rec, err)
+	}
+}
+
+// A deletion that stopped after removing the profile is finished by the retry.
+func TestDeleteRetryFinishesCleanUp(t *testing.T) {
+	db := dynamodb.NewFromConfig(awsCfg)
+	table := localstack.ProvisionTest(t, awsCfg).Ref("Table")
+	st := dynamo.New(db, table)
+	c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{GivenName: "Medio Borrado"}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateCustomer(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	pk := &types.AttributeValueMemberS{Value: "M#M1#C#" + c.ID}
+	if _, err := db.DeleteItem(t.Context(), &dynamodb.DeleteItemInput{TableName: &table,
+		Key: map[string]types.AttributeValue{"PK": pk, "SK": &types.AttributeValueMemberS{Value: "PROFILE"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteCustomer(t.Context(), "M1", c.ID); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("retry: %v", err)
+	}
+	out, err := db.Query(t.Context(), &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": pk}})
+	if err != nil || len(out.Items) != 0 {
+		t.Fatalf("%d items left in the partition (%v)", len(out.Items), err)
+	}
+}
+
+func TestUnnamedCustomersSortLastByName(t *testing.T) {
+	st := newStore(t)
+	now := time.Now()
+	for _, n := range []string{"", "Zoe", "aaron"} {
+		c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{GivenName: n}}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CreateCustomer(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := st.ListCustomers(t.Context(), "M1", crm.Query{Order: crm.OrderName, Limit: 10, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range page.Customers {
+		got = append(got, c.GivenName)
+	}
+	if strings.Join(got, ",") != "aaron,Zoe," {
+		t.Fatalf("order by name: %q", got)
 	}
 }

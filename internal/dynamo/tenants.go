@@ -112,6 +112,7 @@ func (s *Store) APIKeys(ctx context.Context, mid string) ([]tenant.APIKey, error
 			":pk": str(merchantPK(mid)), ":sk": str(apiKeySK("")),
 		},
 		ScanIndexForward: aws.Bool(false),
+		ConsistentRead:   aws.Bool(true),
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -152,6 +153,9 @@ func (s *Store) RevokeAPIKey(ctx context.Context, mid, kid string, at time.Time)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		update(merchantPK(mid), apiKeySK(kid)), update(apiKeyLookupPK(it.Hash), skAPIKey),
 	}})
+	if _, ok := cancellationReasons(err); ok {
+		return tenant.APIKey{}, apperr.New(apperr.Conflict, "the API key changed while being revoked; retry")
+	}
 	if err != nil {
 		return tenant.APIKey{}, fmt.Errorf("revoke API key: %w", err)
 	}

@@ -53,7 +53,7 @@ func TestBadInput(t *testing.T) {
 		{"key unknown", "POST", "/v1/api-keys", `{"scope":"read","secret":"x"}`, nil, 400, "/secret"},
 		{"list limit", "GET", "/v1/customers?limit=0", nil, nil, 400, "?limit"},
 		{"list limit text", "GET", "/v1/customers?limit=ten", nil, nil, 400, "?limit"},
-		{"list limit high", "GET", "/v1/customers?limit=201", nil, nil, 400, "?limit"},
+		{"list limit high", "GET", "/v1/customers?limit=101", nil, nil, 400, "?limit"},
 		{"list order", "GET", "/v1/customers?order=ltv", nil, nil, 400, "?order"},
 		{"list activity", "GET", "/v1/customers?activity=sleepy", nil, nil, 400, "?activity"},
 		{"list state", "GET", "/v1/customers?state=gone", nil, nil, 400, "?state"},

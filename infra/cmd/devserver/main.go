@@ -23,6 +23,7 @@ import (
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/infra/seed"
 	"github.com/regulars/regulars/infra/template"
+	"github.com/regulars/regulars/internal/app"
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/tenant"
 )
@@ -32,7 +33,7 @@ func main() {
 	prefix := flag.String("prefix", "regulars", "prefix of local resource names")
 	demo := flag.Bool("demo", true, "create a demo merchant with demo customers")
 	flag.Parse()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := app.Logger(os.Getenv) // LOG_LEVEL, as in the functions
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, *addr, *prefix, *demo, log); err != nil {
