@@ -81,6 +81,20 @@ type customerItem struct {
 	FirstPurchaseAt *time.Time `dynamodbav:"first_purchase_at,omitempty"`
 	FirstStore      string     `dynamodbav:"first_store,omitempty"`
 	PointsBalance   int64      `dynamodbav:"points_balance"`
+
+	// The wallet beside the balance, written only by ledger postings.
+	PointsEarned int64     `dynamodbav:"points_earned_total"`
+	Lots         []lotItem `dynamodbav:"lots"`
+	Badges       []string  `dynamodbav:"badges"`
+	// GSI4 indexes customers with expiring points by their earliest expiry.
+	GSI4PK string `dynamodbav:"GSI4PK,omitempty"`
+	GSI4SK string `dynamodbav:"GSI4SK,omitempty"`
+}
+
+type lotItem struct {
+	EarnedAt  time.Time  `dynamodbav:"earned_at"`
+	ExpiresAt *time.Time `dynamodbav:"expires_at,omitempty"`
+	Remaining int64      `dynamodbav:"remaining"`
 }
 
 func toItem(c crm.Customer) customerItem {
@@ -92,6 +106,7 @@ func toItem(c crm.Customer) customerItem {
 	for i, a := range c.Addresses {
 		addrs[i] = addressItem(a)
 	}
+	badges := []string{}
 	tags := c.Tags
 	if tags == nil {
 		tags = []string{}
@@ -114,7 +129,7 @@ func toItem(c crm.Customer) customerItem {
 		EnrolledAt: c.EnrolledAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version,
 		Tickets: m.Tickets, Tickets12M: m.Tickets12M, Revenue: m.Revenue, Revenue12M: m.Revenue12M, Margin: m.Margin,
 		Margin12M: m.Margin12M, Units: m.Units, LastVisitAt: m.LastVisitAt, FirstPurchaseAt: m.FirstPurchaseAt,
-		FirstStore: m.FirstStore, PointsBalance: m.PointsBalance,
+		FirstStore: m.FirstStore, PointsBalance: m.PointsBalance, Lots: []lotItem{}, Badges: badges,
 	}
 }
 
@@ -202,21 +217,45 @@ func (s *Store) Customer(ctx context.Context, mid, cid string) (crm.Customer, er
 // maxUpdateAttempts bounds optimistic-locking retries of UpdateCustomer.
 const maxUpdateAttempts = 5
 
+// profileItem reads the stored profile item as it is.
+func (s *Store) profileItem(ctx context.Context, mid, cid string) (customerItem, error) {
+	var it customerItem
+	if err := s.get(ctx, customerPK(mid, cid), skProfile, &it); err != nil {
+		if isNotFound(err) {
+			return customerItem{}, apperr.New(apperr.NotFound, "customer not found")
+		}
+		return customerItem{}, err
+	}
+	return it, nil
+}
+
+// withProfile returns the stored item with c's profile and metrics written
+// over it; the wallet (balance, lots, badges) is left as stored: only ledger
+// postings change it.
+func (it customerItem) withProfile(c crm.Customer) customerItem {
+	next := toItem(c)
+	next.PointsBalance, next.PointsEarned, next.Lots, next.Badges = it.PointsBalance, it.PointsEarned, it.Lots, it.Badges
+	next.GSI4PK, next.GSI4SK = it.GSI4PK, it.GSI4SK
+	return next
+}
+
 // UpdateCustomer reads a customer, lets fn change it and writes it back in one
 // transaction guarded by the version it read, moving unique identifiers and
 // name tokens as they change. A concurrent write makes it re-read and retry.
 func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm.Customer) (crm.Customer, error)) (crm.Customer, error) {
 	for range maxUpdateAttempts {
-		old, err := s.Customer(ctx, mid, cid)
+		stored, err := s.profileItem(ctx, mid, cid)
 		if err != nil {
 			return crm.Customer{}, err
 		}
+		old := stored.customer()
 		c, err := fn(old)
 		if err != nil {
 			return crm.Customer{}, err
 		}
 		c.ID, c.MerchantID, c.Version = old.ID, old.MerchantID, old.Version+1
-		profile, err := attributevalue.MarshalMap(toItem(c))
+		c.Metrics.PointsBalance = old.Metrics.PointsBalance
+		profile, err := attributevalue.MarshalMap(stored.withProfile(c))
 		if err != nil {
 			return crm.Customer{}, err
 		}

@@ -1,0 +1,41 @@
+package loyalty
+
+import (
+	"time"
+
+	"github.com/regulars/regulars/internal/crm"
+)
+
+// Account is a customer with their wallet, as a posting reads it.
+type Account struct {
+	Customer crm.Customer
+	Wallet   Wallet
+	Badges   []string // IDs of the badges held
+}
+
+// Posting is everything one ledger operation writes, atomically: the wallet
+// after it, its entries (whose points add up to the balance change) and what
+// comes with them.
+type Posting struct {
+	Wallet     Wallet
+	Badges     []string
+	Entries    []Entry
+	Claim      *Source             // posted at most once per source
+	Voided     *Entry              // the original entry of a void, to be marked
+	Redemption *CheckoutRedemption // a new checkout redemption, or one cancelled
+	Reward     *Reward             // a reward redeemed: its stock goes down by one
+	Visit      *crm.Visit
+	Events     []crm.Event
+}
+
+// ErrAlreadyPosted says a source was posted before, as EntryID.
+type ErrAlreadyPosted struct{ EntryID string }
+
+func (e *ErrAlreadyPosted) Error() string { return "already posted as entry " + e.EntryID }
+
+// ProgramVersion is one saved version of a program.
+type ProgramVersion struct {
+	Program   Program
+	UpdatedAt time.Time
+	UpdatedBy string
+}
