@@ -427,18 +427,12 @@ func (s *Store) Redemption(ctx context.Context, mid, cid, orderRef string) (loya
 	return it.redemption(), nil
 }
 
-// EntryPage is a page of ledger entries.
-type EntryPage struct {
-	Entries    []loyalty.Entry
-	NextCursor string
-}
-
 // Entries lists a customer's ledger, newest first.
-func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor string) (EntryPage, error) {
+func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor string) (loyalty.EntryPage, error) {
 	keyNames := []string{"PK", "SK"}
 	start, err := decodeCursor(cursor, "ledger", mid, keyNames...)
 	if err != nil {
-		return EntryPage{}, err
+		return loyalty.EntryPage{}, err
 	}
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:              &s.table,
@@ -452,13 +446,13 @@ func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor 
 		ConsistentRead:    aws.Bool(true),
 	})
 	if err != nil {
-		return EntryPage{}, err
+		return loyalty.EntryPage{}, err
 	}
 	var items []entryItem
 	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		return EntryPage{}, err
+		return loyalty.EntryPage{}, err
 	}
-	page := EntryPage{Entries: make([]loyalty.Entry, len(items))}
+	page := loyalty.EntryPage{Entries: make([]loyalty.Entry, len(items))}
 	for i, it := range items {
 		page.Entries[i] = it.entry()
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/idempotency"
+	"github.com/regulars/regulars/internal/loyalty"
+	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/tenant"
 )
 
@@ -42,6 +44,17 @@ type (
 		DeleteCustomer(ctx context.Context, mid, cid string) error
 		ListCustomers(ctx context.Context, mid string, q crm.Query) (crm.Page, error)
 	}
+	programStore interface {
+		points.Store
+		SaveProgram(ctx context.Context, mid string, p loyalty.Program, expected int64, by string, at time.Time) (loyalty.ProgramVersion, error)
+		ProgramVersions(ctx context.Context, mid string) ([]loyalty.ProgramVersion, error)
+		PutBadge(ctx context.Context, mid string, b loyalty.Badge) error
+		DeleteBadge(ctx context.Context, mid, bid string) error
+		PutReward(ctx context.Context, mid string, r loyalty.Reward) error
+		DeleteReward(ctx context.Context, mid, rid string) error
+		BadgeHolders(ctx context.Context, mid, bid string, limit int, cursor string) (crm.Page, error)
+		Entries(ctx context.Context, mid, cid string, limit int, cursor string) (loyalty.EntryPage, error)
+	}
 	idempotencyStore interface {
 		ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint string, now time.Time, ttl time.Duration) (idempotency.Record, bool, error)
 		CompleteIdempotencyKey(ctx context.Context, mid, key string, rec idempotency.Record) error
@@ -54,12 +67,14 @@ type Store interface {
 	authStore
 	keyStore
 	customerStore
+	programStore
 	idempotencyStore
 }
 
 // Server answers API Gateway HTTP API events.
 type Server struct {
 	store  Store
+	points *points.Service
 	log    *slog.Logger
 	now    func() time.Time
 	spec   []byte // the OpenAPI document as JSON
@@ -75,7 +90,7 @@ type route struct {
 
 // New returns a server. now is the clock (time.Now in production).
 func New(store Store, log *slog.Logger, now func() time.Time, openAPIJSON []byte) *Server {
-	s := &Server{store: store, log: log, now: now, spec: openAPIJSON}
+	s := &Server{store: store, points: points.New(store, now), log: log, now: now, spec: openAPIJSON}
 	s.routes = map[string]route{
 		"GET /openapi.json":                          {handle: s.getOpenAPI, public: true},
 		"GET /v1/merchant":                           {handle: s.getMerchant},
@@ -89,6 +104,32 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPIJSON []byte
 		"DELETE /v1/customers/{customerId}":          {handle: s.deleteCustomer},
 		"POST /v1/customers/{customerId}/suspend":    {handle: s.suspendCustomer},
 		"POST /v1/customers/{customerId}/reactivate": {handle: s.reactivateCustomer},
+
+		"GET /v1/program":                    {handle: s.getProgram},
+		"PUT /v1/program":                    {handle: s.putProgram},
+		"GET /v1/program/versions":           {handle: s.listProgramVersions},
+		"GET /v1/badges":                     {handle: s.listBadges},
+		"POST /v1/badges":                    {handle: s.createBadge},
+		"PUT /v1/badges/{badgeId}":           {handle: s.putBadge},
+		"DELETE /v1/badges/{badgeId}":        {handle: s.deleteBadge},
+		"GET /v1/badges/{badgeId}/customers": {handle: s.listBadgeCustomers},
+		"GET /v1/rewards":                    {handle: s.listRewards},
+		"POST /v1/rewards":                   {handle: s.createReward},
+		"PUT /v1/rewards/{rewardId}":         {handle: s.putReward},
+		"DELETE /v1/rewards/{rewardId}":      {handle: s.deleteReward},
+
+		"GET /v1/customers/{customerId}/points":                         {handle: s.getPoints},
+		"GET /v1/customers/{customerId}/points/entries":                 {handle: s.listEntries},
+		"POST /v1/customers/{customerId}/points/entries":                {handle: s.postEntry},
+		"POST /v1/customers/{customerId}/points/preview":                {handle: s.previewEntry},
+		"POST /v1/customers/{customerId}/points/entries/{entryId}/void": {handle: s.voidEntry},
+		"POST /v1/customers/{customerId}/points/balance":                {handle: s.setBalance},
+		"POST /v1/customers/{customerId}/actions":                       {handle: s.postAction},
+		"POST /v1/customers/{customerId}/checkout/quote":                {handle: s.quote},
+		"POST /v1/customers/{customerId}/redemptions":                   {handle: s.redeem},
+		"POST /v1/customers/{customerId}/redemptions/{orderRef}/cancel": {handle: s.cancelRedemption},
+		"GET /v1/customers/{customerId}/rewards":                        {handle: s.listCustomerRewards},
+		"POST /v1/customers/{customerId}/rewards/{rewardId}/redeem":     {handle: s.redeemReward},
 	}
 	return s
 }

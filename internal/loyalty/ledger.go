@@ -37,6 +37,12 @@ type Entry struct {
 // Credit reports whether the entry added points.
 func (e Entry) Credit() bool { return e.Points > 0 }
 
+// EntryPage is a page of ledger entries.
+type EntryPage struct {
+	Entries    []Entry
+	NextCursor string
+}
+
 // CheckoutRedemption is points redeemed against an order at checkout.
 type CheckoutRedemption struct {
 	OrderRef  string

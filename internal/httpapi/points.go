@@ -1,0 +1,543 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/ids"
+	"github.com/regulars/regulars/internal/loyalty"
+	"github.com/regulars/regulars/internal/points"
+)
+
+type sourceJSON struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+type entryJSON struct {
+	ID           string       `json:"id"`
+	CustomerID   string       `json:"customer_id"`
+	Kind         loyalty.Kind `json:"kind"`
+	Points       int64        `json:"points"`
+	BalanceAfter int64        `json:"balance_after"`
+	Reason       string       `json:"reason"`
+	Note         string       `json:"note"`
+	Actor        string       `json:"actor"`
+	Source       sourceJSON   `json:"source"`
+	Location     string       `json:"location"`
+	CreatedAt    time.Time    `json:"created_at"`
+	Voids        *string      `json:"voids"`
+	VoidedBy     *string      `json:"voided_by"`
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func entryOf(e loyalty.Entry) entryJSON {
+	return entryJSON{ID: e.ID, CustomerID: e.CustomerID, Kind: e.Kind, Points: e.Points, BalanceAfter: e.BalanceAfter,
+		Reason: e.Reason, Note: e.Note, Actor: e.Actor, Source: sourceJSON(e.Source), Location: e.Location,
+		CreatedAt: e.CreatedAt, Voids: optional(e.Voids), VoidedBy: optional(e.VoidedBy)}
+}
+
+func entriesOf(es []loyalty.Entry) []entryJSON {
+	out := make([]entryJSON, len(es))
+	for i, e := range es {
+		out[i] = entryOf(e)
+	}
+	return out
+}
+
+type changeJSON struct {
+	BalanceBefore int64    `json:"balance_before"`
+	BalanceAfter  int64    `json:"balance_after"`
+	RewardsGained []string `json:"rewards_gained"`
+	RewardsLost   []string `json:"rewards_lost"`
+	BadgesGained  []string `json:"badges_gained"`
+	BadgesLost    []string `json:"badges_lost"`
+}
+
+func changeOf(c points.Change) changeJSON {
+	return changeJSON{BalanceBefore: c.BalanceBefore, BalanceAfter: c.BalanceAfter, RewardsGained: c.Rewards.Gained,
+		RewardsLost: c.Rewards.Lost, BadgesGained: c.Badges.Gained, BadgesLost: c.Badges.Lost}
+}
+
+// postingJSON answers every operation that posts to the ledger.
+type postingJSON struct {
+	Entries  []entryJSON `json:"entries"`
+	Balance  int64       `json:"balance"`
+	Change   *changeJSON `json:"change"`
+	Replayed bool        `json:"replayed"`
+}
+
+func postingOf(res points.Result, balance int64) postingJSON {
+	out := postingJSON{Entries: entriesOf(res.Entries), Balance: balance, Replayed: res.Replay}
+	if !res.Replay {
+		ch := changeOf(res.Change)
+		out.Change = &ch
+	}
+	return out
+}
+
+// answerPosting answers 201 when entries were written now, 200 otherwise.
+func (s *Server) answerPosting(ctx context.Context, r *request, cid string, res points.Result) (response, error) {
+	acc, err := s.store.Account(ctx, r.merchant.ID, cid)
+	if err != nil {
+		return response{}, err
+	}
+	status := http.StatusOK
+	if len(res.Entries) > 0 && !res.Replay {
+		status = http.StatusCreated
+	}
+	return jsonResponse(status, postingOf(res, acc.Wallet.Balance)), nil
+}
+
+type lotJSON struct {
+	EarnedAt  time.Time  `json:"earned_at"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	Remaining int64      `json:"remaining"`
+}
+
+type nextBadgeJSON struct {
+	Badge   badgeJSON `json:"badge"`
+	Missing int64     `json:"missing"`
+}
+
+type customerRewardJSON struct {
+	rewardJSON
+	Available bool `json:"available"`
+}
+
+type pointsSummaryJSON struct {
+	CustomerID  string               `json:"customer_id"`
+	Balance     int64                `json:"balance"`
+	EarnedTotal int64                `json:"earned_total"`
+	Value       int64                `json:"value"` // minor units at the redemption rate
+	Currency    string               `json:"currency"`
+	Lots        []lotJSON            `json:"lots"`
+	Badges      []badgeJSON          `json:"badges"`
+	NextBadge   *nextBadgeJSON       `json:"next_badge"`
+	Rewards     []customerRewardJSON `json:"rewards"`
+}
+
+// summary is what a customer's points page shows: balance, lots, badges held
+// and the next one, and the rewards with their availability.
+func (s *Server) summary(ctx context.Context, mid, currency, cid string) (pointsSummaryJSON, error) {
+	acc, err := s.store.Account(ctx, mid, cid)
+	if err != nil {
+		return pointsSummaryJSON{}, err
+	}
+	pv, err := s.store.Program(ctx, mid)
+	if err != nil {
+		return pointsSummaryJSON{}, err
+	}
+	badges, err := s.store.Badges(ctx, mid)
+	if err != nil {
+		return pointsSummaryJSON{}, err
+	}
+	rewards, err := s.store.Rewards(ctx, mid)
+	if err != nil {
+		return pointsSummaryJSON{}, err
+	}
+	w := acc.Wallet
+	out := pointsSummaryJSON{CustomerID: cid, Balance: w.Balance, EarnedTotal: w.EarnedTotal, Currency: currency,
+		Value: pv.Program.Redemption.Value(max(w.Balance, 0)), Lots: []lotJSON{}, Badges: []badgeJSON{}, Rewards: customerRewards(rewards, w.Balance)}
+	for _, l := range w.Lots {
+		out.Lots = append(out.Lots, lotJSON(l))
+	}
+	for _, b := range loyalty.Held(badges, w.Balance, w.EarnedTotal) {
+		out.Badges = append(out.Badges, badgeOf(b))
+	}
+	if nb, ok := loyalty.Next(badges, w.Balance, w.EarnedTotal); ok {
+		out.NextBadge = &nextBadgeJSON{Badge: badgeOf(nb.Badge), Missing: nb.Missing}
+	}
+	return out, nil
+}
+
+func customerRewards(rewards []loyalty.Reward, balance int64) []customerRewardJSON {
+	out := make([]customerRewardJSON, len(rewards))
+	for i, x := range rewards {
+		out[i] = customerRewardJSON{rewardJSON: rewardOf(x), Available: x.Available(balance)}
+	}
+	return out
+}
+
+func (s *Server) getPoints(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	out, err := s.summary(ctx, r.merchant.ID, r.merchant.Currency, cid)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(http.StatusOK, out), nil
+}
+
+// pageLimit reads limit (default 50, at most 100) and refuses parameters
+// other than limit and the allowed ones.
+func pageLimit(q map[string]string, allowed ...string) (int, error) {
+	var fe apperr.Fields
+	for k := range q {
+		if k != "limit" && !contains(allowed, k) {
+			fe.Add("?"+k, "is not a known parameter")
+		}
+	}
+	limit := crm.DefaultLimit
+	if v, ok := q["limit"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > crm.MaxLimit {
+			fe.Add("?limit", "must be an integer from 1 to %d", crm.MaxLimit)
+		}
+		limit = n
+	}
+	return limit, fe.Err()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type entryPageJSON struct {
+	Data       []entryJSON `json:"data"`
+	NextCursor *string     `json:"next_cursor"`
+}
+
+func (s *Server) listEntries(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	return s.entryPage(ctx, r, cid)
+}
+
+func (s *Server) entryPage(ctx context.Context, r *request, cid string) (response, error) {
+	limit, err := pageLimit(r.query, "cursor")
+	if err != nil {
+		return response{}, err
+	}
+	if _, err := s.store.Customer(ctx, r.merchant.ID, cid); err != nil {
+		return response{}, err
+	}
+	page, err := s.store.Entries(ctx, r.merchant.ID, cid, limit, r.query["cursor"])
+	if err != nil {
+		return response{}, err
+	}
+	out := entryPageJSON{Data: entriesOf(page.Entries)}
+	if page.NextCursor != "" {
+		out.NextCursor = &page.NextCursor
+	}
+	return jsonResponse(http.StatusOK, out), nil
+}
+
+type manualJSON struct {
+	Points   int64  `json:"points"`
+	Note     string `json:"note"`
+	Reason   string `json:"reason"`
+	Location string `json:"location"`
+}
+
+func (s *Server) decodeManual(r *request) (string, points.Manual, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return "", points.Manual{}, err
+	}
+	var in manualJSON
+	if err := decodeJSON(r.body, r.header("Content-Type"), &in); err != nil {
+		return "", points.Manual{}, err
+	}
+	return cid, points.Manual{Points: in.Points, Note: in.Note, Reason: in.Reason, Location: in.Location, Actor: r.actor()}, nil
+}
+
+func (s *Server) postEntry(ctx context.Context, r *request) (response, error) {
+	cid, m, err := s.decodeManual(r)
+	if err != nil {
+		return response{}, err
+	}
+	res, err := s.points.Post(ctx, r.merchant.ID, cid, m)
+	if err != nil {
+		return response{}, err
+	}
+	return s.answerPosting(ctx, r, cid, res)
+}
+
+func (s *Server) previewEntry(ctx context.Context, r *request) (response, error) {
+	cid, m, err := s.decodeManual(r)
+	if err != nil {
+		return response{}, err
+	}
+	ch, err := s.points.Preview(ctx, r.merchant.ID, cid, m)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(http.StatusOK, changeOf(ch)), nil
+}
+
+type noteJSON struct {
+	Note string `json:"note"`
+}
+
+func (s *Server) voidEntry(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	eid := r.path["entryId"]
+	if !ids.Valid(eid) {
+		return response{}, apperr.New(apperr.NotFound, "ledger entry not found")
+	}
+	var in noteJSON
+	if len(r.body) > 0 {
+		if err := decodeJSON(r.body, r.header("Content-Type"), &in); err != nil {
+			return response{}, err
+		}
+	}
+	res, err := s.points.Void(ctx, r.merchant.ID, cid, eid, in.Note, r.actor())
+	if err != nil {
+		return response{}, err
+	}
+	return s.answerPosting(ctx, r, cid, res)
+}
+
+type setBalanceJSON struct {
+	Balance int64  `json:"balance"`
+	Note    string `json:"note"`
+}
+
+func (s *Server) setBalance(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	var in setBalanceJSON
+	if err := decodeJSON(r.body, r.header("Content-Type"), &in); err != nil {
+		return response{}, err
+	}
+	res, err := s.points.SetBalance(ctx, r.merchant.ID, cid, in.Balance, in.Note, r.actor())
+	if err != nil {
+		return response{}, err
+	}
+	return s.answerPosting(ctx, r, cid, res)
+}
+
+type actionJSON struct {
+	Action    points.Action `json:"action"`
+	Reference string        `json:"reference"`
+}
+
+func (s *Server) postAction(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	var in actionJSON
+	if err := decodeJSON(r.body, r.header("Content-Type"), &in); err != nil {
+		return response{}, err
+	}
+	if _, err := s.store.Customer(ctx, r.merchant.ID, cid); err != nil {
+		return response{}, err
+	}
+	res, err := s.points.AwardAction(ctx, r.merchant.ID, cid, in.Action, in.Reference, r.actor())
+	if err != nil {
+		return response{}, err
+	}
+	return s.answerPosting(ctx, r, cid, res)
+}
+
+type lineJSON struct {
+	SKU       string `json:"sku"`
+	Name      string `json:"name"`
+	Category  string `json:"category"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice int64  `json:"unit_price"`
+	Discount  int64  `json:"discount"`
+	Tax       int64  `json:"tax"`
+	OnSale    bool   `json:"on_sale"`
+}
+
+func linesOf(in []lineJSON) []loyalty.Line {
+	out := make([]loyalty.Line, len(in))
+	for i, l := range in {
+		out[i] = loyalty.Line{SKU: l.SKU, Category: l.Category, Quantity: l.Quantity, UnitPrice: l.UnitPrice,
+			Discount: l.Discount, Tax: l.Tax, OnSale: l.OnSale}
+	}
+	return out
+}
+
+type quoteRequestJSON struct {
+	Cart []lineJSON `json:"cart"`
+}
+
+type quoteJSON struct {
+	Balance       int64    `json:"balance"`
+	Currency      string   `json:"currency"`
+	CartTotal     int64    `json:"cart_total"`
+	Eligible      int64    `json:"eligible"`
+	MaxPoints     int64    `json:"max_points"`
+	MaxDiscount   int64    `json:"max_discount"`
+	BadgeDiscount int64    `json:"badge_discount"`
+	Badges        []string `json:"badges"`
+	Reason        *string  `json:"reason"`
+}
+
+func (s *Server) quote(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	var in quoteRequestJSON
+	if err := decodeJSON(r.body, r.header("Content-Type"), &in); err != nil {
+		return response{}, err
+	}
+	q, err := s.points.Quote(ctx, r.merchant.ID, cid, linesOf(in.Cart))
+	if err != nil {
+		return response{}, err
+	}
+	acc, err := s.store.Account(ctx, r.merchant.ID, cid)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(http.StatusOK, quoteJSON{Balance: acc.Wallet.Balance, Currency: r.merchant.Currency, CartTotal: q.CartTotal,
+		Eligible: q.Eligible, MaxPoints: q.MaxPoints, MaxDiscount: q.MaxDiscount, BadgeDiscount: q.BadgeDiscount,
+		Badges: q.Badges, Reason: optional(string(q.Reason))}), nil
+}
+
+type redeemJSON struct {
+	OrderRef string     `json:"order_ref"`
+	Points   int64      `json:"points"`
+	Cart     []lineJSON `json:"cart"`
+	Location string     `json:"location"`
+}
+
+type redemptionJSON struct {
+	OrderRef  string    `json:"order_ref"`
+	Points    int64     `json:"points"`
+	Discount  int64     `json:"discount"`
+	Currency  string    `json:"currency"`
+	EntryID   string    `json:"entry_id"`
+	Cancelled bool      `json:"cancelled"`
+	Location  string    `json:"location"`
+	CreatedAt time.Time `json:"created_at"`
+	Balance   int64     `json:"balance"`
+}
+
+func (s *Server) redemptionResponse(ctx context.Context, r *request, cid string, red loyalty.CheckoutRedemption, status int) (response, error) {
+	acc, err := s.store.Account(ctx, r.merchant.ID, cid)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(status, redemptionJSON{OrderRef: red.OrderRef, Points: red.Points, Discount: red.Discount,
+		Currency: r.merchant.Currency, EntryID: red.EntryID, Cancelled: red.Cancelled, Location: red.Location,
+		CreatedAt: red.CreatedAt, Balance: acc.Wallet.Balance}), nil
+}
+
+func (s *Server) redeem(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	var in redeemJSON
+	if err := decodeJSON(r.body, r.header("Content-Type"), &in); err != nil {
+		return response{}, err
+	}
+	if len(in.Location) > 64 {
+		return response{}, apperr.Field("/location", "must be at most 64 characters")
+	}
+	red, replay, err := s.points.Redeem(ctx, r.merchant.ID, cid, in.OrderRef, in.Points, linesOf(in.Cart), in.Location, r.actor())
+	if err != nil {
+		return response{}, err
+	}
+	status := http.StatusCreated
+	if replay {
+		status = http.StatusOK
+	}
+	return s.redemptionResponse(ctx, r, cid, red, status)
+}
+
+func (s *Server) cancelRedemption(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	ref := r.path["orderRef"]
+	if loyalty.ValidRef("", ref) != nil {
+		return response{}, apperr.New(apperr.NotFound, "redemption not found")
+	}
+	if len(r.body) > 0 {
+		var none struct{}
+		if err := decodeJSON(r.body, r.header("Content-Type"), &none); err != nil {
+			return response{}, err
+		}
+	}
+	red, err := s.points.CancelRedemption(ctx, r.merchant.ID, cid, ref, r.actor())
+	if err != nil {
+		return response{}, err
+	}
+	return s.redemptionResponse(ctx, r, cid, red, http.StatusOK)
+}
+
+type customerRewardsJSON struct {
+	Balance int64                `json:"balance"`
+	Data    []customerRewardJSON `json:"data"`
+}
+
+func (s *Server) listCustomerRewards(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	return s.customerRewardsFor(ctx, r.merchant.ID, cid)
+}
+
+func (s *Server) customerRewardsFor(ctx context.Context, mid, cid string) (response, error) {
+	acc, err := s.store.Account(ctx, mid, cid)
+	if err != nil {
+		return response{}, err
+	}
+	rewards, err := s.store.Rewards(ctx, mid)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(http.StatusOK, customerRewardsJSON{Balance: acc.Wallet.Balance, Data: customerRewards(rewards, acc.Wallet.Balance)}), nil
+}
+
+type locationJSON struct {
+	Location string `json:"location"`
+}
+
+func (s *Server) redeemReward(ctx context.Context, r *request) (response, error) {
+	cid, err := customerID(r)
+	if err != nil {
+		return response{}, err
+	}
+	rid := r.path["rewardId"]
+	if !ids.Valid(rid) {
+		return response{}, apperr.New(apperr.NotFound, "reward not found")
+	}
+	var in locationJSON
+	if len(r.body) > 0 {
+		if err := decodeJSON(r.body, r.header("Content-Type"), &in); err != nil {
+			return response{}, err
+		}
+	}
+	if _, err := s.store.Customer(ctx, r.merchant.ID, cid); err != nil {
+		return response{}, err
+	}
+	res, err := s.points.RedeemReward(ctx, r.merchant.ID, cid, rid, in.Location, r.actor())
+	if err != nil {
+		return response{}, err
+	}
+	return s.answerPosting(ctx, r, cid, res)
+}

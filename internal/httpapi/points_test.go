@@ -1,0 +1,181 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+)
+
+type posting struct {
+	Entries []struct {
+		ID           string `json:"id"`
+		Kind         string `json:"kind"`
+		Points       int64  `json:"points"`
+		BalanceAfter int64  `json:"balance_after"`
+		Voids        string `json:"voids"`
+	} `json:"entries"`
+	Balance int64 `json:"balance"`
+	Change  struct {
+		RewardsGained []string `json:"rewards_gained"`
+		RewardsLost   []string `json:"rewards_lost"`
+		BadgesGained  []string `json:"badges_gained"`
+		BadgesLost    []string `json:"badges_lost"`
+	} `json:"change"`
+	Replayed bool `json:"replayed"`
+}
+
+// seedProgram switches on seed 004's example program.
+func (e *env) seedProgram(t *testing.T) {
+	e.must(http.StatusOK, "PUT", "/v1/program", e.key, map[string]any{
+		"version": 0, "enabled": true,
+		"earning":       map[string]any{"points_per_step": 10, "step_amount": 500, "trigger": "paid", "overrides": []any{}, "excluded_products": []string{}},
+		"actions":       map[string]any{"signup": 50, "newsletter": 20, "review": 5, "review_once_per_customer": false},
+		"redemption":    map[string]any{"points": 100, "amount": 100, "min_balance": 50, "min_cart": 1000, "max_discount": map[string]any{"kind": "percent", "value": 5000}, "exclude_on_sale": true, "excluded_products": []string{}, "allowed_products": []string{}},
+		"refund_policy": "within_balance", "expiry_days": 0,
+	})
+}
+
+// ledgerSum reads every entry of a customer and returns their sum and count.
+func (e *env) ledgerSum(t *testing.T, cid string) (int64, int) {
+	t.Helper()
+	var sum int64
+	n := 0
+	cursor := ""
+	for {
+		var p struct {
+			Data []struct {
+				Points int64 `json:"points"`
+			} `json:"data"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		e.must(http.StatusOK, "GET", "/v1/customers/"+cid+"/points/entries?limit=100"+cursor, e.key, nil).decode(t, &p)
+		for _, x := range p.Data {
+			sum += x.Points
+			n++
+		}
+		if p.NextCursor == nil {
+			return sum, n
+		}
+		cursor = "&cursor=" + *p.NextCursor
+	}
+}
+
+func TestPointsLedgerFlow(t *testing.T) {
+	e := newEnv(t)
+	e.seedProgram(t)
+	var reward struct{ ID string }
+	e.must(http.StatusCreated, "POST", "/v1/rewards", e.key, map[string]any{"name": "Café gratis", "cost": 5, "active": true, "stock": 1}).decode(t, &reward)
+	var bronze struct{ ID string }
+	e.must(http.StatusCreated, "POST", "/v1/badges", e.key, map[string]any{"title": "Cliente Bronce", "from": 100, "to": 500}).decode(t, &bronze)
+	c := e.create(map[string]any{"given_name": "Ana"})
+	pts := "/v1/customers/" + c.ID + "/points"
+
+	var p posting
+	e.must(http.StatusCreated, "POST", pts+"/entries", e.key, map[string]any{"points": 5, "note": "bienvenida"}).decode(t, &p)
+	if p.Balance != 5 || len(p.Entries) != 1 || p.Entries[0].BalanceAfter != 5 || !slices.Contains(p.Change.RewardsGained, reward.ID) {
+		t.Fatalf("earn 5: %+v", p)
+	}
+	earnID := p.Entries[0].ID
+	// Seed 000: 5 → 4 points loses the 5-point reward. The preview writes nothing.
+	var ch struct {
+		BalanceAfter int64    `json:"balance_after"`
+		RewardsLost  []string `json:"rewards_lost"`
+	}
+	e.must(http.StatusOK, "POST", pts+"/preview", e.key, map[string]any{"points": -1}).decode(t, &ch)
+	if ch.BalanceAfter != 4 || !slices.Contains(ch.RewardsLost, reward.ID) {
+		t.Fatalf("preview: %+v", ch)
+	}
+	r := e.must(http.StatusUnprocessableEntity, "POST", pts+"/entries", e.key, map[string]any{"points": -6})
+	if !slices.Contains(r.paths(), "/points") {
+		t.Fatalf("overspend: %s", r.body)
+	}
+	// Set balance posts the difference; the badge is gained.
+	e.must(http.StatusCreated, "POST", pts+"/balance", e.key, map[string]any{"balance": 120, "note": "migración"}).decode(t, &p)
+	if p.Balance != 120 || p.Entries[0].Points != 115 || p.Entries[0].Kind != "adjust" || !slices.Contains(p.Change.BadgesGained, bronze.ID) {
+		t.Fatalf("set balance: %+v", p)
+	}
+	e.must(http.StatusOK, "POST", pts+"/balance", e.key, map[string]any{"balance": 120}) // nothing to do
+	var holders page
+	e.must(http.StatusOK, "GET", "/v1/badges/"+bronze.ID+"/customers", e.key, nil).decode(t, &holders)
+	if len(holders.Data) != 1 || holders.Data[0].ID != c.ID {
+		t.Fatalf("badge holders: %+v", holders.Data)
+	}
+	// Void the first earn: a reversal entry, the original marked.
+	e.must(http.StatusCreated, "POST", pts+"/entries/"+earnID+"/void", e.key, map[string]any{"note": "error"}).decode(t, &p)
+	if p.Balance != 115 || p.Entries[0].Kind != "void" || p.Entries[0].Voids != earnID || p.Entries[0].Points != -5 {
+		t.Fatalf("void: %+v", p)
+	}
+	e.must(http.StatusConflict, "POST", pts+"/entries/"+earnID+"/void", e.key, nil)
+
+	// Checkout: 20.00 cart with a 5.00 on-sale line; 50 % cap of the eligible 15.00 → 7.50, balance worth 1.15.
+	cart := []map[string]any{{"sku": "CAFE", "quantity": 3, "unit_price": 500}, {"sku": "TARTA", "quantity": 1, "unit_price": 500, "on_sale": true}}
+	var q struct {
+		MaxPoints   int64   `json:"max_points"`
+		MaxDiscount int64   `json:"max_discount"`
+		Reason      *string `json:"reason"`
+	}
+	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/checkout/quote", e.key, map[string]any{"cart": cart}).decode(t, &q)
+	if q.MaxPoints != 115 || q.MaxDiscount != 115 || q.Reason != nil {
+		t.Fatalf("quote: %+v", q)
+	}
+	small := []map[string]any{{"sku": "CAFE", "quantity": 1, "unit_price": 500}}
+	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/checkout/quote", e.key, map[string]any{"cart": small}).decode(t, &q)
+	if q.MaxPoints != 0 || q.Reason == nil || *q.Reason != "cart_below_minimum" {
+		t.Fatalf("small cart quote: %+v", q)
+	}
+	var red struct {
+		Points   int64 `json:"points"`
+		Discount int64 `json:"discount"`
+		Balance  int64 `json:"balance"`
+	}
+	redeem := map[string]any{"order_ref": "T-1001", "points": 100, "cart": cart, "location": "Centro"}
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/redemptions", e.key, redeem).decode(t, &red)
+	if red.Discount != 100 || red.Balance != 15 {
+		t.Fatalf("redeem: %+v", red)
+	}
+	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/redemptions", e.key, redeem) // same order: replay
+	redeem["points"] = 10
+	e.must(http.StatusConflict, "POST", "/v1/customers/"+c.ID+"/redemptions", e.key, redeem)
+	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/redemptions/T-1001/cancel", e.key, nil).decode(t, &red)
+	if red.Balance != 115 {
+		t.Fatalf("cancel: %+v", red)
+	}
+	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/redemptions/T-1001/cancel", e.key, nil)
+	e.must(http.StatusNotFound, "POST", "/v1/customers/"+c.ID+"/redemptions/T-404/cancel", e.key, nil)
+
+	// Reward: stock 1; the second redemption finds it out of stock.
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/rewards/"+reward.ID+"/redeem", e.key, map[string]any{"location": "Centro"}).decode(t, &p)
+	if p.Balance != 110 {
+		t.Fatalf("reward: %+v", p)
+	}
+	e.must(http.StatusUnprocessableEntity, "POST", "/v1/customers/"+c.ID+"/rewards/"+reward.ID+"/redeem", e.key, nil)
+
+	// Actions: signup once; reviews per reference.
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/actions", e.key, map[string]any{"action": "signup"})
+	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/actions", e.key, map[string]any{"action": "signup"}).decode(t, &p)
+	if !p.Replayed {
+		t.Fatalf("second signup: %+v", p)
+	}
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/actions", e.key, map[string]any{"action": "review", "reference": "rev-1"})
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/actions", e.key, map[string]any{"action": "review", "reference": "rev-2"})
+	e.must(http.StatusBadRequest, "POST", "/v1/customers/"+c.ID+"/actions", e.key, map[string]any{"action": "review"})
+
+	var sum struct {
+		Balance int64 `json:"balance"`
+		Badges  []struct {
+			ID string `json:"id"`
+		} `json:"badges"`
+	}
+	e.must(http.StatusOK, "GET", pts, e.key, nil).decode(t, &sum)
+	total, n := e.ledgerSum(t, c.ID)
+	if sum.Balance != 170 || total != sum.Balance {
+		t.Fatalf("balance %d, sum of %d entries %d", sum.Balance, n, total)
+	}
+	var cust customer
+	e.must(http.StatusOK, "GET", "/v1/customers/"+c.ID, e.key, nil).decode(t, &cust)
+	if *cust.PointsBalance != 170 {
+		t.Fatalf("profile balance %d", *cust.PointsBalance)
+	}
+	fmt.Sprint(n)
+}
