@@ -17,6 +17,8 @@ import (
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/ids"
+	"github.com/regulars/regulars/internal/loyalty"
 )
 
 var awsCfg aws.Config
@@ -243,5 +245,71 @@ func TestUnnamedCustomersSortLastByName(t *testing.T) {
 	}
 	if strings.Join(got, ",") != "aaron,Zoe," {
 		t.Fatalf("order by name: %q", got)
+	}
+}
+
+// conflictingDB fails the first n transactions the way DynamoDB does when
+// another transaction holds an item (DynamoDB Local never does).
+type conflictingDB struct {
+	dynamo.API
+	mu sync.Mutex
+	n  int
+}
+
+func (c *conflictingDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.mu.Lock()
+	fail := c.n > 0
+	if fail {
+		c.n--
+	}
+	c.mu.Unlock()
+	if fail {
+		reasons := make([]types.CancellationReason, len(in.TransactItems))
+		for i := range reasons {
+			reasons[i] = types.CancellationReason{Code: aws.String("None")}
+		}
+		reasons[len(reasons)-1] = types.CancellationReason{Code: aws.String("TransactionConflict")}
+		return nil, &types.TransactionCanceledException{Message: aws.String("Transaction cancelled"), CancellationReasons: reasons}
+	}
+	return c.API.TransactWriteItems(ctx, in, opts...)
+}
+
+// A posting hit by TransactionConflict is retried and lands exactly once.
+func TestPostingRetriesTransactionConflicts(t *testing.T) {
+	table := localstack.ProvisionTest(t, awsCfg).Ref("Table")
+	real := dynamodb.NewFromConfig(awsCfg)
+	st := dynamo.New(real, table)
+	c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{GivenName: "Conflicto"}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateCustomer(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	db := &conflictingDB{API: real, n: 3}
+	flaky := dynamo.New(db, table)
+	calls := 0
+	_, p, err := flaky.Post(t.Context(), "M1", c.ID, func(acc loyalty.Account) (loyalty.Posting, error) {
+		calls++
+		w := acc.Wallet.Credit(10, time.Now(), nil, true)
+		return loyalty.Posting{Wallet: w, Entries: []loyalty.Entry{{ID: ids.New(time.Now()), CustomerID: c.ID, Kind: loyalty.KindEarn,
+			Points: 10, BalanceAfter: w.Balance, Reason: "test", Actor: "test", CreatedAt: time.Now()}}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 4 || db.n != 0 {
+		t.Fatalf("%d attempts, %d conflicts left", calls, db.n)
+	}
+	acc, err := st.Account(t.Context(), "M1", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := st.Entries(t.Context(), "M1", c.ID, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc.Wallet.Balance != 10 || len(page.Entries) != 1 || page.Entries[0].ID != p.Entries[0].ID {
+		t.Fatalf("balance %d with %d entries", acc.Wallet.Balance, len(page.Entries))
 	}
 }
