@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/loyalty"
 )
 
@@ -204,4 +206,84 @@ func (s *Store) deleteConfig(ctx context.Context, pk, sk, what string) error {
 		return apperr.New(apperr.NotFound, "%s not found", what)
 	}
 	return err
+}
+
+type cardTemplateItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	Type      string    `dynamodbav:"type"`
+	ID        string    `dynamodbav:"id"`
+	Name      string    `dynamodbav:"name"`
+	Kind      string    `dynamodbav:"kind"`
+	Active    bool      `dynamodbav:"active"`
+	CreatedAt time.Time `dynamodbav:"created_at"`
+}
+
+// CardTemplates lists the merchant's card templates; "standard" is always
+// there (a merchant may store their own version of it).
+func (s *Store) CardTemplates(ctx context.Context, mid string) ([]crm.CardTemplate, error) {
+	var items []cardTemplateItem
+	if err := s.queryPrefix(ctx, merchantPK(mid), cardTplSKPfx, true, &items); err != nil {
+		return nil, err
+	}
+	out := make([]crm.CardTemplate, 0, len(items)+1)
+	for _, it := range items {
+		out = append(out, crm.CardTemplate{ID: it.ID, Name: it.Name, Kind: crm.CardKind(it.Kind), Active: it.Active, CreatedAt: it.CreatedAt})
+	}
+	for _, d := range crm.DefaultCardTemplates {
+		if !slices.ContainsFunc(out, func(t crm.CardTemplate) bool { return t.ID == d.ID }) {
+			out = append([]crm.CardTemplate{d}, out...)
+		}
+	}
+	return out, nil
+}
+
+// CreateCardTemplate stores a new template; an existing ID answers Conflict.
+func (s *Store) CreateCardTemplate(ctx context.Context, mid string, t crm.CardTemplate) error {
+	av, err := attributevalue.MarshalMap(cardTemplateItem{PK: merchantPK(mid), SK: cardTplSKPfx + t.ID, Type: "card_template",
+		ID: t.ID, Name: t.Name, Kind: string(t.Kind), Active: t.Active, CreatedAt: t.CreatedAt.UTC()})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)")})
+	if conditionFailed(err) {
+		return apperr.Field("/id", "a card template %q already exists", t.ID)
+	}
+	return err
+}
+
+type giftItem struct {
+	PK          string `dynamodbav:"PK"`
+	SK          string `dynamodbav:"SK"`
+	Type        string `dynamodbav:"type"`
+	ID          string `dynamodbav:"id"`
+	Points      int64  `dynamodbav:"points"`
+	Description string `dynamodbav:"description"`
+	Cadence     string `dynamodbav:"cadence"`
+	Tag         string `dynamodbav:"tag,omitempty"`
+	Active      bool   `dynamodbav:"active"`
+}
+
+// GiftSchedules lists the merchant's periodic gifts.
+func (s *Store) GiftSchedules(ctx context.Context, mid string) ([]loyalty.GiftSchedule, error) {
+	var items []giftItem
+	if err := s.queryPrefix(ctx, merchantPK(mid), giftSchedSKPfx, true, &items); err != nil {
+		return nil, err
+	}
+	out := make([]loyalty.GiftSchedule, len(items))
+	for i, it := range items {
+		out[i] = loyalty.GiftSchedule{ID: it.ID, Points: it.Points, Description: it.Description, Cadence: loyalty.Cadence(it.Cadence), Tag: it.Tag, Active: it.Active}
+	}
+	return out, nil
+}
+
+// PutGiftSchedule creates or replaces a periodic gift.
+func (s *Store) PutGiftSchedule(ctx context.Context, mid string, g loyalty.GiftSchedule) error {
+	return s.putConfig(ctx, giftItem{PK: merchantPK(mid), SK: giftSchedSKPfx + g.ID, Type: "gift_schedule", ID: g.ID, Points: g.Points,
+		Description: g.Description, Cadence: string(g.Cadence), Tag: g.Tag, Active: g.Active})
+}
+
+// DeleteGiftSchedule removes a periodic gift.
+func (s *Store) DeleteGiftSchedule(ctx context.Context, mid, id string) error {
+	return s.deleteConfig(ctx, merchantPK(mid), giftSchedSKPfx+id, "gift schedule")
 }

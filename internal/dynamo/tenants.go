@@ -23,6 +23,7 @@ type merchantItem struct {
 	Currency  string    `dynamodbav:"currency"`
 	TimeZone  string    `dynamodbav:"time_zone"`
 	CreatedAt time.Time `dynamodbav:"created_at"`
+	Portal    []byte    `dynamodbav:"portal_secret"`
 }
 
 // apiKeyItem is stored twice: under the merchant (for listing) and under the
@@ -49,7 +50,7 @@ func (it apiKeyItem) key() tenant.APIKey {
 // CreateMerchant stores a new merchant.
 func (s *Store) CreateMerchant(ctx context.Context, m tenant.Merchant) error {
 	item, err := attributevalue.MarshalMap(merchantItem{PK: merchantPK(m.ID), SK: skMerchant, Type: "merchant",
-		ID: m.ID, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone, CreatedAt: m.CreatedAt})
+		ID: m.ID, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone, CreatedAt: m.CreatedAt, Portal: m.PortalSecret})
 	if err != nil {
 		return err
 	}
@@ -67,7 +68,8 @@ func (s *Store) Merchant(ctx context.Context, mid string) (tenant.Merchant, erro
 	if err := s.get(ctx, merchantPK(mid), skMerchant, &it); err != nil {
 		return tenant.Merchant{}, err
 	}
-	return tenant.Merchant{ID: it.ID, Name: it.Name, Currency: it.Currency, TimeZone: it.TimeZone, CreatedAt: it.CreatedAt}, nil
+	return tenant.Merchant{ID: it.ID, Name: it.Name, Currency: it.Currency, TimeZone: it.TimeZone, CreatedAt: it.CreatedAt,
+		PortalSecret: it.Portal}, nil
 }
 
 // CreateAPIKey stores both items of a new key in one transaction.

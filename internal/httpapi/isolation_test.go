@@ -20,7 +20,50 @@ func routeCalls(ids map[string]string) map[string]struct {
 		body any
 	}
 	c := "/v1/customers/" + ids["customer"]
+	cart := []map[string]any{{"sku": "MENU", "quantity": 1, "unit_price": 2000}}
+	program := map[string]any{"version": 0, "enabled": true,
+		"earning":       map[string]any{"points_per_step": 1, "step_amount": 100, "trigger": "paid", "overrides": []any{}, "excluded_products": []string{}},
+		"actions":       map[string]any{"signup": 0, "newsletter": 0, "review": 0, "review_once_per_customer": true},
+		"redemption":    map[string]any{"points": 1, "amount": 1, "min_balance": 0, "min_cart": 0, "max_discount": nil, "exclude_on_sale": false, "excluded_products": []string{}, "allowed_products": []string{}},
+		"refund_policy": "within_balance", "expiry_days": 0}
 	return map[string]call{
+		"GET /v1/program":                        {"/v1/program", nil},
+		"PUT /v1/program":                        {"/v1/program", program},
+		"GET /v1/program/versions":               {"/v1/program/versions", nil},
+		"GET /v1/badges":                         {"/v1/badges", nil},
+		"POST /v1/badges":                        {"/v1/badges", map[string]any{"title": "Plata", "from": 500}},
+		"PUT /v1/badges/{badgeId}":               {"/v1/badges/" + ids["badge"], map[string]any{"title": "Oro", "from": 900}},
+		"DELETE /v1/badges/{badgeId}":            {"/v1/badges/" + ids["badge"], nil},
+		"GET /v1/badges/{badgeId}/customers":     {"/v1/badges/" + ids["badge"] + "/customers", nil},
+		"GET /v1/rewards":                        {"/v1/rewards", nil},
+		"POST /v1/rewards":                       {"/v1/rewards", map[string]any{"name": "Tarta", "cost": 9, "active": true}},
+		"PUT /v1/rewards/{rewardId}":             {"/v1/rewards/" + ids["reward"], map[string]any{"name": "Gratis", "cost": 1, "active": true}},
+		"DELETE /v1/rewards/{rewardId}":          {"/v1/rewards/" + ids["reward"], nil},
+		"GET /v1/card-templates":                 {"/v1/card-templates", nil},
+		"POST /v1/card-templates":                {"/v1/card-templates", map[string]any{"id": "verano", "name": "Verano", "active": true}},
+		"POST /v1/cards/enrol":                   {"/v1/cards/enrol", map[string]any{"given_name": "Nueva"}},
+		"GET /v1/gift-schedules":                 {"/v1/gift-schedules", nil},
+		"POST /v1/gift-schedules":                {"/v1/gift-schedules", map[string]any{"points": 5, "description": "x", "cadence": "monthly", "active": true}},
+		"DELETE /v1/gift-schedules/{scheduleId}": {"/v1/gift-schedules/" + ids["gift"], nil},
+		"GET /v1/reports/points":                 {"/v1/reports/points", nil},
+
+		"GET /v1/customers/{customerId}/points":                         {c + "/points", nil},
+		"GET /v1/customers/{customerId}/points/entries":                 {c + "/points/entries", nil},
+		"POST /v1/customers/{customerId}/points/entries":                {c + "/points/entries", map[string]any{"points": 1}},
+		"POST /v1/customers/{customerId}/points/preview":                {c + "/points/preview", map[string]any{"points": -1}},
+		"POST /v1/customers/{customerId}/points/entries/{entryId}/void": {c + "/points/entries/" + ids["entry"] + "/void", nil},
+		"POST /v1/customers/{customerId}/points/balance":                {c + "/points/balance", map[string]any{"balance": 3}},
+		"POST /v1/customers/{customerId}/actions":                       {c + "/actions", map[string]any{"action": "signup"}},
+		"POST /v1/customers/{customerId}/checkout/quote":                {c + "/checkout/quote", map[string]any{"cart": cart}},
+		"POST /v1/customers/{customerId}/redemptions":                   {c + "/redemptions", map[string]any{"order_ref": "B-1", "points": 1, "cart": cart}},
+		"POST /v1/customers/{customerId}/redemptions/{orderRef}/cancel": {c + "/redemptions/" + ids["order"] + "/cancel", nil},
+		"GET /v1/customers/{customerId}/rewards":                        {c + "/rewards", nil},
+		"POST /v1/customers/{customerId}/rewards/{rewardId}/redeem":     {c + "/rewards/" + ids["reward"] + "/redeem", nil},
+		"POST /v1/customers/{customerId}/portal-token":                  {c + "/portal-token", nil},
+		"GET /v1/me/points":  {"/v1/me/points", nil},
+		"GET /v1/me/entries": {"/v1/me/entries", nil},
+		"GET /v1/me/rewards": {"/v1/me/rewards", nil},
+
 		"GET /openapi.json":                          {"/openapi.json", nil},
 		"GET /v1/merchant":                           {"/v1/merchant", nil},
 		"GET /v1/api-keys":                           {"/v1/api-keys", nil},
@@ -55,7 +98,20 @@ func (e *env) resourcesOf(key string) map[string]string {
 		ID string `json:"id"`
 	}
 	e.must(http.StatusCreated, "POST", "/v1/api-keys", key, map[string]any{"scope": "read", "name": "spare"}).decode(e.t, &k)
-	return map[string]string{"customer": c.ID, "key": k.ID, "email": email}
+	e.must(http.StatusOK, "PUT", "/v1/program", key, routeCalls(nil)["PUT /v1/program"].body.(map[string]any)) // version 1: a program everyone can redeem in
+	var badge, reward, gift struct {
+		ID string `json:"id"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/badges", key, map[string]any{"title": "Bronce", "from": 1}).decode(e.t, &badge)
+	e.must(http.StatusCreated, "POST", "/v1/rewards", key, map[string]any{"name": "Café", "cost": 2, "active": true}).decode(e.t, &reward)
+	e.must(http.StatusCreated, "POST", "/v1/gift-schedules", key, map[string]any{"points": 1, "description": "mensual", "cadence": "monthly", "active": true}).decode(e.t, &gift)
+	var p posting
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/points/entries", key, map[string]any{"points": 50}).decode(e.t, &p)
+	order := "ORD-" + key[3:9]
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/redemptions", key, map[string]any{"order_ref": order, "points": 5,
+		"cart": []map[string]any{{"sku": "MENU", "quantity": 1, "unit_price": 2000}}})
+	return map[string]string{"customer": c.ID, "key": k.ID, "email": email, "badge": badge.ID, "reward": reward.ID,
+		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order}
 }
 
 // TestTenantIsolation calls every route with merchant B's key on merchant A's
@@ -77,6 +133,10 @@ func TestTenantIsolation(t *testing.T) {
 		switch {
 		case tmplPath == "/openapi.json":
 			// public, tenant-free
+		case strings.HasPrefix(tmplPath, "/v1/me/"):
+			if r.status != http.StatusUnauthorized {
+				t.Errorf("%s with an API key: %d, want 401 (customer tokens only)", rk, r.status)
+			}
 		case strings.Contains(tmplPath, "{"):
 			if r.status != http.StatusNotFound {
 				t.Errorf("%s with B's key on A's ids: %d, want 404: %s", rk, r.status, r.body)
@@ -156,6 +216,12 @@ func TestAuthentication(t *testing.T) {
 			}
 		}
 		r := e.call(method, call.path, readKey, call.body)
+		if strings.HasPrefix(tmplPath, "/v1/me/") {
+			if r.status != http.StatusUnauthorized {
+				t.Errorf("%s with a read API key: %d, want 401", rk, r.status)
+			}
+			continue
+		}
 		if method == "GET" && r.status != http.StatusOK {
 			t.Errorf("%s with a read key: %d, want 200: %s", rk, r.status, r.body)
 		}

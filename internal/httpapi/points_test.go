@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -177,5 +176,102 @@ func TestPointsLedgerFlow(t *testing.T) {
 	if *cust.PointsBalance != 170 {
 		t.Fatalf("profile balance %d", *cust.PointsBalance)
 	}
-	fmt.Sprint(n)
+}
+
+func TestEnrolWithCardAndPortal(t *testing.T) {
+	e := newEnv(t)
+	e.seedProgram(t) // signup 50, newsletter 20
+	e.must(http.StatusCreated, "POST", "/v1/card-templates", e.key, map[string]any{"id": "verano", "name": "Verano 2026", "kind": "promotion", "active": true})
+	e.must(http.StatusBadRequest, "POST", "/v1/card-templates", e.key, map[string]any{"id": "verano", "name": "otra", "active": true})
+	var enrolled struct {
+		Customer customer `json:"customer"`
+		Points   posting  `json:"points"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/cards/enrol", e.key, map[string]any{"card_template": "verano", "given_name": "Lola",
+		"email": "lola@example.com", "newsletter_consent": true}).decode(t, &enrolled)
+	if enrolled.Customer.CardNumber == "" || enrolled.Points.Balance != 70 || len(enrolled.Points.Entries) != 2 {
+		t.Fatalf("enrol: %+v", enrolled)
+	}
+	e.must(http.StatusBadRequest, "POST", "/v1/cards/enrol", e.key, map[string]any{"card_template": "invierno"})
+	e.must(http.StatusConflict, "POST", "/v1/cards/enrol", e.key, map[string]any{"card_number": enrolled.Customer.CardNumber})
+	cid := enrolled.Customer.ID
+
+	// The customer area: a token reads only its own customer.
+	var tok struct {
+		Token string `json:"token"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+cid+"/portal-token", e.key, map[string]any{"ttl_seconds": 600}).decode(t, &tok)
+	var mine struct {
+		CustomerID string `json:"customer_id"`
+		Balance    int64  `json:"balance"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/me/points", tok.Token, nil).decode(t, &mine)
+	if mine.CustomerID != cid || mine.Balance != 70 {
+		t.Fatalf("me: %+v", mine)
+	}
+	e.must(http.StatusOK, "GET", "/v1/me/entries", tok.Token, nil)
+	e.must(http.StatusOK, "GET", "/v1/me/rewards", tok.Token, nil)
+	// A customer token is no API key, and writes nothing.
+	e.must(http.StatusUnauthorized, "GET", "/v1/customers/"+cid, tok.Token, nil)
+	e.must(http.StatusUnauthorized, "GET", "/v1/me/points", tok.Token[:len(tok.Token)-2]+"xx", nil)
+	e.must(http.StatusBadRequest, "POST", "/v1/customers/"+cid+"/portal-token", e.key, map[string]any{"ttl_seconds": 10})
+	// Erasing the customer ends the token.
+	e.must(http.StatusNoContent, "DELETE", "/v1/customers/"+cid, e.key, nil)
+	e.must(http.StatusUnauthorized, "GET", "/v1/me/points", tok.Token, nil)
+}
+
+func TestPointsReport(t *testing.T) {
+	e := newEnv(t)
+	e.seedProgram(t)
+	a := e.create(map[string]any{"given_name": "A"})
+	b := e.create(map[string]any{"given_name": "B"})
+	for _, m := range []struct {
+		cid    string
+		points int64
+		loc    string
+	}{{a.ID, 100, "Centro"}, {a.ID, -30, "Centro"}, {b.ID, 200, "Norte"}, {b.ID, 40, ""}} {
+		e.must(http.StatusCreated, "POST", "/v1/customers/"+m.cid+"/points/entries", e.key, map[string]any{"points": m.points, "location": m.loc})
+	}
+	type report struct {
+		Data       []struct{ Points int64 } `json:"data"`
+		NextCursor *string                  `json:"next_cursor"`
+		Summary    struct {
+			Operations    int64 `json:"operations"`
+			PointsTotal   int64 `json:"points_total"`
+			AveragePoints int64 `json:"average_points"`
+		} `json:"summary"`
+		Totals struct {
+			OutstandingBalance int64  `json:"outstanding_balance"`
+			Liability          int64  `json:"liability"`
+			Currency           string `json:"currency"`
+		} `json:"totals"`
+	}
+	var r report
+	e.must(http.StatusOK, "GET", "/v1/reports/points", e.key, nil).decode(t, &r)
+	// 100 points = 1.00 EUR: 310 outstanding points are worth 3.10.
+	if r.Totals.OutstandingBalance != 310 || r.Totals.Liability != 310 || r.Totals.Currency != "EUR" || len(r.Data) != 4 {
+		t.Fatalf("report: %+v", r)
+	}
+	e.must(http.StatusOK, "GET", "/v1/reports/points?customer_id="+a.ID, e.key, nil).decode(t, &r)
+	if len(r.Data) != 2 || r.Summary.PointsTotal != 70 {
+		t.Fatalf("by customer: %+v", r)
+	}
+	e.must(http.StatusOK, "GET", "/v1/reports/points?location=Norte&kind=earn", e.key, nil).decode(t, &r)
+	if len(r.Data) != 1 || r.Data[0].Points != 200 {
+		t.Fatalf("by location and kind: %+v", r)
+	}
+	e.must(http.StatusOK, "GET", "/v1/reports/points?min=0&max=100", e.key, nil).decode(t, &r)
+	if len(r.Data) != 2 || r.Summary.Operations != 2 || r.Summary.AveragePoints != 70 {
+		t.Fatalf("by value: %+v", r)
+	}
+	e.must(http.StatusOK, "GET", "/v1/reports/points?limit=3", e.key, nil).decode(t, &r)
+	if len(r.Data) != 3 || r.NextCursor == nil || r.Summary.Operations != 4 {
+		t.Fatalf("page 1: %+v", r)
+	}
+	e.must(http.StatusOK, "GET", "/v1/reports/points?limit=3&cursor="+*r.NextCursor, e.key, nil).decode(t, &r)
+	if len(r.Data) != 1 || r.NextCursor != nil {
+		t.Fatalf("page 2: %+v", r)
+	}
+	e.must(http.StatusBadRequest, "GET", "/v1/reports/points?from=yesterday", e.key, nil)
+	e.must(http.StatusBadRequest, "GET", "/v1/reports/points?kind=bonus", e.key, nil)
 }

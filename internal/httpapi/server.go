@@ -54,6 +54,13 @@ type (
 		DeleteReward(ctx context.Context, mid, rid string) error
 		BadgeHolders(ctx context.Context, mid, bid string, limit int, cursor string) (crm.Page, error)
 		Entries(ctx context.Context, mid, cid string, limit int, cursor string) (loyalty.EntryPage, error)
+		CardTemplates(ctx context.Context, mid string) ([]crm.CardTemplate, error)
+		CreateCardTemplate(ctx context.Context, mid string, t crm.CardTemplate) error
+		GiftSchedules(ctx context.Context, mid string) ([]loyalty.GiftSchedule, error)
+		PutGiftSchedule(ctx context.Context, mid string, g loyalty.GiftSchedule) error
+		DeleteGiftSchedule(ctx context.Context, mid, id string) error
+		Movements(ctx context.Context, mid string, from, to time.Time, fn func(loyalty.Entry) bool) error
+		Outstanding(ctx context.Context, mid string) (points, operations int64, err error)
 	}
 	idempotencyStore interface {
 		ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint string, now time.Time, ttl time.Duration) (idempotency.Record, bool, error)
@@ -84,8 +91,9 @@ type Server struct {
 type handlerFunc func(ctx context.Context, r *request) (response, error)
 
 type route struct {
-	handle handlerFunc
-	public bool // no API key needed
+	handle   handlerFunc
+	public   bool // no credentials at all
+	customer bool // a customer-area token, not an API key
 }
 
 // New returns a server. now is the clock (time.Now in production).
@@ -130,6 +138,19 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPIJSON []byte
 		"POST /v1/customers/{customerId}/redemptions/{orderRef}/cancel": {handle: s.cancelRedemption},
 		"GET /v1/customers/{customerId}/rewards":                        {handle: s.listCustomerRewards},
 		"POST /v1/customers/{customerId}/rewards/{rewardId}/redeem":     {handle: s.redeemReward},
+		"POST /v1/customers/{customerId}/portal-token":                  {handle: s.issuePortalToken},
+
+		"GET /v1/card-templates":                 {handle: s.listCardTemplates},
+		"POST /v1/card-templates":                {handle: s.createCardTemplate},
+		"POST /v1/cards/enrol":                   {handle: s.enrolWithCard},
+		"GET /v1/gift-schedules":                 {handle: s.listGiftSchedules},
+		"POST /v1/gift-schedules":                {handle: s.createGiftSchedule},
+		"DELETE /v1/gift-schedules/{scheduleId}": {handle: s.deleteGiftSchedule},
+		"GET /v1/reports/points":                 {handle: s.pointsReport},
+
+		"GET /v1/me/points":  {handle: s.myPoints, customer: true},
+		"GET /v1/me/entries": {handle: s.myEntries, customer: true},
+		"GET /v1/me/rewards": {handle: s.myRewards, customer: true},
 	}
 	return s
 }
@@ -152,6 +173,7 @@ type request struct {
 	body     []byte
 	key      tenant.APIKey
 	merchant tenant.Merchant
+	customer string // the customer of a customer-area token
 	now      time.Time
 }
 
@@ -210,6 +232,12 @@ func (s *Server) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, l
 	r := &request{routeKey: ev.RouteKey, path: ev.PathParameters, query: ev.QueryStringParameters,
 		headers: lowerKeys(ev.Headers), now: s.now().UTC()}
 	if rt.public {
+		return rt.handle(ctx, r)
+	}
+	if rt.customer {
+		if err := s.authenticateCustomer(ctx, r); err != nil {
+			return response{}, err
+		}
 		return rt.handle(ctx, r)
 	}
 	if err := s.authenticate(ctx, r); err != nil {
@@ -274,6 +302,37 @@ func (s *Server) authenticate(ctx context.Context, r *request) error {
 		return err
 	}
 	r.key, r.merchant = k, m
+	return nil
+}
+
+// authenticateCustomer resolves a customer-area token: signed by the
+// merchant, unexpired, for a customer who still exists.
+func (s *Server) authenticateCustomer(ctx context.Context, r *request) error {
+	scheme, token, ok := strings.Cut(r.header("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return apperr.New(apperr.Unauthorized, "a valid customer token is required: Authorization: Bearer ct_…")
+	}
+	t, err := tenant.ParsePortalToken(strings.TrimSpace(token))
+	if err != nil {
+		return err
+	}
+	m, err := s.store.Merchant(ctx, t.MerchantID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return apperr.New(apperr.Unauthorized, "a valid customer token is required: Authorization: Bearer ct_…")
+	}
+	if err != nil {
+		return err
+	}
+	if err := t.Verify(m, r.now); err != nil {
+		return err
+	}
+	if _, err := s.store.Customer(ctx, m.ID, t.CustomerID); err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return apperr.New(apperr.Unauthorized, "this customer no longer exists")
+		}
+		return err
+	}
+	r.merchant, r.customer = m, t.CustomerID
 	return nil
 }
 

@@ -21,6 +21,8 @@ type Merchant struct {
 	Currency  string // ISO 4217
 	TimeZone  string // IANA
 	CreatedAt time.Time
+	// PortalSecret signs the merchant's customer-area tokens.
+	PortalSecret []byte
 }
 
 // NewMerchant validates the inputs and returns a merchant with a fresh ID.
@@ -40,7 +42,8 @@ func NewMerchant(name, currency, timeZone string, now time.Time) (Merchant, erro
 	if err := fe.Err(); err != nil {
 		return Merchant{}, err
 	}
-	return Merchant{ID: ids.New(now), Name: name, Currency: currency, TimeZone: timeZone, CreatedAt: now.UTC()}, nil
+	return Merchant{ID: ids.New(now), Name: name, Currency: currency, TimeZone: timeZone, CreatedAt: now.UTC(),
+		PortalSecret: NewPortalSecret()}, nil
 }
 
 // Location returns the merchant's time zone.

@@ -1,0 +1,171 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/ids"
+	"github.com/regulars/regulars/internal/loyalty"
+)
+
+// maxReportEntries bounds the movements one report reads for its summary;
+// beyond, the summary says it is truncated (the export path handles more).
+const maxReportEntries = 100_000
+
+type movementFilter struct {
+	from, to   time.Time
+	customer   string
+	min, max   *int64
+	kind       loyalty.Kind
+	reason     string
+	location   string
+	limit      int
+	afterEntry string // cursor: the last entry ID returned
+}
+
+func (f movementFilter) match(e loyalty.Entry) bool {
+	switch {
+	case f.customer != "" && e.CustomerID != f.customer,
+		f.min != nil && e.Points < *f.min,
+		f.max != nil && e.Points > *f.max,
+		f.kind != "" && e.Kind != f.kind,
+		f.reason != "" && e.Reason != f.reason,
+		f.location != "" && e.Location != f.location:
+		return false
+	}
+	return true
+}
+
+func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, error) {
+	limit, err := pageLimit(q, "from", "to", "customer_id", "min", "max", "kind", "reason", "location", "cursor")
+	var fe apperr.Fields
+	fe.Merge("", err)
+	f := movementFilter{limit: limit, to: now, from: now.AddDate(0, 0, -30), customer: q["customer_id"], reason: q["reason"],
+		location: q["location"], kind: loyalty.Kind(q["kind"])}
+	day := func(name string, v string, end bool) time.Time {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t
+		}
+		if t, err := time.Parse("2006-01-02", v); err == nil {
+			if end {
+				return t.Add(24*time.Hour - time.Microsecond)
+			}
+			return t
+		}
+		fe.Add("?"+name, "must be a date YYYY-MM-DD or an RFC 3339 time")
+		return time.Time{}
+	}
+	if v, ok := q["from"]; ok {
+		f.from = day("from", v, false)
+	}
+	if v, ok := q["to"]; ok {
+		f.to = day("to", v, true)
+	}
+	if f.to.Before(f.from) {
+		fe.Add("?to", "must not be before from")
+	}
+	for name, dst := range map[string]**int64{"min": &f.min, "max": &f.max} {
+		if v, ok := q[name]; ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				fe.Add("?"+name, "must be an integer number of points (negative for debits)")
+			}
+			*dst = &n
+		}
+	}
+	switch f.kind {
+	case "", loyalty.KindEarn, loyalty.KindSpend, loyalty.KindAdjust, loyalty.KindVoid, loyalty.KindExpire, loyalty.KindGift,
+		loyalty.KindRedeem, loyalty.KindRefund, loyalty.KindImport, loyalty.KindTransfer:
+	default:
+		fe.Add("?kind", "is not an entry kind")
+	}
+	if f.customer != "" && !ids.Valid(f.customer) {
+		fe.Add("?customer_id", "must be a customer ID")
+	}
+	if c, ok := q["cursor"]; ok {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil || !ids.Valid(string(b)) {
+			fe.Add("?cursor", "is not a cursor of this report")
+		}
+		f.afterEntry = string(b)
+	}
+	return f, fe.Err()
+}
+
+type reportSummaryJSON struct {
+	Operations    int64 `json:"operations"`
+	PointsTotal   int64 `json:"points_total"`
+	AveragePoints int64 `json:"average_points"` // rounded toward zero
+	Truncated     bool  `json:"truncated"`
+}
+
+type reportTotalsJSON struct {
+	OutstandingBalance int64  `json:"outstanding_balance"`
+	Liability          int64  `json:"liability"` // minor units at the redemption rate
+	Currency           string `json:"currency"`
+	OperationsAllTime  int64  `json:"operations_all_time"`
+}
+
+type reportJSON struct {
+	From       time.Time         `json:"from"`
+	To         time.Time         `json:"to"`
+	Data       []entryJSON       `json:"data"`
+	NextCursor *string           `json:"next_cursor"`
+	Summary    reportSummaryJSON `json:"summary"`
+	Totals     reportTotalsJSON  `json:"totals"`
+}
+
+// pointsReport is seed 004's report: movements filtered by date, customer,
+// value, kind, reason and location, their count and average, and the
+// outstanding balance with its value as a liability.
+func (s *Server) pointsReport(ctx context.Context, r *request) (response, error) {
+	f, err := parseMovementFilter(r.query, r.now)
+	if err != nil {
+		return response{}, err
+	}
+	out := reportJSON{From: f.from.UTC(), To: f.to.UTC(), Data: []entryJSON{}}
+	passedCursor := f.afterEntry == ""
+	var read int
+	err = s.store.Movements(ctx, r.merchant.ID, f.from, f.to, func(e loyalty.Entry) bool {
+		if read++; read > maxReportEntries {
+			out.Summary.Truncated = true
+			return false
+		}
+		if !f.match(e) {
+			return true
+		}
+		out.Summary.Operations++
+		out.Summary.PointsTotal += e.Points
+		switch {
+		case !passedCursor:
+			passedCursor = e.ID == f.afterEntry
+		case len(out.Data) < f.limit:
+			out.Data = append(out.Data, entryOf(e))
+		case out.NextCursor == nil:
+			c := base64.RawURLEncoding.EncodeToString([]byte(out.Data[len(out.Data)-1].ID))
+			out.NextCursor = &c
+		}
+		return true
+	})
+	if err != nil {
+		return response{}, err
+	}
+	if out.Summary.Operations > 0 {
+		out.Summary.AveragePoints = out.Summary.PointsTotal / out.Summary.Operations
+	}
+	outstanding, ops, err := s.store.Outstanding(ctx, r.merchant.ID)
+	if err != nil {
+		return response{}, err
+	}
+	pv, err := s.store.Program(ctx, r.merchant.ID)
+	if err != nil {
+		return response{}, err
+	}
+	out.Totals = reportTotalsJSON{OutstandingBalance: outstanding, Liability: pv.Program.Redemption.Value(max(outstanding, 0)),
+		Currency: r.merchant.Currency, OperationsAllTime: ops}
+	return jsonResponse(http.StatusOK, out), nil
+}
