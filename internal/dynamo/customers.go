@@ -288,7 +288,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 // NotFound, after finishing the partition's clean-up should an earlier
 // deletion have stopped half-way.
 func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
-	c, err := s.Customer(ctx, mid, cid)
+	stored, err := s.profileItem(ctx, mid, cid)
 	if isNotFound(err) {
 		if perr := s.deletePartition(ctx, customerPK(mid, cid)); perr != nil {
 			return perr
@@ -298,6 +298,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 	if err != nil {
 		return err
 	}
+	c := stored.customer()
 	// First, atomically: the profile and the identifiers that resolve to it, so
 	// the customer disappears at once and the email or phone can enrol again.
 	items := []types.TransactWriteItem{{Delete: &types.Delete{TableName: &s.table, Key: keyOf(customerPK(mid, cid), skProfile),
@@ -308,6 +309,9 @@ func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 		return err
 	}
 	items = append(items, claims...)
+	if stored.PointsBalance != 0 { // the merchant's outstanding points lose this customer's balance
+		items = append(items, s.counterWrite(mid, cid, -stored.PointsBalance, 0))
+	}
 	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
 		if _, ok := cancellationReasons(err); ok {
 			return apperr.New(apperr.Conflict, "customer %s changed while being deleted; retry", cid)

@@ -24,6 +24,14 @@ const counterShards = 16
 
 func counterPK(mid string, shard uint32) string { return fmt.Sprintf("M#%s#POINTS#%02d", mid, shard) }
 
+// counterWrite adds to the customer's shard of the merchant's counters.
+func (s *Store) counterWrite(mid, cid string, points, operations int64) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
+		Key:                       keyOf(counterPK(mid, shardOf(cid)), skCounter),
+		UpdateExpression:          aws.String("ADD outstanding :d, operations :n"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": num(points), ":n": num(operations)}}}
+}
+
 func shardOf(cid string) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(cid))
@@ -341,10 +349,7 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(pk, badgeSKPfx+bid)}})
 	}
 	if delta != 0 {
-		items = append(items, types.TransactWriteItem{Update: &types.Update{TableName: &s.table,
-			Key:                       keyOf(counterPK(mid, shardOf(cid)), skCounter),
-			UpdateExpression:          aws.String("ADD outstanding :d, operations :one"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":d": num(delta), ":one": num(1)}}})
+		items = append(items, s.counterWrite(mid, cid, delta, 1))
 	}
 	if len(items) > 100 {
 		return nil, apperr.New(apperr.Unprocessable, "this operation touches too many items for one transaction")

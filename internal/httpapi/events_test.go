@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,15 +37,20 @@ func TestSampleEvents(t *testing.T) {
 		routes[rk] = true
 	}
 	covered := map[string]bool{}
-	// Deleting and revoking go last: the others need the customer and the key.
-	for _, last := range []string{"delete-customer.json", "revoke-api-key.json"} {
-		for i, f := range files {
-			if filepath.Base(f) == last {
-				files = append(append(files[:i:i], files[i+1:]...), f)
-				break
-			}
+	// Voids, deletions and revocations go last, the customer's deletion the
+	// very last: the other events need what they remove.
+	rank := func(f string) int {
+		switch b := filepath.Base(f); {
+		case b == "delete-customer.json":
+			return 3
+		case strings.HasPrefix(b, "delete-"), strings.HasPrefix(b, "revoke-"):
+			return 2
+		case strings.HasPrefix(b, "void-"), strings.HasPrefix(b, "cancel-"):
+			return 1
 		}
+		return 0
 	}
+	slices.SortStableFunc(files, func(a, b string) int { return rank(a) - rank(b) })
 	ids := e.resourcesOf(e.key)
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
@@ -52,7 +58,9 @@ func TestSampleEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		text := strings.NewReplacer("rk_00000000000000000000000000000000", e.key,
-			"{{customerId}}", ids["customer"], "{{keyId}}", ids["key"]).Replace(string(raw))
+			"{{customerId}}", ids["customer"], "{{keyId}}", ids["key"], "{{badgeId}}", ids["badge"],
+			"{{rewardId}}", ids["reward"], "{{entryId}}", ids["entry"], "{{orderRef}}", ids["order"],
+			"{{scheduleId}}", ids["gift"]).Replace(string(raw))
 		var ev events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal([]byte(text), &ev); err != nil {
 			t.Fatalf("%s: %v", f, err)

@@ -272,6 +272,12 @@ func TestPointsReport(t *testing.T) {
 	if len(r.Data) != 1 || r.NextCursor != nil {
 		t.Fatalf("page 2: %+v", r)
 	}
+	// Erasing a customer takes their balance out of the outstanding total.
+	e.must(http.StatusNoContent, "DELETE", "/v1/customers/"+b.ID, e.key, nil)
+	e.must(http.StatusOK, "GET", "/v1/reports/points?limit=1", e.key, nil).decode(t, &r)
+	if r.Totals.OutstandingBalance != 70 {
+		t.Fatalf("outstanding after erasure: %d, want 70", r.Totals.OutstandingBalance)
+	}
 	e.must(http.StatusBadRequest, "GET", "/v1/reports/points?from=yesterday", e.key, nil)
 	e.must(http.StatusBadRequest, "GET", "/v1/reports/points?kind=bonus", e.key, nil)
 }
