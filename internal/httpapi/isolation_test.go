@@ -98,7 +98,13 @@ func (e *env) resourcesOf(key string) map[string]string {
 		ID string `json:"id"`
 	}
 	e.must(http.StatusCreated, "POST", "/v1/api-keys", key, map[string]any{"scope": "read", "name": "spare"}).decode(e.t, &k)
-	e.must(http.StatusOK, "PUT", "/v1/program", key, routeCalls(nil)["PUT /v1/program"].body.(map[string]any)) // version 1: a program everyone can redeem in
+	var current struct {
+		Version int64 `json:"version"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/program", key, nil).decode(e.t, &current)
+	program := routeCalls(nil)["PUT /v1/program"].body.(map[string]any) // a program anyone can redeem in
+	program["version"] = current.Version
+	e.must(http.StatusOK, "PUT", "/v1/program", key, program)
 	var badge, reward, gift struct {
 		ID string `json:"id"`
 	}
