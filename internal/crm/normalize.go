@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -77,13 +78,19 @@ func NormalizeCardNumber(s string) (string, error) {
 	return s, nil
 }
 
-var folder = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// folders hands out accent-stripping transformers: a transform.Chain keeps
+// state between calls, so goroutines must not share one.
+var folders = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
 
 // Fold returns s lower-cased, without accents, with every run of characters
 // that are neither letters nor digits turned into one space: the form in which
 // names and tags are compared and searched ("José  Núñez-Gil" → "jose nunez gil").
 func Fold(s string) string {
-	t, _, err := transform.String(folder, s)
+	folder := folders.Get().(transform.Transformer)
+	t, _, err := transform.String(folder, s) // String resets the transformer first
+	folders.Put(folder)
 	if err != nil {
 		t = s
 	}

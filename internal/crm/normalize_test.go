@@ -2,6 +2,7 @@ package crm
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -171,4 +172,25 @@ func TestNameTokensCutAtCharacterBoundary(t *testing.T) {
 	if !q.Matches(c) || FirstMatchingToken(c, q.SearchToken()) == "" {
 		t.Fatal("a long name is not found by itself")
 	}
+}
+
+// Fold is called by concurrent requests (the local gateway serves many at
+// once): it must not share transformer state between goroutines.
+func TestFoldConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				in := strings.Repeat("Ñandú Álvarez ", 1+(g+i)%12)
+				want := strings.TrimSpace(strings.Repeat("nandu alvarez ", 1+(g+i)%12))
+				if got := Fold(in); got != want {
+					t.Errorf("Fold(%q) = %q", in, got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
