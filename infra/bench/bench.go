@@ -1,0 +1,295 @@
+// Package bench is `make bench`: in one bounded run on the local stack it
+// measures the API through the local gateway against raw DynamoDB Local calls
+// on the same table, and the size and cold init of every Lambda binary of
+// template.yaml against a hello-world Lambda, each figure beside a baseline
+// measured in the same run (this machine is small, shared and noisy: only
+// same-run ratios mean something). docs/benchmarks.md explains each figure.
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/regulars/regulars/infra/localstack"
+	"github.com/regulars/regulars/infra/template"
+)
+
+// Config bounds a run.
+type Config struct {
+	Clients  int           // concurrent clients of each load phase
+	Phase    time.Duration // duration of each measured phase, unless Requests > 0
+	Requests int           // requests per client per phase; 0: run for Phase
+	Rounds   int           // measured phases per operation
+	Warmup   time.Duration // discarded phase per operation before the rounds; 0: none
+	Runs     int           // cold starts per binary
+	Timeout  time.Duration // bound of the whole run
+}
+
+// DefaultConfig is about a minute of run time once the build cache is warm.
+func DefaultConfig() Config {
+	return Config{Clients: 8, Phase: 2 * time.Second, Rounds: 4, Warmup: time.Second, Runs: 10, Timeout: 5 * time.Minute}
+}
+
+// RegisterFlags binds c to flags of fs, with c's values as defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.IntVar(&c.Clients, "clients", c.Clients, "concurrent clients, each sending one request at a time")
+	fs.DurationVar(&c.Phase, "phase", c.Phase, "duration of each measured phase of each operation")
+	fs.IntVar(&c.Requests, "requests", c.Requests, "requests per client per phase instead of -phase (0: use -phase)")
+	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "measured phases per operation, in ABBA order (even is best)")
+	fs.DurationVar(&c.Warmup, "warmup", c.Warmup, "discarded warm-up phase per operation (0: none)")
+	fs.IntVar(&c.Runs, "runs", c.Runs, "cold starts per Lambda binary and per baseline")
+	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "bound of the whole run")
+}
+
+func (c Config) validate() error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"clients", c.Clients}, {"rounds", c.Rounds}, {"runs", c.Runs}} {
+		if f.v < 1 {
+			errs = append(errs, fmt.Errorf("-%s must be at least 1, not %d", f.name, f.v))
+		}
+	}
+	if c.Requests < 0 {
+		errs = append(errs, fmt.Errorf("-requests must not be negative, not %d", c.Requests))
+	}
+	if c.Requests == 0 && c.Phase <= 0 {
+		errs = append(errs, fmt.Errorf("-phase must be positive when -requests is 0, not %s", c.Phase))
+	}
+	if c.Warmup < 0 || c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("-warmup must not be negative and -timeout must be positive (%s, %s)", c.Warmup, c.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) settings() Settings {
+	s := Settings{Clients: c.Clients, RequestsPerClient: c.Requests, Rounds: c.Rounds, Warmup: c.Warmup.String(), InitRuns: c.Runs}
+	if c.Requests == 0 {
+		s.Phase = c.Phase.String()
+	}
+	return s
+}
+
+// environment is what the benchmarks run against.
+type environment struct {
+	root  string // the repository: the directory of template.yaml
+	tmpl  *template.Template
+	table template.Table // the table the API uses (logical ID Table)
+	res   localstack.Resources
+	aws   aws.Config
+}
+
+func (e *environment) keyOfType(keyType string) string {
+	for _, k := range e.table.KeySchema {
+		if k.KeyType == keyType {
+			return k.AttributeName
+		}
+	}
+	return ""
+}
+
+func (e *environment) hashKey() string  { return e.keyOfType("HASH") }
+func (e *environment) rangeKey() string { return e.keyOfType("RANGE") }
+
+// Run runs every benchmark and returns the report; progress receives a line
+// per step. Everything it starts or creates is gone when it returns.
+func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("the bench did not finish within -timeout %s", cfg.Timeout))
+	defer cancel()
+	say := func(s string) { fmt.Fprintf(progress, "bench: %s\n", s) }
+	rep, err := run(ctx, cfg, say)
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	return rep, err
+}
+
+func run(ctx context.Context, cfg Config, say func(string)) (*Report, error) {
+	rep := &Report{Date: time.Now(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, NumCPU: runtime.NumCPU(), Settings: cfg.settings()}
+	if start, ok := loadAverage(); ok {
+		rep.Load = &Load{Start: start}
+	}
+	out, err := exec.CommandContext(ctx, "go", "version").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go version: %w", err)
+	}
+	rep.GoVersion = strings.TrimSpace(string(out))
+
+	e, release, err := prepare(ctx, say)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if rep.Functions, err = benchFunctions(ctx, e, cfg.Runs, say); err != nil {
+		return nil, err
+	}
+	if rep.API, rep.HandlerError, rep.Errors, err = benchAPI(ctx, e, cfg, say); err != nil {
+		return nil, err
+	}
+	if end, ok := loadAverage(); ok && rep.Load != nil {
+		rep.Load.End = end
+	}
+	return rep, nil
+}
+
+// loadAverage returns the 1-minute load average, where /proc/loadavg has it.
+func loadAverage() (float64, bool) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	first, _, _ := strings.Cut(string(data), " ")
+	v, err := strconv.ParseFloat(first, 64)
+	return v, err == nil
+}
+
+// prepare finds the template and the stack, and provisions the template's
+// resources under a unique prefix. release stops the stack it started, or
+// deletes the resources from a stack that outlives the bench.
+func prepare(ctx context.Context, say func(string)) (_ *environment, release func(), err error) {
+	path, err := template.Find()
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl, err := template.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &environment{root: filepath.Dir(path), tmpl: tmpl}
+	found := false
+	for _, t := range tmpl.Tables {
+		if t.LogicalID == "Table" {
+			e.table, found = t, true
+		}
+	}
+	if !found {
+		return nil, nil, errors.New("template.yaml declares no table Table, the one the API uses")
+	}
+
+	stack, err := useStack(ctx, say)
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := func() {
+		if stack == nil {
+			return
+		}
+		if err := stack.Stop(); err != nil {
+			say(fmt.Sprintf("warning: stop the local stack: %v", err))
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	if e.aws, err = config.LoadDefaultConfig(ctx); err != nil {
+		return nil, nil, fmt.Errorf("load AWS config for the local stack: %w", err)
+	}
+	names := localstack.Names{Prefix: localstack.UniquePrefix("bench")}
+	say("provision template.yaml as " + names.Prefix + "-*")
+	if e.res, err = localstack.Provision(ctx, e.aws, tmpl, names); err != nil {
+		return nil, nil, fmt.Errorf("provision: %w", err)
+	}
+	return e, func() {
+		if stack != nil {
+			stop() // and everything in it
+			return
+		}
+		if err := deprovision(e); err != nil {
+			say(fmt.Sprintf("warning: delete %s-*: %v", names.Prefix, err))
+		}
+	}, nil
+}
+
+// endpointVars point the SDK at the local stack; `stack exec` sets them all.
+var endpointVars = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3"}
+
+// useStack checks the stack that endpointVars point to (all of them, on
+// loopback: no request of the bench may leave this machine) and returns nil,
+// or starts a stack when none is set, exports its environment and returns it.
+func useStack(ctx context.Context, say func(string)) (*localstack.Stack, error) {
+	var set []string
+	for _, v := range endpointVars {
+		if endpoint := os.Getenv(v); endpoint != "" {
+			if !loopback(endpoint) {
+				return nil, fmt.Errorf("%s=%s is not a loopback address: the bench only sends traffic to this machine", v, endpoint)
+			}
+			set = append(set, v)
+		}
+	}
+	switch len(set) {
+	case len(endpointVars):
+		return nil, nil
+	case 0:
+	default:
+		return nil, fmt.Errorf("only %s of %s are set: run inside `go run ./infra/cmd/stack exec --` or set none", strings.Join(set, ", "), strings.Join(endpointVars, ", "))
+	}
+	say("no stack in the environment: starting DynamoDB Local and fauxqs")
+	stack, err := localstack.Start(ctx, localstack.Options{})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range stack.Env() {
+		os.Setenv(k, v)
+	}
+	return stack, nil
+}
+
+func loopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
+}
+
+// deprovision deletes the provisioned tables, queues and buckets from a stack
+// that outlives the bench, even after an interruption.
+func deprovision(e *environment) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var errs []error
+	ddb := dynamodb.NewFromConfig(e.aws)
+	for _, t := range e.tmpl.Tables {
+		_, err := ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(e.res.Ref(t.LogicalID))})
+		errs = append(errs, err)
+	}
+	q := sqs.NewFromConfig(e.aws)
+	for _, queue := range e.tmpl.Queues {
+		_, err := q.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(e.res.Ref(queue.LogicalID))})
+		errs = append(errs, err)
+	}
+	s := s3.NewFromConfig(e.aws, localstack.S3PathStyle)
+	for _, b := range e.tmpl.Buckets {
+		_, err := s.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(e.res.Ref(b.LogicalID))})
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,151 @@
+package bench
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func durations(ms ...int) []time.Duration {
+	out := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		out[i] = time.Duration(m) * time.Millisecond
+	}
+	return out
+}
+
+func TestPercentile(t *testing.T) {
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = i + 1
+	}
+	for _, tc := range []struct {
+		name   string
+		sorted []time.Duration
+		q      float64
+		want   time.Duration
+	}{
+		{"empty", nil, 0.5, 0},
+		{"one sample", durations(7), 0.99, 7 * time.Millisecond},
+		{"median of odd count", durations(1, 2, 3, 4, 5), 0.5, 3 * time.Millisecond},
+		{"median of even count is the lower middle", durations(1, 2, 3, 4), 0.5, 2 * time.Millisecond},
+		{"p99 of 100", durations(hundred...), 0.99, 99 * time.Millisecond},
+		{"p99 of 10 is the max", durations(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 0.99, 10 * time.Millisecond},
+		{"max", durations(1, 2, 3), 1, 3 * time.Millisecond},
+	} {
+		if got := percentile(tc.sorted, tc.q); got != tc.want {
+			t.Errorf("%s: percentile(%v, %v) = %v, want %v", tc.name, tc.sorted, tc.q, got, tc.want)
+		}
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	boom := errors.New("boom")
+	got := summarize([]phase{
+		{latencies: durations(4, 1, 3), elapsed: time.Second},
+		{latencies: durations(2), errors: 2, firstErr: boom, elapsed: time.Second},
+	})
+	if got.Requests != 4 || got.Errors != 2 || got.FirstError != "boom" {
+		t.Errorf("requests, errors, first error = %d, %d, %q; want 4, 2, boom", got.Requests, got.Errors, got.FirstError)
+	}
+	if got.PerSecond != 2 || got.P50 != 2 || got.P99 != 4 {
+		t.Errorf("req/s, p50, p99 = %v, %v, %v; want 2, 2, 4", got.PerSecond, got.P50, got.P99)
+	}
+	if len(got.Rounds) != 2 || got.Rounds[0] != 3 || got.Rounds[1] != 1 {
+		t.Errorf("round req/s = %v, want [3 1]", got.Rounds)
+	}
+	if lo, hi := roundRatios([]float64{3, 1}, []float64{6, 1}); lo != 0.5 || hi != 1 {
+		t.Errorf("roundRatios = %v–%v, want 0.5–1", lo, hi)
+	}
+	if l := summarizeLatency(durations(30, 10, 20)); l.Runs != 3 || l.P50 != 20 || l.Max != 30 {
+		t.Errorf("summarizeLatency = %+v, want 3 runs, p50 20, max 30", l)
+	}
+}
+
+func TestTableAlignsNamesLeftAndFiguresRight(t *testing.T) {
+	var b strings.Builder
+	table{left: 1, header: []string{"op", "ratio"}, rows: [][]string{
+		{"GET /x", "0.31×"},
+		{"POST", "12.00×"},
+	}}.write(&b)
+	want := "" +
+		"op       ratio\n" +
+		"GET /x   0.31×\n" + // × is one column wide, not two bytes
+		"POST    12.00×\n"
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+func TestFormatCalls(t *testing.T) {
+	for _, tc := range []struct {
+		ops  []string
+		want string
+	}{
+		{nil, "none"},
+		{[]string{"GetItem", "GetItem", "GetItem"}, "GetItem×3"},
+		{[]string{"GetItem", "GetItem", "TransactWriteItems"}, "GetItem×2 + TransactWriteItems"},
+	} {
+		if got := formatCalls(tc.ops); got != tc.want {
+			t.Errorf("formatCalls(%q) = %q, want %q", tc.ops, got, tc.want)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().validate(); err != nil {
+		t.Errorf("default config: %v", err)
+	}
+	c := DefaultConfig()
+	c.Phase, c.Requests = 0, 50
+	if err := c.validate(); err != nil {
+		t.Errorf("count mode without a phase: %v", err)
+	}
+	c = DefaultConfig()
+	c.Clients, c.Phase = 0, 0
+	err := c.validate()
+	if err == nil || !strings.Contains(err.Error(), "-clients") || !strings.Contains(err.Error(), "-phase") {
+		t.Errorf("validate() = %v, want errors for -clients and -phase", err)
+	}
+}
+
+func TestLambdaPackage(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "functions", "api"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lambdaPackage(root, "ApiFunction"); err != nil || got != "./functions/api" {
+		t.Errorf("lambdaPackage(ApiFunction) = %q, %v; want ./functions/api", got, err)
+	}
+	for _, id := range []string{"WorkerFunction", "Api", "Function"} {
+		if got, err := lambdaPackage(root, id); err == nil {
+			t.Errorf("lambdaPackage(%s) = %q, want an error", id, got)
+		}
+	}
+}
+
+func TestPanicSite(t *testing.T) {
+	stack := `goroutine 158 [running]:
+runtime/debug.Stack()
+	/usr/local/go/src/runtime/debug/stack.go:26 +0x5e
+github.com/regulars/regulars/internal/httpapi.(*Server).Handle.func1()
+	/src/internal/httpapi/server.go:144 +0xc5
+panic({0xba4d60?, 0x2598b7c06258?})
+	/usr/local/go/src/runtime/panic.go:860 +0x13a
+golang.org/x/text/transform.String({0xc98ef8, 0x2598b7de7020}, {0x2598b818a1a0, 0x1b})
+	/root/go/pkg/mod/golang.org/x/text@v0.43.0/transform/transform.go:650 +0xb0f
+github.com/regulars/regulars/internal/crm.Fold({0x2598b818a1a0, 0x1b})
+	/src/internal/crm/normalize.go:86 +0x4c
+github.com/regulars/regulars/internal/dynamo.(*Store).CreateCustomer(_, {_, _})
+	/src/internal/dynamo/customers.go:181 +0x606
+`
+	if got, want := panicSite(stack), "internal/crm.Fold (normalize.go:86)"; got != want {
+		t.Errorf("panicSite = %q, want %q", got, want)
+	}
+	if got := panicSite("goroutine 1 [running]:\nmain.main()\n"); got != "" {
+		t.Errorf("panicSite of a stack without a panic = %q, want empty", got)
+	}
+}

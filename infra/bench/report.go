@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Report is the outcome of one run: every figure beside the baseline measured
+// in the same run. WriteText prints it as tables; it also encodes as JSON.
+type Report struct {
+	Date      time.Time `json:"date"`
+	GoVersion string    `json:"go_version"` // the output of `go version`
+	GOOS      string    `json:"goos"`
+	GOARCH    string    `json:"goarch"`
+	NumCPU    int       `json:"nproc"`
+	// Load is the 1-minute load average at the start and the end of the run
+	// (Linux only): how busy the shared machine was with other work too.
+	Load      *Load            `json:"load,omitempty"`
+	Settings  Settings         `json:"settings"`
+	API       []Comparison     `json:"api"`
+	Functions []FunctionResult `json:"functions"`
+	// Errors counts the failed requests of every operation (API requests
+	// that did not answer 200/201, SDK calls that failed). A report with
+	// errors is not valid.
+	Errors int `json:"errors"`
+	// HandlerError is the first error line the API's handler logged, if any
+	// (a 500 answers only "internal error").
+	HandlerError string `json:"handler_error,omitempty"`
+}
+
+// Load is the 1-minute load average at the start and the end of the run.
+type Load struct {
+	Start float64 `json:"start"`
+	End   float64 `json:"end"`
+}
+
+// Settings are the bounds the run used.
+type Settings struct {
+	Clients           int    `json:"clients"`
+	Phase             string `json:"phase"`               // duration of each measured phase ("" in count mode)
+	RequestsPerClient int    `json:"requests_per_client"` // per phase; 0 in duration mode
+	Rounds            int    `json:"rounds"`
+	Warmup            string `json:"warmup"`
+	InitRuns          int    `json:"init_runs"`
+}
+
+// Comparison is one API operation beside a raw DynamoDB baseline.
+type Comparison struct {
+	Operation  string     `json:"operation"` // e.g. GET /v1/customers/{customerId}
+	Calls      string     `json:"calls"`     // the DynamoDB calls one API request makes
+	API        Throughput `json:"api"`
+	BaselineOp string     `json:"baseline_op"` // e.g. GetItem (ConsistentRead)
+	Baseline   Throughput `json:"baseline"`
+	RateRatio  float64    `json:"req_per_s_ratio"`
+	P50Ratio   float64    `json:"p50_ratio"`
+	// RoundRatioMin and RoundRatioMax bound the req/s ratio of single rounds.
+	RoundRatioMin float64 `json:"round_req_per_s_ratio_min"`
+	RoundRatioMax float64 `json:"round_req_per_s_ratio_max"`
+}
+
+// FunctionResult is one function of template.yaml beside the hello-world
+// baseline.
+type FunctionResult struct {
+	LogicalID    string  `json:"logical_id"`
+	Package      string  `json:"package"`        // ./functions/<dir>
+	SizeMiB      float64 `json:"arm64_size_mib"` // linux/arm64, as deployed
+	HelloSizeMiB float64 `json:"hello_arm64_size_mib"`
+	SizeRatio    float64 `json:"size_ratio"`
+	Init         Latency `json:"init"` // host architecture
+	HelloInit    Latency `json:"hello_init"`
+	InitRatio    float64 `json:"init_p50_ratio"`
+}
+
+// WriteText prints the report as plain-text tables with a header line and
+// footnotes. A report with errors says so first and last.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	banner := ""
+	if r.Errors > 0 {
+		banner = fmt.Sprintf("!!! FAILED REQUESTS: %d. THESE FIGURES ARE NOT VALID (see the errors column) !!!\n", r.Errors)
+		b.WriteString(banner + "\n")
+	}
+	fmt.Fprintf(&b, "Regulars benchmarks, %s · %s · %s/%s · nproc %d\n",
+		r.Date.UTC().Format("2006-01-02 15:04 UTC"), r.GoVersion, r.GOOS, r.GOARCH, r.NumCPU)
+	if r.Load != nil {
+		fmt.Fprintf(&b, "load average (1 min): %.2f at start, %.2f at end\n", r.Load.Start, r.Load.End)
+	}
+	s := r.Settings
+	phase := s.Phase
+	if s.RequestsPerClient > 0 {
+		phase = fmt.Sprintf("%d requests per client", s.RequestsPerClient)
+	}
+	fmt.Fprintf(&b, "clients: %d · rounds: %d, each phase %s · warm-up: %s · cold starts per binary: %d\n",
+		s.Clients, s.Rounds, phase, s.Warmup, s.InitRuns)
+
+	if len(r.API) > 0 {
+		b.WriteString("\n1. API through the local gateway vs raw DynamoDB Local (same table, same item shapes)\n\n")
+		t := table{left: 2, header: []string{"operation", "baseline op",
+			"req/s", "p50 ms", "p99 ms", "base req/s", "base p50", "base p99",
+			"req/s ratio", "p50 ratio", "round ratios", "errors"}}
+		calls := map[string]string{}
+		var ops []string
+		for _, c := range r.API {
+			if _, ok := calls[c.Operation]; !ok {
+				ops = append(ops, c.Operation)
+			}
+			calls[c.Operation] = c.Calls
+			t.rows = append(t.rows, []string{c.Operation, c.BaselineOp,
+				fmt.Sprintf("%.0f", c.API.PerSecond), fmt.Sprintf("%.2f", c.API.P50), fmt.Sprintf("%.2f", c.API.P99),
+				fmt.Sprintf("%.0f", c.Baseline.PerSecond), fmt.Sprintf("%.2f", c.Baseline.P50), fmt.Sprintf("%.2f", c.Baseline.P99),
+				fmt.Sprintf("%.2f×", c.RateRatio), fmt.Sprintf("%.2f×", c.P50Ratio),
+				fmt.Sprintf("%.2f–%.2f", c.RoundRatioMin, c.RoundRatioMax),
+				fmt.Sprintf("%d/%d", c.API.Errors, c.Baseline.Errors)})
+		}
+		t.write(&b)
+		b.WriteString("\n")
+		for _, op := range ops {
+			fmt.Fprintf(&b, "  one %s calls DynamoDB: %s\n", op, calls[op])
+		}
+		if r.HandlerError != "" {
+			fmt.Fprintf(&b, "  first error the API logged: %s\n", r.HandlerError)
+		}
+		shown := map[string]bool{}
+		for _, c := range r.API {
+			for _, op := range []struct {
+				name string
+				t    Throughput
+			}{{c.Operation, c.API}, {c.BaselineOp, c.Baseline}} {
+				if op.t.FirstError != "" && !shown[op.name] {
+					shown[op.name] = true
+					fmt.Fprintf(&b, "  first error of %s: %s\n", op.name, op.t.FirstError)
+				}
+			}
+		}
+	}
+
+	if len(r.Functions) > 0 {
+		fmt.Fprintf(&b, "\n2. Lambda binaries: size as deployed (linux/arm64), cold init on this host (%s/%s)\n\n", r.GOOS, r.GOARCH)
+		t := table{left: 2, header: []string{"function", "package",
+			"arm64 MiB", "hello MiB", "size ratio",
+			"init p50 ms", "init max ms", "hello p50", "hello max", "init ratio"}}
+		for _, f := range r.Functions {
+			t.rows = append(t.rows, []string{f.LogicalID, f.Package,
+				fmt.Sprintf("%.2f", f.SizeMiB), fmt.Sprintf("%.2f", f.HelloSizeMiB), fmt.Sprintf("%.2f×", f.SizeRatio),
+				fmt.Sprintf("%.1f", f.Init.P50), fmt.Sprintf("%.1f", f.Init.Max),
+				fmt.Sprintf("%.1f", f.HelloInit.P50), fmt.Sprintf("%.1f", f.HelloInit.Max),
+				fmt.Sprintf("%.2f×", f.InitRatio)})
+		}
+		t.write(&b)
+	}
+
+	b.WriteString("\n" + footnote)
+	if banner != "" {
+		b.WriteString("\n" + banner)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+const footnote = `Baselines (each measured in this run, on this machine, beside the figure it divides):
+- Ratios are API/baseline: a req/s ratio below 1× and a p50 ratio above 1× are what the API costs
+  on top of the raw calls. "round ratios" is the lowest and highest req/s ratio of single rounds,
+  a measure of this machine's noise. "errors" is API/baseline failures (must be 0/0).
+- Load: every client sends one request at a time, for a fixed time (or count) per phase. Phases
+  of the operations alternate in ABBA order over the rounds, so drift hits both sides alike;
+  a warm-up phase of each operation is discarded. Clients, gateway and handler share this Go
+  process; DynamoDB Local (a JVM) shares the machine's cores.
+- GET baseline: a raw GetItem (ConsistentRead) of the same profile item in the same table with the
+  AWS SDK. The DynamoDB calls of one API request (authentication included) are counted by a proxy
+  in front of DynamoDB Local, outside the measured phases.
+- POST baselines: a raw PutItem of the profile item that one API create writes (fresh key), and a
+  raw TransactWriteItems of all the items one API create writes (profile, unique-identifier
+  claims, name tokens; each conditioned on attribute_not_exists), the fairest baseline.
+- Size: the Lambda binary exactly as "make build" builds it (linux/arm64, -trimpath -s -w), beside
+  a hello-world Lambda (infra/bench/hello) built the same way.
+- Cold init: process start to its first GET /2018-06-01/runtime/invocation/next on a local stand-in
+  of the Lambda Runtime API, i.e. main's init plus the runtime's start, with the function's
+  environment from template.yaml. Measured on the host architecture (the deployed arm64 binary
+  cannot run here), beside the hello-world Lambda; runs alternate, after one discarded run each.
+`
+
+// table renders rows in aligned columns: the first left columns
+// left-aligned (names), the others right-aligned (figures).
+type table struct {
+	header []string
+	left   int
+	rows   [][]string
+}
+
+func (t table) write(b *strings.Builder) {
+	widths := make([]int, len(t.header))
+	for _, row := range append([][]string{t.header}, t.rows...) {
+		for i, cell := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+	}
+	for _, row := range append([][]string{t.header}, t.rows...) {
+		var line strings.Builder
+		for i, cell := range row {
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
+			if i < t.left {
+				line.WriteString(cell + pad)
+			} else {
+				line.WriteString(pad + cell)
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+}
