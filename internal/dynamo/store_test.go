@@ -17,6 +17,7 @@ import (
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/idempotency"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/loyalty"
 )
@@ -311,5 +312,25 @@ func TestPostingRetriesTransactionConflicts(t *testing.T) {
 	}
 	if acc.Wallet.Balance != 10 || len(page.Entries) != 1 || page.Entries[0].ID != p.Entries[0].ID {
 		t.Fatalf("balance %d with %d entries", acc.Wallet.Balance, len(page.Entries))
+	}
+}
+
+// An Idempotency-Key is remembered for its TTL; after it, the key is free
+// even before DynamoDB's TTL sweep deletes the record.
+func TestIdempotencyKeyExpires(t *testing.T) {
+	st := newStore(t)
+	now := time.Now()
+	if _, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "fp", now.Add(-25*time.Hour), 24*time.Hour); err != nil || !claimed {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	if err := st.CompleteIdempotencyKey(t.Context(), "M1", "k", idempotency.Record{Fingerprint: "fp", Done: true, Status: 201, Body: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "other", now, 24*time.Hour); err != nil || !claimed {
+		t.Fatalf("an expired key was not freed: %v %v", claimed, err)
+	}
+	rec, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "third", now, 24*time.Hour)
+	if err != nil || claimed || rec.Fingerprint != "other" {
+		t.Fatalf("a live key was taken: %v %+v %v", claimed, rec, err)
 	}
 }
