@@ -417,8 +417,17 @@ func (m *walletModel) credit(points int64, at time.Time, expires *time.Time, ear
 		}
 		m.merges++
 	case len(w.Lots) == len(old.Lots)+1:
-		i := slices.IndexFunc(w.Lots, func(l Lot) bool { return l.EarnedAt.Equal(at) && l.Remaining == toLots })
-		if i < 0 || !slices.Equal(lotAmounts(old), slices.Delete(lotAmounts(w), i, i+1)) {
+		// Some lot earned at `at` holding toLots is new: without it, the old lots
+		// remain in their order. (Lots earned at the same instant may be equal,
+		// so try each candidate.)
+		found := false
+		for i, l := range w.Lots {
+			if l.EarnedAt.Equal(at) && l.Remaining == toLots && slices.Equal(lotAmounts(old), slices.Delete(lotAmounts(w), i, i+1)) {
+				found = true
+				break
+			}
+		}
+		if !found {
 			t.Fatalf("Credit(%d at %v) made lots %v from %v: want a new lot of %d", points, at, lotAmounts(w), lotAmounts(old), toLots)
 		}
 	default:
@@ -527,9 +536,10 @@ func (m *walletModel) expire(asOf time.Time) {
 	checkWallet(t, w)
 }
 
-// apply decodes one 4-byte operation: kind, amount, expiry, clock step.
+// apply decodes one 4-byte operation: kind (low 3 bits) and amount scale
+// (high 5 bits), amount, expiry, clock step. Amounts go up to 255 × 32.
 func (m *walletModel) apply(op [4]byte) {
-	kind, amount, exp, step := op[0]%8, int64(op[1]), op[2], op[3]
+	kind, amount, exp, step := op[0]%8, int64(op[1])*int64(1+op[0]>>3), op[2], op[3]
 	// The clock moves by -6 to +41 hours: mostly forward, sometimes back-dated.
 	m.clock = m.clock.Add(time.Duration(int(step)%48-6) * time.Hour)
 	switch kind {
@@ -584,6 +594,9 @@ func FuzzWallet(f *testing.F) {
 	f.Add([]byte{0, 10, 3, 30, 0, 20, 3, 0, 0, 30, 3, 0, 4, 100, 0, 0, 4, 60, 0, 0})
 	// Debt then repayment then expiry of everything.
 	f.Add([]byte{6, 120, 0, 10, 1, 40, 2, 10, 0, 200, 2, 10, 7, 95, 0, 47, 7, 95, 0, 47, 7, 95, 0, 47})
+	// Credits back-dated to the very instant of earlier lots, of equal and
+	// different sizes (found by fuzzing; lots at the same instant keep their order).
+	f.Add([]byte("0000000000000001000A010000000001000A0000"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := &walletModel{t: t, clock: seedTime}
 		for len(data) >= 4 {
