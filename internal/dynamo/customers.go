@@ -81,6 +81,8 @@ type customerItem struct {
 	FirstPurchaseAt *time.Time `dynamodbav:"first_purchase_at,omitempty"`
 	FirstStore      string     `dynamodbav:"first_store,omitempty"`
 	PointsBalance   int64      `dynamodbav:"points_balance"`
+	LastProducts    []string         `dynamodbav:"last_products"`
+	LocationVisits  map[string]int64 `dynamodbav:"location_visits"`
 
 	// The wallet beside the balance, written only by ledger postings.
 	PointsEarned int64     `dynamodbav:"points_earned_total"`
@@ -107,14 +109,7 @@ func toItem(c crm.Customer) customerItem {
 		addrs[i] = addressItem(a)
 	}
 	badges := []string{}
-	tags := c.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	attrs := c.Attributes
-	if attrs == nil {
-		attrs = map[string]string{}
-	}
+	tags, attrs := nonNil(c.Tags), nonNilMap(c.Attributes)
 	gsiPK := customersGSIPK(c.MerchantID)
 	m := c.Metrics
 	return customerItem{
@@ -130,7 +125,22 @@ func toItem(c crm.Customer) customerItem {
 		Tickets: m.Tickets, Tickets12M: m.Tickets12M, Revenue: m.Revenue, Revenue12M: m.Revenue12M, Margin: m.Margin,
 		Margin12M: m.Margin12M, Units: m.Units, LastVisitAt: m.LastVisitAt, FirstPurchaseAt: m.FirstPurchaseAt,
 		FirstStore: m.FirstStore, PointsBalance: m.PointsBalance, Lots: []lotItem{}, Badges: badges,
+		LastProducts: nonNil(m.LastProducts), LocationVisits: nonNilMap(m.LocationVisits),
 	}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func nonNilMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return map[K]V{}
+	}
+	return m
 }
 
 // noName sorts after every name: customers without one come last A→Z.
@@ -159,7 +169,8 @@ func (it customerItem) customer() crm.Customer {
 		Version: it.Version,
 		Metrics: crm.Metrics{Tickets: it.Tickets, Tickets12M: it.Tickets12M, Revenue: it.Revenue, Revenue12M: it.Revenue12M,
 			Margin: it.Margin, Margin12M: it.Margin12M, Units: it.Units, LastVisitAt: it.LastVisitAt,
-			FirstPurchaseAt: it.FirstPurchaseAt, FirstStore: it.FirstStore, PointsBalance: it.PointsBalance},
+			FirstPurchaseAt: it.FirstPurchaseAt, FirstStore: it.FirstStore, PointsBalance: it.PointsBalance,
+			LastProducts: it.LastProducts, LocationVisits: it.LocationVisits},
 	}
 }
 

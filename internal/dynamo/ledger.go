@@ -83,6 +83,20 @@ func (it entryItem) entry() loyalty.Entry {
 		Voids: it.Voids, VoidedBy: it.VoidedBy}
 }
 
+// metricsItem names the purchase metrics attributes of the profile.
+type metricsItem struct {
+	Tickets        int64            `dynamodbav:"tickets"`
+	Tickets12M     int64            `dynamodbav:"tickets_12m"`
+	Revenue        int64            `dynamodbav:"revenue"`
+	Revenue12M     int64            `dynamodbav:"revenue_12m"`
+	Margin         int64            `dynamodbav:"margin"`
+	Margin12M      int64            `dynamodbav:"margin_12m"`
+	Units          int64            `dynamodbav:"units"`
+	FirstStore     string           `dynamodbav:"first_store"`
+	LastProducts   []string         `dynamodbav:"last_products"`
+	LocationVisits map[string]int64 `dynamodbav:"location_visits"`
+}
+
 type sourceItem struct {
 	PK      string `dynamodbav:"PK"`
 	SK      string `dynamodbav:"SK"`
@@ -261,6 +275,28 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 	update := "SET points_balance = :b, points_earned_total = :e, lots = :l, badges = :g, version = version + :one"
 	values := map[string]types.AttributeValue{":b": num(p.Wallet.Balance), ":e": num(p.Wallet.EarnedTotal), ":l": lotsAV,
 		":g": badgesAV, ":one": num(1), ":v": num(stored.Version)}
+	if m := p.Metrics; m != nil {
+		metrics, err := attributevalue.MarshalMap(metricsItem{Tickets: m.Tickets, Tickets12M: m.Tickets12M, Revenue: m.Revenue,
+			Revenue12M: m.Revenue12M, Margin: m.Margin, Margin12M: m.Margin12M, Units: m.Units, FirstStore: m.FirstStore,
+			LastProducts: nonNil(m.LastProducts), LocationVisits: nonNilMap(m.LocationVisits)})
+		if err != nil {
+			return nil, err
+		}
+		for name, v := range metrics {
+			update += ", " + name + " = :m_" + name
+			values[":m_"+name] = v
+		}
+		for name, t := range map[string]*time.Time{"last_visit_at": m.LastVisitAt, "first_purchase_at": m.FirstPurchaseAt} {
+			if t != nil {
+				update += ", " + name + " = :m_" + name
+				values[":m_"+name] = str(t.UTC().Format(time.RFC3339Nano))
+			}
+		}
+		if m.LastVisitAt != nil {
+			update += ", GSI1SK = :m_gsi1sk"
+			values[":m_gsi1sk"] = str(sortKeyWithID(m.LastVisitAt.UTC().Format(sortTime), cid))
+		}
+	}
 	if earliest != nil {
 		update += ", GSI4PK = :xpk, GSI4SK = :xsk"
 		values[":xpk"] = str(expiryGSIPK(mid))

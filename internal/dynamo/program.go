@@ -143,9 +143,9 @@ func (s *Store) Badges(ctx context.Context, mid string) ([]loyalty.Badge, error)
 	return out, nil
 }
 
-// PutBadge creates or replaces a badge definition.
-func (s *Store) PutBadge(ctx context.Context, mid string, b loyalty.Badge) error {
-	return s.putConfig(ctx, badgeItem{PK: merchantPK(mid), SK: badgeDefSKPfx + b.ID, Type: "badge", Badge: b})
+// PutBadge creates a badge definition, or replaces one that still exists.
+func (s *Store) PutBadge(ctx context.Context, mid string, b loyalty.Badge, replace bool) error {
+	return s.putConfig(ctx, badgeItem{PK: merchantPK(mid), SK: badgeDefSKPfx + b.ID, Type: "badge", Badge: b}, replace, "badge")
 }
 
 // DeleteBadge removes a badge definition; memberships go at the next
@@ -179,10 +179,10 @@ func (s *Store) Rewards(ctx context.Context, mid string) ([]loyalty.Reward, erro
 	return out, nil
 }
 
-// PutReward creates or replaces a reward.
-func (s *Store) PutReward(ctx context.Context, mid string, r loyalty.Reward) error {
+// PutReward creates a reward, or replaces one that still exists.
+func (s *Store) PutReward(ctx context.Context, mid string, r loyalty.Reward, replace bool) error {
 	return s.putConfig(ctx, rewardItem{PK: merchantPK(mid), SK: rewardSK(r.ID), Type: "reward", ID: r.ID, Name: r.Name,
-		Description: r.Description, Cost: r.Cost, Active: r.Active, Stock: r.Stock})
+		Description: r.Description, Cost: r.Cost, Active: r.Active, Stock: r.Stock}, replace, "reward")
 }
 
 // DeleteReward removes a reward from the catalog.
@@ -190,12 +190,24 @@ func (s *Store) DeleteReward(ctx context.Context, mid, rid string) error {
 	return s.deleteConfig(ctx, merchantPK(mid), rewardSK(rid), "reward")
 }
 
-func (s *Store) putConfig(ctx context.Context, item any) error {
+// putConfig writes a configuration item: new (it must not exist) or a
+// replacement (it must still exist, so a PUT racing a DELETE cannot revive it).
+func (s *Store) putConfig(ctx context.Context, item any, replace bool, what string) error {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av})
+	cond := "attribute_not_exists(PK)"
+	if replace {
+		cond = "attribute_exists(PK)"
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ConditionExpression: aws.String(cond)})
+	if conditionFailed(err) {
+		if replace {
+			return apperr.New(apperr.NotFound, "%s not found", what)
+		}
+		return apperr.New(apperr.Conflict, "%s already exists", what)
+	}
 	return err
 }
 
@@ -277,10 +289,10 @@ func (s *Store) GiftSchedules(ctx context.Context, mid string) ([]loyalty.GiftSc
 	return out, nil
 }
 
-// PutGiftSchedule creates or replaces a periodic gift.
+// PutGiftSchedule creates a periodic gift.
 func (s *Store) PutGiftSchedule(ctx context.Context, mid string, g loyalty.GiftSchedule) error {
 	return s.putConfig(ctx, giftItem{PK: merchantPK(mid), SK: giftSchedSKPfx + g.ID, Type: "gift_schedule", ID: g.ID, Points: g.Points,
-		Description: g.Description, Cadence: string(g.Cadence), Tag: g.Tag, Active: g.Active})
+		Description: g.Description, Cadence: string(g.Cadence), Tag: g.Tag, Active: g.Active}, false, "gift schedule")
 }
 
 // DeleteGiftSchedule removes a periodic gift.

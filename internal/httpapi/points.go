@@ -79,7 +79,7 @@ type postingJSON struct {
 
 func postingOf(res points.Result, balance int64) postingJSON {
 	out := postingJSON{Entries: entriesOf(res.Entries), Balance: balance, Replayed: res.Replay}
-	if !res.Replay {
+	if !res.Replay && len(res.Entries) > 0 {
 		ch := changeOf(res.Change)
 		out.Change = &ch
 	}
@@ -451,9 +451,6 @@ func (s *Server) redeem(ctx context.Context, r *request) (response, error) {
 	var in redeemJSON
 	if err := decodeJSON(r.body, r.header("Content-Type"), &in); err != nil {
 		return response{}, err
-	}
-	if len(in.Location) > 64 {
-		return response{}, apperr.Field("/location", "must be at most 64 characters")
 	}
 	red, replay, err := s.points.Redeem(ctx, r.merchant.ID, cid, in.OrderRef, in.Points, linesOf(in.Cart), in.Location, r.actor())
 	if err != nil {

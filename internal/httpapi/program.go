@@ -200,7 +200,7 @@ func (s *Server) saveBadge(ctx context.Context, r *request, id string, status in
 	if err != nil {
 		return response{}, err
 	}
-	if err := s.store.PutBadge(ctx, r.merchant.ID, b); err != nil {
+	if err := s.store.PutBadge(ctx, r.merchant.ID, b, status == http.StatusOK); err != nil {
 		return response{}, err
 	}
 	resp := jsonResponse(status, badgeOf(b))
@@ -320,7 +320,7 @@ func (s *Server) saveReward(ctx context.Context, r *request, id string, status i
 	if err != nil {
 		return response{}, err
 	}
-	if err := s.store.PutReward(ctx, r.merchant.ID, x); err != nil {
+	if err := s.store.PutReward(ctx, r.merchant.ID, x, status == http.StatusOK); err != nil {
 		return response{}, err
 	}
 	resp := jsonResponse(status, rewardOf(x))

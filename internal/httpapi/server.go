@@ -48,9 +48,9 @@ type (
 		points.Store
 		SaveProgram(ctx context.Context, mid string, p loyalty.Program, expected int64, by string, at time.Time) (loyalty.ProgramVersion, error)
 		ProgramVersions(ctx context.Context, mid string) ([]loyalty.ProgramVersion, error)
-		PutBadge(ctx context.Context, mid string, b loyalty.Badge) error
+		PutBadge(ctx context.Context, mid string, b loyalty.Badge, replace bool) error
 		DeleteBadge(ctx context.Context, mid, bid string) error
-		PutReward(ctx context.Context, mid string, r loyalty.Reward) error
+		PutReward(ctx context.Context, mid string, r loyalty.Reward, replace bool) error
 		DeleteReward(ctx context.Context, mid, rid string) error
 		BadgeHolders(ctx context.Context, mid, bid string, limit int, cursor string) (crm.Page, error)
 		Entries(ctx context.Context, mid, cid string, limit int, cursor string) (loyalty.EntryPage, error)

@@ -113,6 +113,9 @@ func validCart(cart []loyalty.Line) error {
 func (s *Service) Redeem(ctx context.Context, mid, cid, orderRef string, points int64, cart []loyalty.Line, location, actor string) (loyalty.CheckoutRedemption, bool, error) {
 	var fe apperr.Fields
 	fe.Merge("", loyalty.ValidRef("/order_ref", orderRef))
+	if len(location) > 64 {
+		fe.Add("/location", "must be at most 64 characters")
+	}
 	if points <= 0 {
 		fe.Add("/points", "must be a positive number of points")
 	}
@@ -220,6 +223,8 @@ func (s *Service) RedeemReward(ctx context.Context, mid, cid, rid, location, act
 		switch {
 		case reward == nil:
 			return nil, nil, apperr.New(apperr.NotFound, "reward not found")
+		case !r.program.Enabled:
+			return nil, nil, apperr.New(apperr.Unprocessable, "the points program is disabled")
 		case !reward.Active:
 			return nil, nil, apperr.New(apperr.Unprocessable, "this reward is not active")
 		case reward.Stock != nil && *reward.Stock <= 0:

@@ -264,6 +264,9 @@ func (s *Service) Preview(ctx context.Context, mid, cid string, m Manual) (Chang
 	if err != nil {
 		return Change{}, err
 	}
+	if err := activeCustomer(acc.Customer); err != nil {
+		return Change{}, err
+	}
 	_, ch, err := r.plan(acc, []Op{m.op()}, s.now().UTC())
 	return ch, err
 }
@@ -305,6 +308,9 @@ func (s *Service) Void(ctx context.Context, mid, cid, eid, note, actor string) (
 		return Result{}, apperr.New(apperr.Conflict, "this entry was already voided by %s", orig.VoidedBy)
 	case orig.Kind == loyalty.KindVoid:
 		return Result{}, apperr.New(apperr.Unprocessable, "a void cannot be voided: post a new movement instead")
+	case orig.Kind == loyalty.KindRedeem && orig.Source.Type == "order":
+		return Result{}, apperr.New(apperr.Unprocessable,
+			"this entry is the checkout redemption of order %s: cancel it with POST /v1/customers/{id}/redemptions/%s/cancel", orig.Source.ID, orig.Source.ID)
 	}
 	return s.post(ctx, mid, cid, nil, func(acc loyalty.Account, _ rules) ([]Op, func(*loyalty.Posting) error, error) {
 		op := Op{Kind: loyalty.KindVoid, Points: -orig.Points, Reason: "void", Note: note, Actor: actor,
