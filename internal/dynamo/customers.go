@@ -70,17 +70,17 @@ type customerItem struct {
 	UpdatedAt         time.Time         `dynamodbav:"updated_at"`
 	Version           int64             `dynamodbav:"version"`
 
-	Tickets         int64      `dynamodbav:"tickets"`
-	Tickets12M      int64      `dynamodbav:"tickets_12m"`
-	Revenue         int64      `dynamodbav:"revenue"`
-	Revenue12M      int64      `dynamodbav:"revenue_12m"`
-	Margin          int64      `dynamodbav:"margin"`
-	Margin12M       int64      `dynamodbav:"margin_12m"`
-	Units           int64      `dynamodbav:"units"`
-	LastVisitAt     *time.Time `dynamodbav:"last_visit_at,omitempty"`
-	FirstPurchaseAt *time.Time `dynamodbav:"first_purchase_at,omitempty"`
-	FirstStore      string     `dynamodbav:"first_store,omitempty"`
-	PointsBalance   int64      `dynamodbav:"points_balance"`
+	Tickets         int64            `dynamodbav:"tickets"`
+	Tickets12M      int64            `dynamodbav:"tickets_12m"`
+	Revenue         int64            `dynamodbav:"revenue"`
+	Revenue12M      int64            `dynamodbav:"revenue_12m"`
+	Margin          int64            `dynamodbav:"margin"`
+	Margin12M       int64            `dynamodbav:"margin_12m"`
+	Units           int64            `dynamodbav:"units"`
+	LastVisitAt     *time.Time       `dynamodbav:"last_visit_at,omitempty"`
+	FirstPurchaseAt *time.Time       `dynamodbav:"first_purchase_at,omitempty"`
+	FirstStore      string           `dynamodbav:"first_store,omitempty"`
+	PointsBalance   int64            `dynamodbav:"points_balance"`
 	LastProducts    []string         `dynamodbav:"last_products"`
 	LocationVisits  map[string]int64 `dynamodbav:"location_visits"`
 
