@@ -81,6 +81,27 @@ type Metrics struct {
 	FirstPurchaseAt *time.Time
 	FirstStore      string
 	PointsBalance   int64
+	LastProducts    []string         // products of the last ticket
+	LocationVisits  map[string]int64 // counted orders by location: the favourite is the most visited
+}
+
+// FavoriteLocation is the location of most visits (ties: alphabetical).
+func (m Metrics) FavoriteLocation() string {
+	best, n := "", int64(0)
+	for loc, c := range m.LocationVisits {
+		if c > n || c == n && loc < best {
+			best, n = loc, c
+		}
+	}
+	return best
+}
+
+// AveragePrice is revenue per unit bought, rounded down.
+func (m Metrics) AveragePrice() int64 {
+	if m.Units == 0 {
+		return 0
+	}
+	return m.Revenue / m.Units
 }
 
 // AOV is the average order value: revenue per ticket, rounded down.

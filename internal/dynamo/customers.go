@@ -283,8 +283,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 		}
 		items = append(append(items, claims...), tokens...)
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if reasons, ok := cancellationReasons(err); ok && len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
-			continue // someone else wrote the profile first: read again
+		if reasons, ok := cancellationReasons(err); ok && (len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" || conflicted(reasons)) {
+			continue // someone else wrote the profile first, or holds an item: read again
 		}
 		if err := s.explainCancel(ctx, mid, items, err); err != nil {
 			return crm.Customer{}, err
@@ -323,14 +323,25 @@ func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 	if stored.PointsBalance != 0 { // the merchant's outstanding points lose this customer's balance
 		items = append(items, s.counterWrite(mid, cid, -stored.PointsBalance, 0))
 	}
-	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
-		if _, ok := cancellationReasons(err); ok {
+	for attempt := 0; ; attempt++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			break
+		}
+		reasons, ok := cancellationReasons(err)
+		switch {
+		case ok && conflicted(reasons) && attempt < maxUpdateAttempts:
+			if err := backoff(ctx, attempt); err != nil {
+				return err
+			}
+			continue // a posting of another customer held the counter shard
+		case ok:
 			return apperr.New(apperr.Conflict, "customer %s changed while being deleted; retry", cid)
 		}
 		return fmt.Errorf("delete customer: %w", err)
 	}
-	// Then whatever else the customer owns in its partition (name tokens now;
-	// ledger, purchases and visits as they come).
+	// Then everything else in the customer's partition: name tokens, ledger,
+	// orders, days, visits, events, redemptions, badge memberships, claims.
 	return s.deletePartition(ctx, customerPK(mid, cid))
 }
 
@@ -439,6 +450,17 @@ func (s *Store) explainCancel(ctx context.Context, mid string, items []types.Tra
 		}).With("existing_id", owner.CustomerID)
 	}
 	return apperr.New(apperr.Conflict, "the customer changed concurrently; retry")
+}
+
+// conflicted reports whether a transaction was cancelled because another
+// transaction held one of its items (never raised by DynamoDB Local).
+func conflicted(reasons []types.CancellationReason) bool {
+	for _, r := range reasons {
+		if aws.ToString(r.Code) == "TransactionConflict" {
+			return true
+		}
+	}
+	return false
 }
 
 func fieldOfUnique(kind string) string {

@@ -82,7 +82,7 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 		index, skName, forward = gsiName, "GSI3SK", true
 	}
 	pkName := strings.TrimSuffix(skName, "SK") + "PK"
-	list := "customers:" + string(q.Order)
+	list := "customers:" + string(q.Order) + ":" + string(q.Activity) // the active list has its own key range
 	keyNames := []string{"PK", "SK", pkName, skName}
 	start, err := decodeCursor(q.Cursor, list, mid, keyNames...)
 	if err != nil {

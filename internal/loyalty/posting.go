@@ -26,6 +26,7 @@ type Posting struct {
 	Reward     *Reward             // a reward redeemed: its stock goes down by one
 	Visit      *crm.Visit
 	Events     []crm.Event
+	Metrics    *crm.Metrics // new purchase metrics, when a purchase is applied
 }
 
 // ErrAlreadyPosted says a source was posted before, as EntryID.

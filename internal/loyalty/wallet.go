@@ -89,8 +89,17 @@ func (w Wallet) Credit(points int64, at time.Time, expiresAt *time.Time, earned 
 	}
 	w.Lots = append(w.Lots, Lot{EarnedAt: at.UTC(), ExpiresAt: expiresAt, Remaining: points})
 	slices.SortStableFunc(w.Lots, func(a, b Lot) int { return a.EarnedAt.Compare(b.EarnedAt) })
+	for len(w.Lots) > MaxLots {
+		// Keep the profile item small: the oldest lot joins the next one and
+		// takes its later expiry (in the customer's favour).
+		w.Lots[1].Remaining += w.Lots[0].Remaining
+		w.Lots = w.Lots[1:]
+	}
 	return w
 }
+
+// MaxLots bounds the lots a wallet keeps (about 100 bytes each on the profile).
+const MaxLots = 400
 
 func sameDay(a, b *time.Time) bool {
 	if a == nil || b == nil {

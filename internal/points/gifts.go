@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/loyalty"
 )
@@ -32,6 +33,10 @@ func RunGifts(ctx context.Context, svc *Service, store GiftStore, mid string, lo
 	if err != nil {
 		return GiftRun{}, err
 	}
+	pv, err := store.Program(ctx, mid)
+	if err != nil || !pv.Program.Enabled {
+		return GiftRun{}, err // a disabled program gives nothing
+	}
 	var run GiftRun
 	for _, g := range schedules {
 		if !g.Active {
@@ -46,10 +51,13 @@ func RunGifts(ctx context.Context, svc *Service, store GiftStore, mid string, lo
 				return run, err
 			}
 			for _, c := range page.Customers {
-				res, err := svc.post(ctx, mid, c.ID, &src, func(loyalty.Account, rules) ([]Op, func(*loyalty.Posting) error, error) {
+				res, err := svc.post(ctx, mid, c.ID, &src, func(acc loyalty.Account, _ rules) ([]Op, func(*loyalty.Posting) error, error) {
 					return []Op{{Kind: loyalty.KindGift, Points: g.Points, Reason: "periodic_gift", Note: g.Description,
-						Actor: "rule:gift:" + g.ID, Source: src}}, nil, nil
+						Actor: "rule:gift:" + g.ID, Source: src}}, nil, activeCustomer(acc.Customer)
 				})
+				if apperr.CodeOf(err) == apperr.Unprocessable {
+					continue // suspended since the list was read
+				}
 				if err != nil {
 					return run, err
 				}

@@ -321,6 +321,9 @@ func (s *Service) Void(ctx context.Context, mid, cid, eid, note, actor string) (
 			}
 			p.Entries[0].Voids = orig.ID
 			p.Voided = &orig
+			if orig.Kind == loyalty.KindEarn || orig.Kind == loyalty.KindGift || orig.Kind == loyalty.KindImport {
+				p.Wallet.EarnedTotal -= orig.Points // voided points were never earned
+			}
 			return nil
 		}, nil
 	})

@@ -1,0 +1,136 @@
+package purchase
+
+import (
+	"slices"
+	"time"
+
+	"github.com/regulars/regulars/internal/crm"
+)
+
+// Day is what one customer bought on one local calendar day: all purchases
+// of a day are one ticket (seed 002).
+type Day struct {
+	Date    string // YYYY-MM-DD in the merchant's time zone
+	Orders  int64  // countable orders that day
+	Revenue int64  // net of tax, discounts and refunds
+	Margin  int64
+	Units   int64
+}
+
+// Contribution is what one order adds to its customer's metrics.
+type Contribution struct {
+	Counted  bool
+	At       time.Time
+	Location Location
+	Revenue  int64 // net minus refunded
+	Margin   int64 // (net - cost) on lines with a known cost, less the refunded share
+	Units    int64
+	Products []string // names (or SKUs) of its lines
+}
+
+// ContributionOf computes an order's contribution.
+func ContributionOf(o Order) Contribution {
+	if !o.Countable() {
+		return Contribution{}
+	}
+	net, refunded := o.Net(), o.Refunded()
+	cost, covered := o.Cost()
+	c := Contribution{Counted: true, At: o.At(), Location: o.Location, Revenue: net - refunded}
+	if net > 0 {
+		c.Margin = (covered - cost) * (net - refunded) / net
+	}
+	for _, l := range o.Lines {
+		c.Units += l.Quantity
+		name := l.Name
+		if name == "" {
+			name = l.SKU
+		}
+		c.Products = append(c.Products, name)
+	}
+	return c
+}
+
+// Within12Months reports whether t lies in the 12 months before now.
+func Within12Months(t, now time.Time) bool { return !t.Before(now.AddDate(-1, 0, 0)) && !t.After(now) }
+
+// Update moves a customer's metrics and the days involved from an order's
+// old contribution to its new one (an order's day can change when an earlier
+// status arrives late). days holds the current state of those days, by date;
+// the changed days are returned with the new metrics.
+func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc *time.Location, now time.Time) (crm.Metrics, map[string]Day) {
+	out := make(map[string]Day, len(days))
+	for k, d := range days {
+		out[k] = d
+	}
+	apply := func(c Contribution, sign int64) {
+		if !c.Counted {
+			return
+		}
+		date := LocalDate(c.At, loc)
+		d := out[date]
+		had := d.Orders > 0
+		d.Date = date
+		d.Orders += sign
+		d.Revenue += sign * c.Revenue
+		d.Margin += sign * c.Margin
+		d.Units += sign * c.Units
+		out[date] = d
+		m.Revenue += sign * c.Revenue
+		m.Margin += sign * c.Margin
+		m.Units += sign * c.Units
+		recent := Within12Months(c.At, now)
+		if recent {
+			m.Revenue12M += sign * c.Revenue
+			m.Margin12M += sign * c.Margin
+		}
+		if has := d.Orders > 0; has != had {
+			delta := int64(1)
+			if !has {
+				delta = -1
+			}
+			m.Tickets += delta
+			if recent {
+				m.Tickets12M += delta
+			}
+		}
+	}
+	apply(before, -1)
+	apply(after, 1)
+	if after.Counted {
+		t := after.At.UTC()
+		if m.LastVisitAt == nil || !t.Before(*m.LastVisitAt) {
+			m.LastVisitAt = &t
+			m.LastProducts = slices.Clone(after.Products)
+		}
+		if m.FirstPurchaseAt == nil || t.Before(*m.FirstPurchaseAt) {
+			m.FirstPurchaseAt = &t
+			m.FirstStore = after.Location.Name
+			if m.FirstStore == "" {
+				m.FirstStore = after.Location.ID
+			}
+		}
+		if !before.Counted {
+			m.LocationVisits = addVisit(m.LocationVisits, after.Location)
+		}
+	}
+	return m, out
+}
+
+func addVisit(v map[string]int64, l Location) map[string]int64 {
+	key := l.Name
+	if key == "" {
+		key = l.ID
+	}
+	if key == "" {
+		return v
+	}
+	out := make(map[string]int64, len(v)+1)
+	for k, n := range v {
+		out[k] = n
+	}
+	out[key]++
+	return out
+}
+
+// LocalDate is the merchant-local calendar date of t.
+func LocalDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
