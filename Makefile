@@ -9,7 +9,7 @@ LAMBDA_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 STACK     := $(GO) run ./infra/cmd/stack exec --
 
-.PHONY: help deps run test build lint bench stack clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help deps run test build lint bench stack clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,9 +35,10 @@ build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS))) ## one Lambda bo
 build/%/bootstrap: FORCE
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
 
-# `sam build` calls build-<LogicalId> with ARTIFACTS_DIR set (Metadata: BuildMethod: makefile).
-build-ApiFunction:
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/api
+# `sam build` calls build-<LogicalId> with ARTIFACTS_DIR set (Metadata: BuildMethod: makefile):
+# build-ApiFunction builds ./functions/api, and so on.
+build-%Function:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr A-Z a-z)
 
 lint: ## gofmt, go vet and cfn-lint on template.yaml
 	@files=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$files" ]; then echo "gofmt would change:"; echo "$$files"; exit 1; fi

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/regulars/regulars/infra/gateway"
 	"github.com/regulars/regulars/infra/localstack"
@@ -24,6 +25,50 @@ var constructors = map[string]func(ctx context.Context, env app.Env, log *slog.L
 		}
 		return srv.Handle, nil
 	},
+	"WebhookFunction": func(ctx context.Context, env app.Env, log *slog.Logger) (gateway.Handler, error) {
+		srv, err := app.NewWebhook(ctx, env, log)
+		if err != nil {
+			return nil, err
+		}
+		return srv.Handle, nil
+	},
+}
+
+// consumers build each queue consumer's handler, by logical ID.
+var consumers = map[string]func(ctx context.Context, env app.Env, log *slog.Logger) (gateway.SQSHandler, error){
+	"IngestFunction": func(ctx context.Context, env app.Env, log *slog.Logger) (gateway.SQSHandler, error) {
+		in, err := app.NewIngest(ctx, env, log)
+		if err != nil {
+			return nil, err
+		}
+		return in.HandleSQS, nil
+	},
+}
+
+// Consumers builds the SQS event sources of t: each function with an SQS
+// event, fed from the local queue the template names.
+func Consumers(ctx context.Context, t *template.Template, res localstack.Resources, log *slog.Logger) ([]gateway.Consumer, error) {
+	var out []gateway.Consumer
+	for _, f := range t.Functions {
+		for _, ev := range f.SQSEvents {
+			build, ok := consumers[f.LogicalID]
+			if !ok {
+				return nil, fmt.Errorf("template.yaml feeds a queue to %s, which the local gateway cannot build: add it to infra/devserver", f.LogicalID)
+			}
+			env, err := res.FunctionEnv(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s environment: %w", f.LogicalID, err)
+			}
+			h, err := build(ctx, func(k string) string { return env[k] }, log.With("function", f.LogicalID))
+			if err != nil {
+				return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
+			}
+			arn, _ := res.Lookup(ev.Queue, "Arn")
+			out = append(out, gateway.Consumer{Function: f.LogicalID, QueueURL: res.Ref(ev.Queue), QueueARN: arn,
+				BatchSize: ev.BatchSize, ReportBatchItemFailures: ev.ReportBatchItemFailures, Handler: h, RetryDelay: time.Second})
+		}
+	}
+	return out, nil
 }
 
 // Gateway builds the local gateway for every HttpApi route of t.

@@ -73,7 +73,7 @@ func TestLoadRepositoryTemplate(t *testing.T) {
 	}
 	wantQueues := map[string]Queue{
 		"PurchasesDeadLetterQueue": {LogicalID: "PurchasesDeadLetterQueue", VisibilityTimeout: 30, MessageRetentionPeriod: 1209600},
-		"PurchasesQueue": {LogicalID: "PurchasesQueue", VisibilityTimeout: 60, MessageRetentionPeriod: 345600,
+		"PurchasesQueue": {LogicalID: "PurchasesQueue", VisibilityTimeout: 180, MessageRetentionPeriod: 345600,
 			RedrivePolicy: &RedrivePolicy{DeadLetterQueue: "PurchasesDeadLetterQueue", MaxReceiveCount: 5}},
 	}
 	if !reflect.DeepEqual(queues, wantQueues) {

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/logging"
 	"go.yaml.in/yaml/v3"
 
@@ -20,6 +22,9 @@ import (
 	"github.com/regulars/regulars/docs"
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/httpapi"
+	"github.com/regulars/regulars/internal/ingest"
+	"github.com/regulars/regulars/internal/points"
+	"github.com/regulars/regulars/internal/queue"
 )
 
 // Env reads configuration; os.Getenv in Lambda, a map in the local gateway.
@@ -36,20 +41,58 @@ func Logger(env Env) *slog.Logger {
 
 // NewAPI builds the merchant HTTP API handler.
 func NewAPI(ctx context.Context, env Env, log *slog.Logger) (*httpapi.Server, error) {
-	table := env("TABLE_NAME")
-	if table == "" {
-		return nil, fmt.Errorf("TABLE_NAME is not set")
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(sdkLogger{log}))
+	_, store, err := storeFrom(ctx, env, log)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
+		return nil, err
 	}
 	spec, err := OpenAPIJSON()
 	if err != nil {
 		return nil, err
 	}
-	store := dynamo.New(dynamodb.NewFromConfig(cfg), table)
 	return httpapi.New(store, log, time.Now, spec), nil
+}
+
+// NewWebhook builds the purchase webhook handler.
+func NewWebhook(ctx context.Context, env Env, log *slog.Logger) (*httpapi.Server, error) {
+	cfg, store, err := storeFrom(ctx, env, log)
+	if err != nil {
+		return nil, err
+	}
+	url, err := required(env, "PURCHASES_QUEUE_URL")
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.NewWebhook(store, queue.New(sqs.NewFromConfig(cfg), url), log, time.Now), nil
+}
+
+// NewIngest builds the purchase ingest handler (the queue's consumer).
+func NewIngest(ctx context.Context, env Env, log *slog.Logger) (*ingest.Ingestor, error) {
+	_, store, err := storeFrom(ctx, env, log)
+	if err != nil {
+		return nil, err
+	}
+	return ingest.New(store, points.New(store, time.Now), time.Now, log), nil
+}
+
+func required(env Env, name string) (string, error) {
+	v := env(name)
+	if v == "" {
+		return "", fmt.Errorf("%s is not set", name)
+	}
+	return v, nil
+}
+
+// storeFrom loads the AWS configuration and opens the table.
+func storeFrom(ctx context.Context, env Env, log *slog.Logger) (aws.Config, *dynamo.Store, error) {
+	table, err := required(env, "TABLE_NAME")
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(sdkLogger{log}))
+	if err != nil {
+		return aws.Config{}, nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return cfg, dynamo.New(dynamodb.NewFromConfig(cfg), table), nil
 }
 
 // sdkLogger sends the AWS SDK's own log lines into the structured log instead

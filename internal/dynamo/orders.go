@@ -62,23 +62,13 @@ func (s *Store) OrderOwner(ctx context.Context, mid, orderID string) (string, er
 	return it.CustomerID, nil
 }
 
-// Days reads days of a customer's ticket history.
-type Days func(dates ...string) (map[string]purchase.Day, error)
-
-// OrderDecision is what applying an event decided.
-type OrderDecision struct {
-	Order   purchase.Order
-	Days    map[string]purchase.Day // the days that changed
-	Posting loyalty.Posting
-}
-
 // ApplyOrder reads a customer's account and one of their orders, lets fn
 // decide the new order, days and posting, and writes everything in one
 // transaction guarded by the versions it read: the order, the days it touched
 // and the profile (wallet and metrics). A concurrent write makes fn run again.
 // The first write of an order also claims its ID for the customer; an order
 // already claimed by another customer answers Conflict.
-func (s *Store) ApplyOrder(ctx context.Context, mid, cid, orderID string, fn func(acc loyalty.Account, o purchase.Order, days Days) (OrderDecision, error)) error {
+func (s *Store) ApplyOrder(ctx context.Context, mid, cid, orderID string, fn func(acc loyalty.Account, o purchase.Order, days purchase.Days) (purchase.Decision, error)) error {
 	pk := customerPK(mid, cid)
 	for attempt := 0; ; attempt++ {
 		stored, err := s.profileItem(ctx, mid, cid)

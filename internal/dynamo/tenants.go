@@ -15,15 +15,22 @@ import (
 )
 
 type merchantItem struct {
-	PK        string    `dynamodbav:"PK"`
-	SK        string    `dynamodbav:"SK"`
-	Type      string    `dynamodbav:"type"`
+	PK        string              `dynamodbav:"PK"`
+	SK        string              `dynamodbav:"SK"`
+	Type      string              `dynamodbav:"type"`
+	ID        string              `dynamodbav:"id"`
+	Name      string              `dynamodbav:"name"`
+	Currency  string              `dynamodbav:"currency"`
+	TimeZone  string              `dynamodbav:"time_zone"`
+	CreatedAt time.Time           `dynamodbav:"created_at"`
+	Portal    []byte              `dynamodbav:"portal_secret"`
+	Webhook   []webhookSecretItem `dynamodbav:"webhook_secrets,omitempty"`
+}
+
+type webhookSecretItem struct {
 	ID        string    `dynamodbav:"id"`
-	Name      string    `dynamodbav:"name"`
-	Currency  string    `dynamodbav:"currency"`
-	TimeZone  string    `dynamodbav:"time_zone"`
+	Secret    string    `dynamodbav:"secret"`
 	CreatedAt time.Time `dynamodbav:"created_at"`
-	Portal    []byte    `dynamodbav:"portal_secret"`
 }
 
 // apiKeyItem is stored twice: under the merchant (for listing) and under the
@@ -68,8 +75,80 @@ func (s *Store) Merchant(ctx context.Context, mid string) (tenant.Merchant, erro
 	if err := s.get(ctx, merchantPK(mid), skMerchant, &it); err != nil {
 		return tenant.Merchant{}, err
 	}
-	return tenant.Merchant{ID: it.ID, Name: it.Name, Currency: it.Currency, TimeZone: it.TimeZone, CreatedAt: it.CreatedAt,
-		PortalSecret: it.Portal}, nil
+	m := tenant.Merchant{ID: it.ID, Name: it.Name, Currency: it.Currency, TimeZone: it.TimeZone, CreatedAt: it.CreatedAt,
+		PortalSecret: it.Portal}
+	for _, w := range it.Webhook {
+		m.WebhookSecrets = append(m.WebhookSecrets, tenant.WebhookSecret(w))
+	}
+	return m, nil
+}
+
+// RotateWebhookSecret adds a secret and keeps the previous newest one, the
+// pair a point of sale may sign with while it switches. A concurrent rotation
+// answers Conflict.
+func (s *Store) RotateWebhookSecret(ctx context.Context, mid string, fresh tenant.WebhookSecret) ([]tenant.WebhookSecret, error) {
+	var it merchantItem
+	if err := s.get(ctx, merchantPK(mid), skMerchant, &it); err != nil {
+		return nil, err
+	}
+	var current []tenant.WebhookSecret
+	for _, w := range it.Webhook {
+		current = append(current, tenant.WebhookSecret(w))
+	}
+	next := tenant.Rotated(current, fresh)
+	items := make([]webhookSecretItem, len(next))
+	for i, w := range next {
+		items[i] = webhookSecretItem(w)
+	}
+	newAV, err := attributevalue.Marshal(items)
+	if err != nil {
+		return nil, err
+	}
+	in := &dynamodb.UpdateItemInput{TableName: &s.table, Key: keyOf(merchantPK(mid), skMerchant),
+		UpdateExpression: aws.String("SET webhook_secrets = :new"), ExpressionAttributeValues: map[string]types.AttributeValue{":new": newAV}}
+	if len(it.Webhook) == 0 {
+		in.ConditionExpression = aws.String("attribute_not_exists(webhook_secrets) OR size(webhook_secrets) = :zero")
+		in.ExpressionAttributeValues[":zero"] = num(0)
+	} else {
+		oldAV, err := attributevalue.Marshal(it.Webhook)
+		if err != nil {
+			return nil, err
+		}
+		in.ConditionExpression = aws.String("webhook_secrets = :old")
+		in.ExpressionAttributeValues[":old"] = oldAV
+	}
+	if _, err := s.db.UpdateItem(ctx, in); err != nil {
+		if conditionFailed(err) {
+			return nil, apperr.New(apperr.Conflict, "the webhook secrets changed concurrently; retry")
+		}
+		return nil, err
+	}
+	return next, nil
+}
+
+// webhookPK records a delivered webhook-id, so a repeated delivery is
+// accepted without being queued again.
+func webhookPK(mid, id string) string { return "M#" + mid + "#WEBHOOK#" + id }
+
+// WebhookSeen reports whether a webhook-id was delivered before.
+func (s *Store) WebhookSeen(ctx context.Context, mid, id string) (bool, error) {
+	var it struct {
+		ExpiresAt int64 `dynamodbav:"expires_at"`
+	}
+	err := s.get(ctx, webhookPK(mid, id), "WEBHOOK", &it)
+	if isNotFound(err) {
+		return false, nil
+	}
+	return err == nil && it.ExpiresAt > time.Now().Unix(), err
+}
+
+// RecordWebhook remembers a delivered webhook-id for ttl.
+func (s *Store) RecordWebhook(ctx context.Context, mid, id string, events int, now time.Time, ttl time.Duration) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: map[string]types.AttributeValue{
+		"PK": str(webhookPK(mid, id)), "SK": str("WEBHOOK"), "type": str("webhook_delivery"),
+		"events": num(int64(events)), "expires_at": num(now.Add(ttl).Unix()),
+	}})
+	return err
 }
 
 // CreateAPIKey stores both items of a new key in one transaction.

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,8 +16,9 @@ import (
 )
 
 // TestSampleEvents replays every events/api fixture through the Lambda
-// handler itself (no gateway), with the placeholders filled in: each must
-// name a route of template.yaml and succeed.
+// handler itself (no gateway), with the placeholders filled in ({{customerToken}}
+// with a token issued for the customer): each must name a route of
+// template.yaml and succeed.
 func TestSampleEvents(t *testing.T) {
 	e := newEnv(t)
 	srv, err := app.NewAPI(t.Context(), func(k string) string {
@@ -52,6 +54,12 @@ func TestSampleEvents(t *testing.T) {
 	}
 	slices.SortStableFunc(files, func(a, b string) int { return rank(a) - rank(b) })
 	ids := e.resourcesOf(e.key)
+	// The customer area takes a customer token, not an API key: issue one for
+	// the customer the other events name.
+	var token struct {
+		Token string `json:"token"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+ids["customer"]+"/portal-token", e.key, nil).decode(t, &token)
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -60,7 +68,7 @@ func TestSampleEvents(t *testing.T) {
 		text := strings.NewReplacer("rk_00000000000000000000000000000000", e.key,
 			"{{customerId}}", ids["customer"], "{{keyId}}", ids["key"], "{{badgeId}}", ids["badge"],
 			"{{rewardId}}", ids["reward"], "{{entryId}}", ids["entry"], "{{orderRef}}", ids["order"],
-			"{{scheduleId}}", ids["gift"]).Replace(string(raw))
+			"{{scheduleId}}", ids["gift"], "{{customerToken}}", token.Token).Replace(string(raw))
 		var ev events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal([]byte(text), &ev); err != nil {
 			t.Fatalf("%s: %v", f, err)

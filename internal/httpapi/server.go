@@ -61,6 +61,7 @@ type (
 		DeleteGiftSchedule(ctx context.Context, mid, id string) error
 		Movements(ctx context.Context, mid string, from, to time.Time, fn func(loyalty.Entry) bool) error
 		Outstanding(ctx context.Context, mid string) (points, operations int64, err error)
+		RotateWebhookSecret(ctx context.Context, mid string, fresh tenant.WebhookSecret) ([]tenant.WebhookSecret, error)
 	}
 	idempotencyStore interface {
 		ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint string, now time.Time, ttl time.Duration) (idempotency.Record, bool, error)
@@ -94,6 +95,7 @@ type route struct {
 	handle   handlerFunc
 	public   bool // no credentials at all
 	customer bool // a customer-area token, not an API key
+	signed   bool // a webhook signature, checked by the handler on the raw body
 }
 
 // New returns a server. now is the clock (time.Now in production).
@@ -148,11 +150,24 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPIJSON []byte
 		"DELETE /v1/gift-schedules/{scheduleId}": {handle: s.deleteGiftSchedule},
 		"GET /v1/reports/points":                 {handle: s.pointsReport},
 
+		"GET /v1/webhook-secrets":  {handle: s.listWebhookSecrets},
+		"POST /v1/webhook-secrets": {handle: s.rotateWebhookSecret},
+
 		"GET /v1/me/points":  {handle: s.myPoints, customer: true},
 		"GET /v1/me/entries": {handle: s.myEntries, customer: true},
 		"GET /v1/me/rewards": {handle: s.myRewards, customer: true},
 	}
 	return s
+}
+
+// NewWebhook returns the server of the webhook function: the purchase
+// webhook route only, authenticated by its Standard Webhooks signature, and
+// queueing the events it accepts.
+func NewWebhook(store webhookStore, sender Sender, log *slog.Logger, now func() time.Time) *Server {
+	w := &webhookRoute{store: store, sender: sender}
+	return &Server{log: log, now: now, routes: map[string]route{
+		"POST /v1/webhooks/{merchantId}/purchases": {handle: w.receivePurchases, signed: true},
+	}}
 }
 
 // RouteKeys lists the route keys the server implements.
@@ -231,7 +246,14 @@ func (s *Server) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, l
 	}
 	r := &request{routeKey: ev.RouteKey, path: ev.PathParameters, query: ev.QueryStringParameters,
 		headers: lowerKeys(ev.Headers), now: s.now().UTC()}
+	var err error
 	if rt.public {
+		return rt.handle(ctx, r)
+	}
+	if rt.signed {
+		if r.body, err = readBody(ev); err != nil {
+			return response{}, err
+		}
 		return rt.handle(ctx, r)
 	}
 	if rt.customer {
@@ -246,11 +268,9 @@ func (s *Server) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, l
 	if ev.RequestContext.HTTP.Method != http.MethodGet && !r.key.Scope.CanWrite() {
 		return response{}, apperr.New(apperr.Forbidden, "this API key has the %q scope and cannot make changes", r.key.Scope)
 	}
-	body, err := readBody(ev)
-	if err != nil {
+	if r.body, err = readBody(ev); err != nil {
 		return response{}, err
 	}
-	r.body = body
 	key := r.header("Idempotency-Key")
 	if key == "" || ev.RequestContext.HTTP.Method != http.MethodPost {
 		return rt.handle(ctx, r)

@@ -10,6 +10,18 @@ import (
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
+// Days reads days of a customer's ticket history.
+type Days func(dates ...string) (map[string]Day, error)
+
+// Decision is what applying an event to an order decided: the order after
+// it, the ticket days that changed, and the ledger posting (which carries the
+// new metrics).
+type Decision struct {
+	Order   Order
+	Days    map[string]Day
+	Posting loyalty.Posting
+}
+
 // Order is what the events of one order add up to, whatever order they
 // arrived in: the lines (from the first event that carried them), the
 // statuses seen with their times, and the refunds by event.

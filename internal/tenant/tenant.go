@@ -23,6 +23,34 @@ type Merchant struct {
 	CreatedAt time.Time
 	// PortalSecret signs the merchant's customer-area tokens.
 	PortalSecret []byte
+	// WebhookSecrets verify purchase webhooks: the newest first, and the one
+	// before it while the point of sale switches over.
+	WebhookSecrets []WebhookSecret
+}
+
+// WebhookSecret is one of a merchant's webhook signing secrets.
+type WebhookSecret struct {
+	ID        string
+	Secret    string // whsec_…, shown once
+	CreatedAt time.Time
+}
+
+// MaxWebhookSecrets is how many secrets are active at once: two during a rotation.
+const MaxWebhookSecrets = 2
+
+// Rotated returns the secrets after adding a new one: it and the previous newest.
+func Rotated(current []WebhookSecret, fresh WebhookSecret) []WebhookSecret {
+	out := append([]WebhookSecret{fresh}, current...)
+	return out[:min(len(out), MaxWebhookSecrets)]
+}
+
+// Secrets returns the secret values, to verify with.
+func (m Merchant) Secrets() []string {
+	out := make([]string, len(m.WebhookSecrets))
+	for i, s := range m.WebhookSecrets {
+		out[i] = s.Secret
+	}
+	return out
 }
 
 // NewMerchant validates the inputs and returns a merchant with a fresh ID.

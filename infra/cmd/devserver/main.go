@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/regulars/regulars/infra/devserver"
 	"github.com/regulars/regulars/infra/localstack"
@@ -73,6 +74,14 @@ func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) 
 	gw, err := devserver.Gateway(ctx, tmpl, res, log)
 	if err != nil {
 		return err
+	}
+	consumers, err := devserver.Consumers(ctx, tmpl, res, log)
+	if err != nil {
+		return err
+	}
+	sqsClient := sqs.NewFromConfig(cfg)
+	for _, c := range consumers {
+		go c.Poll(ctx, sqsClient, log)
 	}
 	table := res.Ref("Table")
 	if demo {
