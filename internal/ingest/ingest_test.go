@@ -1,0 +1,343 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/regulars/regulars/infra/devserver"
+	"github.com/regulars/regulars/infra/gateway"
+	"github.com/regulars/regulars/infra/localstack"
+	"github.com/regulars/regulars/infra/seed"
+	"github.com/regulars/regulars/infra/template"
+	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/ids"
+	"github.com/regulars/regulars/internal/loyalty"
+	"github.com/regulars/regulars/internal/points"
+	"github.com/regulars/regulars/internal/tenant"
+	"github.com/regulars/regulars/internal/webhook"
+)
+
+var awsCfg aws.Config
+
+func TestMain(m *testing.M) {
+	cfg, stop, err := localstack.ForTest(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	awsCfg = cfg
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+// env is the whole purchase path as `make run` wires it: the gateway with
+// the webhook function, the queue, and the ingest consumer.
+type env struct {
+	t        *testing.T
+	url      string
+	store    *dynamo.Store
+	sqs      *sqs.Client
+	consumer gateway.Consumer
+	dlq      string
+	merchant tenant.Merchant
+	secret   string
+}
+
+func newEnv(t *testing.T, program loyalty.Program) *env {
+	t.Helper()
+	path, err := template.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := template.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := localstack.ProvisionTest(t, awsCfg)
+	log := slog.New(slog.DiscardHandler)
+	gw, err := devserver.Gateway(t.Context(), tmpl, res, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers, err := devserver.Consumers(t.Context(), tmpl, res, log)
+	if err != nil || len(consumers) != 1 {
+		t.Fatalf("consumers: %v %v", consumers, err)
+	}
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+	e := &env{t: t, url: srv.URL, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table")), sqs: sqs.NewFromConfig(awsCfg),
+		consumer: consumers[0], dlq: res.Ref("PurchasesDeadLetterQueue")}
+	e.consumer.RetryDelay = 0
+	m, _, err := seed.Merchant(t.Context(), e.store, "Café Central", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.merchant = m
+	e.secret = webhook.NewSecret()
+	if _, err := e.store.RotateWebhookSecret(t.Context(), m.ID, tenant.WebhookSecret{ID: ids.New(time.Now()), Secret: e.secret, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if program.Redemption.Points == 0 {
+		program = loyalty.DefaultProgram()
+		program.Enabled = true
+	}
+	if _, err := e.store.SaveProgram(t.Context(), m.ID, program, 0, "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// deliver signs and posts a webhook body; it returns the status.
+func (e *env) deliver(body []byte, id string, at time.Time, secret string) (int, string) {
+	e.t.Helper()
+	sig, err := webhook.Sign(secret, id, at, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(e.t.Context(), "POST", e.url+"/v1/webhooks/"+e.merchant.ID+"/purchases", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set("webhook-signature", sig)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (e *env) send(events ...map[string]any) {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"events": events})
+	if status, b := e.deliver(body, "msg_"+ids.New(time.Now()), time.Now(), e.secret); status != http.StatusAccepted {
+		e.t.Fatalf("delivery: %d %s", status, b)
+	}
+}
+
+// drain feeds the consumer until the queue is empty.
+func (e *env) drain() {
+	e.t.Helper()
+	for range 50 {
+		n, err := e.consumer.PollOnce(e.t.Context(), e.sqs, 0, slog.New(slog.DiscardHandler))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	e.t.Fatal("the queue did not drain")
+}
+
+func (e *env) queued(url string) int {
+	e.t.Helper()
+	out, err := e.sqs.GetQueueAttributes(e.t.Context(), &sqs.GetQueueAttributesInput{QueueUrl: &url,
+		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	b, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	return a + b
+}
+
+func event(id, order, status string, at time.Time, customer map[string]any, lines ...map[string]any) map[string]any {
+	if lines == nil {
+		lines = []map[string]any{}
+	}
+	return map[string]any{"event_id": id, "order_id": order, "status": status, "occurred_at": at.Format(time.RFC3339),
+		"location": map[string]any{"id": "centro", "name": "Centro"}, "customer": customer, "currency": "EUR", "lines": lines}
+}
+
+func line(sku string, qty, price int64) map[string]any {
+	return map[string]any{"sku": sku, "name": sku, "quantity": qty, "unit_price": price}
+}
+
+func (e *env) customerBy(email string) crm.Customer {
+	e.t.Helper()
+	c, err := e.store.CustomerByUnique(e.t.Context(), e.merchant.ID, crm.Unique{Kind: "email", Value: email})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+func (e *env) ledger(cid string) (int64, []loyalty.Entry) {
+	e.t.Helper()
+	acc, err := e.store.Account(e.t.Context(), e.merchant.ID, cid)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	page, err := e.store.Entries(e.t.Context(), e.merchant.ID, cid, 100, "")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var sum int64
+	for _, x := range page.Entries {
+		sum += x.Points
+	}
+	if sum != acc.Wallet.Balance || acc.Wallet.Balance < 0 {
+		e.t.Fatalf("balance %d, sum of entries %d", acc.Wallet.Balance, sum)
+	}
+	return acc.Wallet.Balance, page.Entries
+}
+
+// Paid arrives before created, and everything twice: one earning, one ticket.
+func TestOutOfOrderAndDuplicateDeliveries(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	ana := map[string]any{"email": "ana@example.com", "given_name": "Ana"}
+	at := time.Now().Add(-2 * time.Hour)
+	paid := event("e2", "T-1", "paid", at.Add(time.Minute), ana, line("CAFE", 3, 250), line("TARTA", 1, 500))
+	created := event("e1", "T-1", "created", at, ana, line("CAFE", 3, 250), line("TARTA", 1, 500))
+	e.send(paid, paid)
+	e.send(created)
+	e.drain()
+	e.send(paid, created) // a point of sale retrying the whole day
+	e.drain()
+	c := e.customerBy("ana@example.com")
+	bal, entries := e.ledger(c.ID)
+	// 12.50 net (no tax here) at 10 points per 5.00 → 20 points, once.
+	if bal != 20 || len(entries) != 1 || entries[0].Kind != loyalty.KindEarn {
+		t.Fatalf("balance %d, entries %+v", bal, entries)
+	}
+	m := c.Metrics
+	if m.Tickets != 1 || m.Revenue != 1250 || m.Units != 4 || m.LastVisitAt == nil || c.GivenName != "Ana" || m.FirstStore != "Centro" {
+		t.Fatalf("metrics %+v", m)
+	}
+	// A second order the same local day is the same ticket; another day is a new one.
+	e.send(event("e3", "T-2", "paid", at.Add(time.Hour), ana, line("CAFE", 1, 250)))
+	e.send(event("e4", "T-3", "paid", at.AddDate(0, 0, -3), ana, line("CAFE", 2, 250)))
+	e.drain()
+	c = e.customerBy("ana@example.com")
+	if c.Metrics.Tickets != 2 || c.Metrics.Revenue != 2000 || c.Metrics.AOV() != 1000 {
+		t.Fatalf("metrics after three orders on two days: %+v", c.Metrics)
+	}
+	if !c.Metrics.FirstPurchaseAt.Equal(at.AddDate(0, 0, -3).UTC().Truncate(time.Second)) {
+		t.Fatalf("first purchase %v", c.Metrics.FirstPurchaseAt)
+	}
+}
+
+// Points earned, mostly spent, then the order is refunded: within_balance
+// takes back what is left and never goes below zero.
+func TestRefundAfterPointsWereSpent(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	bea := map[string]any{"email": "bea@example.com"}
+	at := time.Now().Add(-time.Hour)
+	e.send(event("e1", "R-1", "paid", at, bea, line("MENU", 1, 5000))) // 50.00 → 100 points
+	e.drain()
+	c := e.customerBy("bea@example.com")
+	svc := points.New(e.store, time.Now)
+	if _, err := svc.Post(t.Context(), e.merchant.ID, c.ID, points.Manual{Points: -80, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	partial := event("e2", "R-1", "partially_refunded", at.Add(time.Minute), bea)
+	partial["refund_lines"] = []map[string]any{{"sku": "MENU", "quantity": 0, "amount": 1000}} // 10.00 of 50.00 → 20 points back
+	e.send(partial)
+	e.drain()
+	if bal, _ := e.ledger(c.ID); bal != 0 {
+		t.Fatalf("after the partial refund: %d", bal)
+	}
+	e.send(event("e3", "R-1", "refunded", at.Add(2*time.Minute), bea))
+	e.drain()
+	bal, entries := e.ledger(c.ID)
+	if bal != 0 {
+		t.Fatalf("after the full refund: %d (%+v)", bal, entries)
+	}
+	c = e.customerBy("bea@example.com")
+	if c.Metrics.Revenue != 0 || c.Metrics.Tickets != 1 {
+		t.Fatalf("revenue after a full refund: %+v", c.Metrics)
+	}
+}
+
+// A poison message in a batch of ten: nine are applied, the tenth is retried
+// alone and lands in the dead-letter queue after five receives.
+func TestPoisonMessageIsDeadLettered(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	var bodies [][]byte
+	for i := range 9 {
+		ev := event(fmt.Sprint("p", i), fmt.Sprint("P-", i), "paid", time.Now().Add(-time.Hour), map[string]any{"email": fmt.Sprintf("c%d@example.com", i)}, line("CAFE", 1, 500))
+		b, _ := json.Marshal(map[string]any{"merchant_id": e.merchant.ID, "webhook_id": "w", "event": ev})
+		bodies = append(bodies, b)
+	}
+	bodies = append(bodies[:4], append([][]byte{[]byte(`{"merchant_id":"` + e.merchant.ID + `","webhook_id":"w","event":{"event_id":"bad","currency":"USD"}}`)}, bodies[4:]...)...)
+	url := e.consumer.QueueURL
+	for _, b := range bodies {
+		if _, err := e.sqs.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(string(b))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.consumer.BatchSize = 10
+	n, err := e.consumer.PollOnce(t.Context(), e.sqs, time.Second, slog.New(slog.DiscardHandler))
+	if err != nil || n != 10 {
+		t.Fatalf("first batch: %d %v", n, err)
+	}
+	for i := range 9 {
+		if _, err := e.store.CustomerByUnique(t.Context(), e.merchant.ID, crm.Unique{Kind: "email", Value: fmt.Sprintf("c%d@example.com", i)}); err != nil {
+			t.Fatalf("event %d not applied: %v", i, err)
+		}
+	}
+	if q := e.queued(url); q != 1 {
+		t.Fatalf("%d messages left, want the poison one", q)
+	}
+	for range 10 {
+		if _, err := e.consumer.PollOnce(t.Context(), e.sqs, time.Second, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q, d := e.queued(url), e.queued(e.dlq); q != 0 || d != 1 {
+		t.Fatalf("queue %d, dead-letter queue %d; want 0 and 1", q, d)
+	}
+}
+
+// Bad signature, stale timestamp, malformed body: refused, nothing queued.
+func TestRejectedDeliveriesQueueNothing(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	good, _ := json.Marshal(event("e1", "X-1", "paid", time.Now(), map[string]any{"email": "x@example.com"}, line("A", 1, 100)))
+	for _, tc := range []struct {
+		name   string
+		body   []byte
+		at     time.Time
+		secret string
+		status int
+	}{
+		{"bad signature", good, time.Now(), webhook.NewSecret(), http.StatusUnauthorized},
+		{"stale timestamp", good, time.Now().Add(-6 * time.Minute), e.secret, http.StatusUnauthorized},
+		{"malformed body", []byte(`{"event_id":`), time.Now(), e.secret, http.StatusBadRequest},
+		{"invalid event", []byte(`{"events":[{"event_id":"e","order_id":"o","status":"shipped","occurred_at":"2026-01-01T00:00:00Z","customer":{"anonymous":true},"currency":"EUR","lines":[]}]}`), time.Now(), e.secret, http.StatusBadRequest},
+	} {
+		if status, body := e.deliver(tc.body, "msg_"+tc.name, tc.at, tc.secret); status != tc.status {
+			t.Errorf("%s: %d %s", tc.name, status, body)
+		}
+	}
+	if q := e.queued(e.consumer.QueueURL); q != 0 {
+		t.Fatalf("%d messages queued by refused deliveries", q)
+	}
+	// A repeated webhook-id is accepted and not queued again.
+	for range 2 {
+		if status, body := e.deliver(good, "msg_same", time.Now(), e.secret); status != http.StatusAccepted {
+			t.Fatalf("%d %s", status, body)
+		}
+	}
+	if q := e.queued(e.consumer.QueueURL); q != 1 {
+		t.Fatalf("%d messages for one delivery sent twice", q)
+	}
+}
