@@ -1,0 +1,193 @@
+package loader_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/regulars/regulars/infra/devserver"
+	"github.com/regulars/regulars/infra/gateway"
+	"github.com/regulars/regulars/infra/loader"
+	"github.com/regulars/regulars/infra/localstack"
+	"github.com/regulars/regulars/infra/seed"
+	"github.com/regulars/regulars/infra/template"
+	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/ids"
+	"github.com/regulars/regulars/internal/loyalty"
+	"github.com/regulars/regulars/internal/tenant"
+	"github.com/regulars/regulars/internal/webhook"
+)
+
+var awsCfg aws.Config
+
+func TestMain(m *testing.M) {
+	cfg, stop, err := localstack.ForTest(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	awsCfg = cfg
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+// drain feeds the consumer from several pollers until the queue stays empty.
+func drain(t *testing.T, c gateway.Consumer, api *sqs.Client, pollers int) {
+	var wg sync.WaitGroup
+	var idle atomic.Int32
+	for range pollers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for misses := 0; misses < 3; {
+				n, err := c.PollOnce(t.Context(), api, time.Second, slog.New(slog.DiscardHandler))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n == 0 {
+					misses++
+				} else {
+					misses = 0
+				}
+			}
+			idle.Add(1)
+		}()
+	}
+	wg.Wait()
+}
+
+// TestCDNOWThroughTheWebhook loads the CDNOW sample (6,919 purchases of
+// 2,357 customers) through the signed webhook, the queue and the ingest
+// consumer, and checks every customer's tickets, revenue and first and last
+// purchase against what the file says (same-day purchases are one ticket).
+func TestCDNOWThroughTheWebhook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 6,919 purchases")
+	}
+	f, err := os.Open(cdnowPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ny, _ := time.LoadLocation("America/New_York")
+	ps, err := loader.ParseCDNOW(f, ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 6919 {
+		t.Fatalf("%d purchases, want 6919", len(ps))
+	}
+	type want struct {
+		days        map[string]bool
+		revenue     int64
+		first, last time.Time
+	}
+	expected := map[string]*want{}
+	for _, p := range ps {
+		w := expected[p.Customer]
+		if w == nil {
+			w = &want{days: map[string]bool{}, first: p.Date, last: p.Date}
+			expected[p.Customer] = w
+		}
+		w.days[p.Date.In(ny).Format("2006-01-02")] = true
+		w.revenue += p.Amount
+		w.first = minTime(w.first, p.Date)
+		w.last = maxTime(w.last, p.Date)
+	}
+	if len(expected) != 2357 {
+		t.Fatalf("%d customers, want 2357", len(expected))
+	}
+
+	tmplPath, err := template.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := template.Load(tmplPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := localstack.ProvisionTest(t, awsCfg)
+	log := slog.New(slog.DiscardHandler)
+	gw, err := devserver.Gateway(t.Context(), tmpl, res, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumers, err := devserver.Consumers(t.Context(), tmpl, res, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))
+	m, _, err := seed.Merchant(t.Context(), store, "CDNOW", "USD", "America/New_York", tenant.ScopeAdmin, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := webhook.NewSecret()
+	if _, err := store.RotateWebhookSecret(t.Context(), m.ID, tenant.WebhookSecret{ID: ids.New(time.Now()), Secret: secret, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	p := loyalty.DefaultProgram()
+	p.Enabled = true
+	if _, err := store.SaveProgram(t.Context(), m.ID, p, 0, "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	client := loader.Client{URL: srv.URL, Merchant: m.ID, Secret: secret, Currency: "USD"}
+	if err := client.Load(t.Context(), ps, nil); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, consumers[0], sqs.NewFromConfig(awsCfg), 4)
+
+	for id, w := range expected {
+		c, err := store.CustomerByUnique(t.Context(), m.ID, crm.Unique{Kind: "external_id", Value: "cust-" + id})
+		if err != nil {
+			t.Fatalf("customer %s: %v", id, err)
+		}
+		got := c.Metrics
+		if got.Tickets != int64(len(w.days)) || got.Revenue != w.revenue || got.FirstPurchaseAt == nil || got.LastVisitAt == nil ||
+			!got.FirstPurchaseAt.Equal(w.first) || !got.LastVisitAt.Equal(w.last) {
+			t.Fatalf("customer %s: tickets %d revenue %d first %v last %v; want %d, %d, %v, %v",
+				id, got.Tickets, got.Revenue, got.FirstPurchaseAt, got.LastVisitAt, len(w.days), w.revenue, w.first.UTC(), w.last.UTC())
+		}
+	}
+}
+
+func cdnowPath(t *testing.T) string {
+	for _, p := range []string{"../../../shared/data/cdnow/CDNOW_sample.txt", os.Getenv("CDNOW_SAMPLE")} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("the CDNOW sample (../shared/data/cdnow) is not beside the repository")
+	return ""
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
