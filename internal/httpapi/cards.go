@@ -89,6 +89,9 @@ func (s *Server) enrolWithCard(ctx context.Context, r *request) (response, error
 	if !usable {
 		return response{}, apperr.Field("/card_template", "must name an active card template of this merchant")
 	}
+	if in.State != "" && in.State != crm.StateActive {
+		return response{}, apperr.Field("/state", "a card enrolment makes an active customer")
+	}
 	generated := in.CardNumber == ""
 	var c crm.Customer
 	for attempt := 0; ; attempt++ {
@@ -117,10 +120,7 @@ func (s *Server) enrolWithCard(ctx context.Context, r *request) (response, error
 		if err != nil {
 			return response{}, err
 		}
-		res.Entries = append(res.Entries, more.Entries...)
-		res.Change.BalanceAfter = more.Change.BalanceAfter
-		res.Change.Rewards.Gained = append(res.Change.Rewards.Gained, more.Change.Rewards.Gained...)
-		res.Change.Badges.Gained = append(res.Change.Badges.Gained, more.Change.Badges.Gained...)
+		res = res.Then(more)
 	}
 	acc, err := s.store.Account(ctx, r.merchant.ID, c.ID)
 	if err != nil {

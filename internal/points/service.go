@@ -75,6 +75,25 @@ type Result struct {
 	Replay  bool // the source had been posted before: nothing was written now
 }
 
+// Then combines two results posted one after the other.
+func (r Result) Then(next Result) Result {
+	switch {
+	case len(next.Entries) == 0:
+		return r
+	case len(r.Entries) == 0:
+		return next
+	}
+	out := Result{Entries: append(append([]loyalty.Entry{}, r.Entries...), next.Entries...), Replay: r.Replay && next.Replay}
+	out.Change = Change{BalanceBefore: r.Change.BalanceBefore, BalanceAfter: next.Change.BalanceAfter}
+	for _, ch := range []Change{r.Change, next.Change} {
+		out.Change.Rewards.Gained = append(out.Change.Rewards.Gained, ch.Rewards.Gained...)
+		out.Change.Rewards.Lost = append(out.Change.Rewards.Lost, ch.Rewards.Lost...)
+		out.Change.Badges.Gained = append(out.Change.Badges.Gained, ch.Badges.Gained...)
+		out.Change.Badges.Lost = append(out.Change.Badges.Lost, ch.Badges.Lost...)
+	}
+	return out
+}
+
 // Op is one movement to post.
 type Op struct {
 	Kind     loyalty.Kind
