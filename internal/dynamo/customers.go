@@ -15,6 +15,7 @@ import (
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/ids"
 )
 
 // sortTime is a fixed-width UTC timestamp, so string order is time order.
@@ -282,6 +283,14 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 			return crm.Customer{}, err
 		}
 		items = append(append(items, claims...), tokens...)
+		if changed := crm.ChangedFields(old, c); len(changed) > 0 { // the timeline shows profile changes
+			ev, err := eventPut(s.table, customerPK(mid, cid), crm.Event{ID: ids.New(c.UpdatedAt), Type: "profile_updated",
+				At: c.UpdatedAt, Data: map[string]string{"fields": strings.Join(changed, ",")}})
+			if err != nil {
+				return crm.Customer{}, err
+			}
+			items = append(items, ev)
+		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if reasons, ok := cancellationReasons(err); ok && (len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" || conflicted(reasons)) {
 			continue // someone else wrote the profile first, or holds an item: read again

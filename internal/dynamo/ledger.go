@@ -372,10 +372,11 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 		}
 	}
 	for _, ev := range p.Events {
-		if err := put(eventItem{PK: pk, SK: eventSKPfx + ev.At.UTC().Format(sortTime) + "#" + ev.ID, Type: "event", ID: ev.ID,
-			Kind: ev.Type, At: ev.At.UTC(), Data: ev.Data}, ""); err != nil {
+		w, err := eventPut(s.table, pk, ev)
+		if err != nil {
 			return nil, err
 		}
+		items = append(items, w)
 	}
 	change := loyalty.Diff(stored.Badges, badges)
 	for _, bid := range change.Gained {

@@ -70,6 +70,9 @@ type metricsJSON struct {
 	DaysSinceLastVisit *int64     `json:"days_since_last_visit"`
 	FirstPurchaseAt    *time.Time `json:"first_purchase_at"`
 	FirstStore         string     `json:"first_store"`
+	AveragePrice       int64      `json:"average_price"` // revenue per unit
+	FavoriteLocation   string     `json:"favorite_location"`
+	LastProducts       []string   `json:"last_products"` // of the last ticket
 }
 
 type customerJSON struct {
@@ -108,7 +111,8 @@ func customerOf(c crm.Customer, currency string, now time.Time) customerJSON {
 		State: c.State, Active: c.Active(now), PointsBalance: m.PointsBalance,
 		Metrics: metricsJSON{Currency: currency, AOV: m.AOV(), LTV: m.Revenue, Revenue: m.Revenue, Revenue12M: m.Revenue12M,
 			Tickets: m.Tickets, Tickets12M: m.Tickets12M, Margin: m.Margin, Margin12M: m.Margin12M, Units: m.Units,
-			LastVisitAt: m.LastVisitAt, DaysSinceLastVisit: days, FirstPurchaseAt: m.FirstPurchaseAt, FirstStore: m.FirstStore},
+			LastVisitAt: m.LastVisitAt, DaysSinceLastVisit: days, FirstPurchaseAt: m.FirstPurchaseAt, FirstStore: m.FirstStore,
+			AveragePrice: m.AveragePrice(), FavoriteLocation: m.FavoriteLocation(), LastProducts: m.LastProducts},
 		EnrolledAt: c.EnrolledAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 }

@@ -53,6 +53,7 @@ type env struct {
 	store    *dynamo.Store
 	tmpl     *template.Template
 	table    string
+	res      localstack.Resources
 	merchant tenant.Merchant
 	key      string
 }
@@ -76,7 +77,7 @@ func newEnv(t *testing.T) *env {
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	table := res.Ref("Table")
-	e := &env{t: t, url: srv.URL, tmpl: tmpl, table: table, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), table)}
+	e := &env{t: t, url: srv.URL, tmpl: tmpl, table: table, res: res, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), table)}
 	e.merchant, e.key = e.newMerchant("Café Central")
 	return e
 }

@@ -60,9 +60,15 @@ func routeCalls(ids map[string]string) map[string]struct {
 		"GET /v1/customers/{customerId}/rewards":                        {c + "/rewards", nil},
 		"POST /v1/customers/{customerId}/rewards/{rewardId}/redeem":     {c + "/rewards/" + ids["reward"] + "/redeem", nil},
 		"POST /v1/customers/{customerId}/portal-token":                  {c + "/portal-token", nil},
-		"GET /v1/me/points":  {"/v1/me/points", nil},
-		"GET /v1/me/entries": {"/v1/me/entries", nil},
-		"GET /v1/me/rewards": {"/v1/me/rewards", nil},
+		"GET /v1/customers/{customerId}/visits":                         {c + "/visits", nil},
+		"GET /v1/customers/{customerId}/timeline":                       {c + "/timeline", nil},
+		"POST /v1/customers/{customerId}/events":                        {c + "/events", map[string]any{"type": "campaign_email_opened"}},
+		"GET /v1/webhook-secrets":                                       {"/v1/webhook-secrets", nil},
+		"POST /v1/webhook-secrets":                                      {"/v1/webhook-secrets", nil},
+		"POST /v1/webhooks/{merchantId}/purchases":                      {"/v1/webhooks/" + ids["merchant"] + "/purchases", map[string]any{"events": []any{}}},
+		"GET /v1/me/points":                                             {"/v1/me/points", nil},
+		"GET /v1/me/entries":                                            {"/v1/me/entries", nil},
+		"GET /v1/me/rewards":                                            {"/v1/me/rewards", nil},
 
 		"GET /openapi.json":                          {"/openapi.json", nil},
 		"GET /v1/merchant":                           {"/v1/merchant", nil},
@@ -116,7 +122,11 @@ func (e *env) resourcesOf(key string) map[string]string {
 	order := "ORD-" + key[3:9]
 	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/redemptions", key, map[string]any{"order_ref": order, "points": 5,
 		"cart": []map[string]any{{"sku": "MENU", "quantity": 1, "unit_price": 2000}}})
-	return map[string]string{"customer": c.ID, "key": k.ID, "email": email, "badge": badge.ID, "reward": reward.ID,
+	var me struct {
+		ID string `json:"id"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/merchant", key, nil).decode(e.t, &me)
+	return map[string]string{"customer": c.ID, "key": k.ID, "email": email, "badge": badge.ID, "reward": reward.ID, "merchant": me.ID,
 		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order}
 }
 
@@ -139,9 +149,9 @@ func TestTenantIsolation(t *testing.T) {
 		switch {
 		case tmplPath == "/openapi.json":
 			// public, tenant-free
-		case strings.HasPrefix(tmplPath, "/v1/me/"):
+		case strings.HasPrefix(tmplPath, "/v1/me/"), strings.HasPrefix(tmplPath, "/v1/webhooks/"):
 			if r.status != http.StatusUnauthorized {
-				t.Errorf("%s with an API key: %d, want 401 (customer tokens only)", rk, r.status)
+				t.Errorf("%s with an API key: %d, want 401 (customer tokens or webhook signatures only)", rk, r.status)
 			}
 		case strings.Contains(tmplPath, "{"):
 			if r.status != http.StatusNotFound {
@@ -222,7 +232,7 @@ func TestAuthentication(t *testing.T) {
 			}
 		}
 		r := e.call(method, call.path, readKey, call.body)
-		if strings.HasPrefix(tmplPath, "/v1/me/") {
+		if strings.HasPrefix(tmplPath, "/v1/me/") || strings.HasPrefix(tmplPath, "/v1/webhooks/") {
 			if r.status != http.StatusUnauthorized {
 				t.Errorf("%s with a read API key: %d, want 401", rk, r.status)
 			}

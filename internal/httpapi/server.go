@@ -23,6 +23,7 @@ import (
 	"github.com/regulars/regulars/internal/idempotency"
 	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/points"
+	"github.com/regulars/regulars/internal/purchase"
 	"github.com/regulars/regulars/internal/tenant"
 )
 
@@ -62,6 +63,9 @@ type (
 		Movements(ctx context.Context, mid string, from, to time.Time, fn func(loyalty.Entry) bool) error
 		Outstanding(ctx context.Context, mid string) (points, operations int64, err error)
 		RotateWebhookSecret(ctx context.Context, mid string, fresh tenant.WebhookSecret) ([]tenant.WebhookSecret, error)
+		Visits(ctx context.Context, mid, cid string) ([]crm.Visit, error)
+		Timeline(ctx context.Context, mid, cid string, limit int, cursor string) ([]purchase.TimelineItem, string, error)
+		AddEvent(ctx context.Context, mid, cid string, ev crm.Event) error
 	}
 	idempotencyStore interface {
 		ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint string, now time.Time, ttl time.Duration) (idempotency.Record, bool, error)
@@ -150,8 +154,11 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPIJSON []byte
 		"DELETE /v1/gift-schedules/{scheduleId}": {handle: s.deleteGiftSchedule},
 		"GET /v1/reports/points":                 {handle: s.pointsReport},
 
-		"GET /v1/webhook-secrets":  {handle: s.listWebhookSecrets},
-		"POST /v1/webhook-secrets": {handle: s.rotateWebhookSecret},
+		"GET /v1/customers/{customerId}/visits":   {handle: s.listVisits},
+		"GET /v1/customers/{customerId}/timeline": {handle: s.getTimeline},
+		"POST /v1/customers/{customerId}/events":  {handle: s.postEvent},
+		"GET /v1/webhook-secrets":                 {handle: s.listWebhookSecrets},
+		"POST /v1/webhook-secrets":                {handle: s.rotateWebhookSecret},
 
 		"GET /v1/me/points":  {handle: s.myPoints, customer: true},
 		"GET /v1/me/entries": {handle: s.myEntries, customer: true},

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/loyalty"
 )
 
@@ -176,4 +177,16 @@ func (o Order) At() time.Time {
 		}
 	}
 	return at
+}
+
+// TimelineItem is one entry of a customer's timeline (seed 002): a purchase
+// with its lines, a ledger movement, a visit, or an event (badge and profile
+// changes, external interactions). Exactly one of the pointers is set.
+type TimelineItem struct {
+	At    time.Time
+	ID    string
+	Order *Order
+	Entry *loyalty.Entry
+	Visit *crm.Visit
+	Event *crm.Event
 }
