@@ -9,7 +9,10 @@ LAMBDA_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 STACK     := $(GO) run ./infra/cmd/stack exec --
 
-.PHONY: help deps run test build lint bench stack clean
+LOCAL_ENV := set -a && . ./.local/env && set +a
+CDNOW     ?= ../shared/data/cdnow/CDNOW_sample.txt
+
+.PHONY: help deps run test build lint bench stack redrive load clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,6 +50,14 @@ lint: ## gofmt, go vet and cfn-lint on template.yaml
 
 bench: deps ## benchmarks beside same-run baselines (gateway vs raw DynamoDB Local, binary size, cold init)
 	$(STACK) $(GO) run ./infra/cmd/bench
+
+redrive: ## move dead-lettered purchase events back to the queue of the running `make run`
+	@test -f .local/env || { echo "no .local/env: start the stack with make run first" >&2; exit 1; }
+	$(LOCAL_ENV) && $(GO) run ./infra/cmd/operator queue redrive
+
+load: ## push the CDNOW sample (CDNOW=path) through the signed webhook of the running `make run`
+	@test -f .local/env || { echo "no .local/env: start the stack with make run first" >&2; exit 1; }
+	$(LOCAL_ENV) && $(GO) run ./infra/cmd/load -file $(CDNOW)
 
 stack: deps ## run only the emulators in the foreground and print their endpoint variables
 	$(GO) run ./infra/cmd/stack up

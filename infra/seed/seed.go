@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/ids"
+	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/tenant"
+	"github.com/regulars/regulars/internal/webhook"
 )
 
 // Store is what seeding writes.
@@ -16,6 +19,45 @@ type Store interface {
 	CreateMerchant(ctx context.Context, m tenant.Merchant) error
 	CreateAPIKey(ctx context.Context, k tenant.APIKey) error
 	CreateCustomer(ctx context.Context, c crm.Customer) error
+}
+
+// DemoStore is what the full demo needs beyond Store.
+type DemoStore interface {
+	Store
+	RotateWebhookSecret(ctx context.Context, mid string, fresh tenant.WebhookSecret) ([]tenant.WebhookSecret, error)
+	SaveProgram(ctx context.Context, mid string, p loyalty.Program, expected int64, by string, at time.Time) (loyalty.ProgramVersion, error)
+}
+
+// DemoMerchant is what Demo created, with the secrets shown once.
+type DemoMerchant struct {
+	Merchant      tenant.Merchant
+	APIKey        string
+	WebhookSecret string
+	Customers     int
+}
+
+// Demo creates the `make run` merchant: a Madrid café with seed 004's
+// points program switched on, a webhook secret and a dozen customers.
+func Demo(ctx context.Context, st DemoStore, now time.Time) (DemoMerchant, error) {
+	m, key, err := Merchant(ctx, st, "Café Demo", "EUR", "Europe/Madrid", tenant.ScopeAdmin, now)
+	if err != nil {
+		return DemoMerchant{}, fmt.Errorf("demo merchant: %w", err)
+	}
+	p := loyalty.DefaultProgram()
+	p.Enabled = true
+	p.Actions = loyalty.Actions{Signup: 50, Newsletter: 20, Review: 10}
+	if _, err := st.SaveProgram(ctx, m.ID, p, 0, "demo", now); err != nil {
+		return DemoMerchant{}, fmt.Errorf("demo program: %w", err)
+	}
+	secret := webhook.NewSecret()
+	if _, err := st.RotateWebhookSecret(ctx, m.ID, tenant.WebhookSecret{ID: ids.New(now), Secret: secret, CreatedAt: now}); err != nil {
+		return DemoMerchant{}, fmt.Errorf("demo webhook secret: %w", err)
+	}
+	n, err := DemoCustomers(ctx, st, m.ID, now)
+	if err != nil {
+		return DemoMerchant{}, fmt.Errorf("demo customers: %w", err)
+	}
+	return DemoMerchant{Merchant: m, APIKey: key, WebhookSecret: secret, Customers: n}, nil
 }
 
 // Merchant creates a merchant with one API key of the given scope and

@@ -13,6 +13,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,7 +29,6 @@ import (
 	"github.com/regulars/regulars/infra/template"
 	"github.com/regulars/regulars/internal/app"
 	"github.com/regulars/regulars/internal/dynamo"
-	"github.com/regulars/regulars/internal/tenant"
 )
 
 func main() {
@@ -41,6 +43,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "devserver:", err)
 		os.Exit(1)
 	}
+}
+
+// writeEnv writes shell assignments of the local stack for other commands.
+func writeEnv(path string, vars map[string]string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Written by `make run` for the stack it is serving; gone stale when it stops.\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s='%s'\n", k, strings.ReplaceAll(vars[k], "'", ""))
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
 func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) error {
@@ -84,24 +104,29 @@ func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) 
 		go c.Poll(ctx, sqsClient, log)
 	}
 	table := res.Ref("Table")
+	dlqArn, _ := res.Lookup("PurchasesDeadLetterQueue", "Arn")
+	local := map[string]string{"TABLE_NAME": table, "PURCHASES_QUEUE_URL": res.Ref("PurchasesQueue"),
+		"PURCHASES_DLQ_URL": res.Ref("PurchasesDeadLetterQueue"), "PURCHASES_DLQ_ARN": dlqArn,
+		"EXPORTS_BUCKET": res.Ref("ExportsBucket"), "API_URL": "http://" + addr}
+	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		local[k] = os.Getenv(k)
+	}
 	if demo {
 		st := dynamo.New(dynamodb.NewFromConfig(cfg), table)
-		m, secret, err := seed.Merchant(ctx, st, "Café Demo", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Now())
+		d, err := seed.Demo(ctx, st, time.Now())
 		if err != nil {
-			return fmt.Errorf("demo merchant: %w", err)
+			return err
 		}
-		n, err := seed.DemoCustomers(ctx, st, m.ID, time.Now())
-		if err != nil {
-			return fmt.Errorf("demo customers: %w", err)
-		}
-		fmt.Fprintf(os.Stderr, "\nDemo merchant %q (%s), %d customers.\nAPI key (admin, shown once): %s\n\n  curl -s -H 'Authorization: Bearer %s' http://%s/v1/customers\n\n",
-			m.Name, m.ID, n, secret, secret, addr)
+		local["DEMO_MERCHANT_ID"], local["DEMO_API_KEY"], local["DEMO_WEBHOOK_SECRET"], local["DEMO_CURRENCY"] = d.Merchant.ID, d.APIKey, d.WebhookSecret, d.Merchant.Currency
+		fmt.Fprintf(os.Stderr, "\nDemo merchant %q (%s), %d customers.\nAPI key (admin, shown once): %s\nWebhook secret: %s\n\n  curl -s -H 'Authorization: Bearer %s' http://%s/v1/customers\n\n",
+			d.Merchant.Name, d.Merchant.ID, d.Customers, d.APIKey, d.WebhookSecret, d.APIKey, addr)
 	}
-	fmt.Fprintf(os.Stderr, "Local stack: TABLE_NAME=%s", table)
-	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3"} {
-		fmt.Fprintf(os.Stderr, " %s=%s", k, os.Getenv(k))
+	envFile := filepath.Join(filepath.Dir(path), ".local", "env")
+	if err := writeEnv(envFile, local); err != nil {
+		return err
 	}
-	fmt.Fprintf(os.Stderr, "\nServing the API on http://%s (OpenAPI: /openapi.json). Ctrl-C stops everything.\n", addr)
+	fmt.Fprintf(os.Stderr, "Wrote %s (make redrive, make load and the operator command read it).\n", envFile)
+	fmt.Fprintf(os.Stderr, "Serving the API on http://%s (OpenAPI: /openapi.json). Ctrl-C stops everything.\n", addr)
 	srv := &http.Server{Addr: addr, Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

@@ -5,9 +5,12 @@
 //	operator key create -merchant ID -scope admin|read [-name NAME]
 //	operator key list -merchant ID
 //	operator key revoke -merchant ID -key KEY_ID
+//	operator queue redrive [-max N]
 //
-// It reads TABLE_NAME and the standard AWS SDK variables (AWS_REGION,
-// AWS_ENDPOINT_URL_DYNAMODB for the local stack, credentials).
+// It reads TABLE_NAME (and, for the queue, PURCHASES_QUEUE_URL and
+// PURCHASES_DLQ_URL) and the standard AWS SDK variables (AWS_REGION,
+// AWS_ENDPOINT_URL_* for the local stack, credentials). Locally, `make run`
+// writes all of them to .local/env.
 package main
 
 import (
@@ -19,11 +22,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/regulars/regulars/infra/seed"
 	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/queue"
 	"github.com/regulars/regulars/internal/tenant"
 )
 
@@ -32,7 +38,8 @@ const usage = `usage:
   operator merchant get -merchant ID
   operator key create -merchant ID -scope admin|read [-name NAME]
   operator key list -merchant ID
-  operator key revoke -merchant ID -key KEY_ID`
+  operator key revoke -merchant ID -key KEY_ID
+  operator queue redrive [-max N]`
 
 func main() {
 	if err := run(context.Background(), os.Args[1:]); err != nil {
@@ -45,13 +52,16 @@ func run(ctx context.Context, args []string) error {
 	if len(args) < 2 {
 		return errors.New(usage)
 	}
-	table := os.Getenv("TABLE_NAME")
-	if table == "" {
-		return errors.New("TABLE_NAME is not set")
-	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return err
+	}
+	if args[0] == "queue" {
+		return runQueue(ctx, cfg, args[1:])
+	}
+	table := os.Getenv("TABLE_NAME")
+	if table == "" {
+		return errors.New("TABLE_NAME is not set")
 	}
 	st := dynamo.New(dynamodb.NewFromConfig(cfg), table)
 	fs := flag.NewFlagSet(args[0]+" "+args[1], flag.ContinueOnError)
@@ -105,6 +115,26 @@ func run(ctx context.Context, args []string) error {
 		return print(k)
 	}
 	return errors.New(usage)
+}
+
+// runQueue moves dead-lettered purchase events back to the purchases queue,
+// once their cause is fixed (see docs/operations.md).
+func runQueue(ctx context.Context, cfg aws.Config, args []string) error {
+	fs := flag.NewFlagSet("queue", flag.ContinueOnError)
+	max := fs.Int("max", 1000, "most messages to move")
+	if len(args) == 0 || args[0] != "redrive" {
+		return errors.New(usage)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	url, dlq := os.Getenv("PURCHASES_QUEUE_URL"), os.Getenv("PURCHASES_DLQ_URL")
+	if url == "" || dlq == "" {
+		return errors.New("PURCHASES_QUEUE_URL and PURCHASES_DLQ_URL must be set")
+	}
+	moved, err := queue.New(sqs.NewFromConfig(cfg), url).Redrive(ctx, dlq, *max)
+	fmt.Fprintf(os.Stderr, "moved %d messages from the dead-letter queue back to the purchases queue\n", moved)
+	return err
 }
 
 func print(v any) error {
