@@ -26,7 +26,8 @@ var errApplied = errors.New("event already applied")
 // reversed in proportion to refunds (under the refund policy) or entirely
 // when it is cancelled; the customer's metrics and ticket days move from the
 // order's old contribution to its new one; a first counted order records an
-// accrual visit. It reports whether anything was written.
+// accrual visit. A customer who is not active earns nothing. It reports
+// whether anything was written.
 func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid string, e purchase.Event, loc *time.Location) (bool, error) {
 	r, err := s.rules(ctx, mid)
 	if err != nil {
@@ -52,6 +53,10 @@ func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid 
 		}
 		metrics, changed := purchase.Update(acc.Customer.Metrics, current, before, next, loc, now)
 		earned, reversed := after.Points(r.program)
+		if acc.Customer.State != crm.StateActive && earned > o.PointsEarned {
+			// A customer who is not active buys (metrics count) but earns nothing.
+			earned, reversed = o.PointsEarned, max(o.PointsReversed, min(reversed, o.PointsEarned))
+		}
 		src := loyalty.Source{Type: "order", ID: e.OrderID}
 		var ops []Op
 		if d := earned - o.PointsEarned; d > 0 {
