@@ -55,7 +55,11 @@ func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid 
 		earned, reversed := after.Points(r.program)
 		if acc.Customer.State != crm.StateActive && earned > o.PointsEarned {
 			// A customer who is not active buys (metrics count) but earns nothing.
-			earned, reversed = o.PointsEarned, max(o.PointsReversed, min(reversed, o.PointsEarned))
+			earned = o.PointsEarned
+			reversed = max(o.PointsReversed, loyalty.Refund(earned, after.Net(), after.Refunded()))
+			if after.Cancelled() {
+				reversed = earned
+			}
 		}
 		src := loyalty.Source{Type: "order", ID: e.OrderID}
 		var ops []Op
