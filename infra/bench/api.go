@@ -10,10 +10,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -24,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/regulars/regulars/infra/devserver"
 	"github.com/regulars/regulars/infra/seed"
@@ -64,66 +61,101 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("%s %s: status %d, want %d: %s", e.method, e.path, e.status, e.want, e.body)
 }
 
-// benchAPI compares GET and POST customer requests through the gateway with
-// raw DynamoDB calls on the same table. It returns the comparisons, the first
-// error the handler logged, and the number of failed requests.
-func benchAPI(ctx context.Context, e *environment, cfg Config, progress func(string)) (_ []Comparison, handlerError string, failed int, _ error) {
+// apiResults are the figures of benchAPI.
+type apiResults struct {
+	api, points  []Comparison
+	capacity     []Capacity
+	handlerError string // the first error the handler logged
+	failed       int    // failed requests of the measured phases
+}
+
+// benchAPI compares GET and POST customer requests and points operations
+// through the gateway with raw DynamoDB calls on the same table, and meters
+// the DynamoDB calls and capacity units of one request of each.
+func benchAPI(ctx context.Context, e *environment, cfg Config, progress func(string)) (*apiResults, error) {
 	logged := &firstError{}
 	gw, err := devserver.Gateway(ctx, e.tmpl, e.res, slog.New(errorLog{slog.NewJSONHandler(io.Discard, nil), logged}))
 	if err != nil {
-		return nil, "", 0, err
+		return nil, err
 	}
 	base, stop, err := serve(gw)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, err
 	}
 	defer stop()
 
+	// The baselines' SDK logs nothing: against DynamoDB Local each
+	// cancelled transaction would log a spurious "response did not match
+	// expected checksum" warning (aws/aws-sdk-go-v2#3545: error answers
+	// carry no X-Amz-Crc32).
+	ddb := dynamodb.NewFromConfig(e.aws, func(o *dynamodb.Options) { o.Logger = logging.Nop{} })
 	b := &apiBench{
 		client:  &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConns: cfg.Clients, MaxIdleConnsPerHost: cfg.Clients}},
-		ddb:     dynamodb.NewFromConfig(e.aws),
+		ddb:     ddb,
 		table:   e.res.Ref(e.table.LogicalID),
 		hashKey: e.hashKey(),
 	}
 	defer b.client.CloseIdleConnections()
 	if err := b.setup(ctx, base, e.rangeKey()); err != nil {
-		return nil, "", 0, err
+		return nil, err
 	}
-	getCalls, createCalls, err := b.countCalls(ctx, e)
+	m, err := newMeter(ctx, e, b.ddb)
 	if err != nil {
-		return nil, "", 0, err
+		return nil, err
+	}
+	defer m.close()
+	progress("points: program, customers, first postings")
+	pb, err := b.setupPoints(ctx, m, cfg.Clients)
+	if err != nil {
+		return nil, err
+	}
+	progress("meter the DynamoDB calls and capacity units of one request of each kind")
+	capacity, err := pb.capacity(ctx, m, cfg.Clients)
+	if err != nil {
+		return nil, err
+	}
+	m.close() // idle from here on
+	calls := map[string]string{}
+	for _, c := range capacity {
+		if c.Clients == 1 {
+			calls[c.Operation] = c.Calls
+		}
 	}
 
-	getItem := &operation{name: "GetItem (ConsistentRead)", do: b.getItem}
-	apiGet := &operation{name: getCustomerRoute, do: func(ctx context.Context) error { return b.get(ctx, base) }}
-	putItem := &operation{name: "PutItem (profile item)", do: b.putItem}
-	transact := &operation{name: fmt.Sprintf("TransactWriteItems (%d items)", len(b.written)), do: b.transactWrite}
-	apiCreate := &operation{name: createCustomerRoute, do: func(ctx context.Context) error {
+	getItem := &operation{name: "GetItem (ConsistentRead)", do: allClients(b.getItem)}
+	apiGet := &operation{name: getCustomerRoute, do: allClients(func(ctx context.Context) error { return b.get(ctx, base) })}
+	putItem := &operation{name: "PutItem (profile item)", do: allClients(b.putItem)}
+	transact := &operation{name: fmt.Sprintf("TransactWriteItems (%d items)", len(b.written)), do: allClients(b.transactWrite)}
+	apiCreate := &operation{name: createCustomerRoute, do: allClients(func(ctx context.Context) error {
 		_, err := b.create(ctx, base)
 		return err
-	}}
-	ops := []*operation{getItem, apiGet, putItem, transact, apiCreate}
+	})}
+	p := pb.operations(base)
+	ops := []*operation{getItem, apiGet, putItem, transact, apiCreate,
+		p.earnBase, p.earn, p.spend, p.redeemBase, p.redeem, p.hotBase, p.hot}
 	l := load{clients: cfg.Clients, duration: cfg.Phase, requests: cfg.Requests}
 	if err := measure(ctx, l, cfg.Warmup, cfg.Rounds, ops, progress); err != nil {
-		return nil, "", 0, err
+		return nil, err
 	}
 
 	stats := make(map[*operation]Throughput, len(ops))
+	res := &apiResults{capacity: capacity}
 	for _, op := range ops {
 		stats[op] = summarize(op.phases)
-		failed += stats[op].Errors
+		res.failed += stats[op].Errors
 	}
-	var out []Comparison
-	for _, c := range []struct {
-		api, base *operation
-		calls     string
-	}{{apiGet, getItem, getCalls}, {apiCreate, putItem, createCalls}, {apiCreate, transact, createCalls}} {
-		a, bs := stats[c.api], stats[c.base]
+	compare := func(api, base *operation, customers int) Comparison {
+		a, bs := stats[api], stats[base]
 		lo, hi := roundRatios(a.Rounds, bs.Rounds)
-		out = append(out, Comparison{Operation: c.api.name, Calls: c.calls, API: a, BaselineOp: c.base.name, Baseline: bs,
-			RateRatio: ratio(a.PerSecond, bs.PerSecond), P50Ratio: ratio(a.P50, bs.P50), RoundRatioMin: lo, RoundRatioMax: hi})
+		return Comparison{Operation: api.name, Calls: calls[api.name], Customers: customers, API: a, BaselineOp: base.name, Baseline: bs,
+			RateRatio: ratio(a.PerSecond, bs.PerSecond), P50Ratio: ratio(a.P50, bs.P50), RoundRatioMin: lo, RoundRatioMax: hi}
 	}
-	return out, logged.get(), failed, nil
+	res.api = []Comparison{compare(apiGet, getItem, 0), compare(apiCreate, putItem, 0), compare(apiCreate, transact, 0)}
+	calls[p.hot.name] = calls[earnName]
+	res.points = []Comparison{compare(p.earn, p.earnBase, cfg.Clients), compare(p.spend, p.earnBase, cfg.Clients),
+		compare(p.redeem, p.redeemBase, cfg.Clients), compare(p.hot, p.hotBase, 1)}
+	res.handlerError = logged.get()
+	return res, nil
 }
 
 // serve serves h on a free loopback port and returns its base URL and a
@@ -236,13 +268,7 @@ func (b *apiBench) create(ctx context.Context, base string) ([]byte, error) {
 	n := b.seq.Add(1)
 	body := fmt.Sprintf(`{"given_name":"María José","family_name":"García López","email":"bench-%d@example.com",`+
 		`"phone":"+3460%07d","tags":["bench","vip"],"newsletter_consent":true}`, n, n)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/customers", strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+b.key)
-	req.Header.Set("Content-Type", "application/json")
-	return b.do(req, http.StatusCreated)
+	return b.send(ctx, http.MethodPost, base+"/v1/customers", body, http.StatusCreated)
 }
 
 // do sends req and returns the body of an answer with status want.
@@ -301,88 +327,6 @@ func (b *apiBench) rekey(item map[string]types.AttributeValue, n int64) map[stri
 	pk := item[b.hashKey].(*types.AttributeValueMemberS).Value // checked by setup
 	out[b.hashKey] = &types.AttributeValueMemberS{Value: pk + "#bench-" + strconv.FormatInt(n, 10)}
 	return out
-}
-
-// countCalls sends one GET and one POST through a second gateway whose
-// DynamoDB client goes through a counting proxy, and returns the DynamoDB
-// calls each made, e.g. "GetItem×3". It is not part of any measured phase.
-func (b *apiBench) countCalls(ctx context.Context, e *environment) (get, create string, err error) {
-	const endpointVar = "AWS_ENDPOINT_URL_DYNAMODB"
-	endpoint := os.Getenv(endpointVar)
-	target, err := url.Parse(endpoint)
-	if err != nil {
-		return "", "", fmt.Errorf("%s: %w", endpointVar, err)
-	}
-	counter := &callCounter{next: httputil.NewSingleHostReverseProxy(target)}
-	proxy := httptest.NewServer(counter)
-	defer proxy.Close()
-
-	// The function's constructor reads the endpoint from the environment,
-	// as it does in Lambda.
-	os.Setenv(endpointVar, proxy.URL)
-	gw, err := devserver.Gateway(ctx, e.tmpl, e.res, slog.New(slog.DiscardHandler))
-	os.Setenv(endpointVar, endpoint)
-	if err != nil {
-		return "", "", err
-	}
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
-	if err := b.get(ctx, srv.URL); err != nil {
-		return "", "", fmt.Errorf("count DynamoDB calls: %w", err)
-	}
-	get = counter.take()
-	if _, err := b.create(ctx, srv.URL); err != nil {
-		return "", "", fmt.Errorf("count DynamoDB calls: %w", err)
-	}
-	return get, counter.take(), nil
-}
-
-// callCounter forwards requests to DynamoDB and notes each one's operation
-// (from X-Amz-Target: DynamoDB_20120810.GetItem).
-type callCounter struct {
-	next http.Handler
-	mu   sync.Mutex
-	ops  []string
-}
-
-func (c *callCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-	c.mu.Lock()
-	c.ops = append(c.ops, op)
-	c.mu.Unlock()
-	c.next.ServeHTTP(w, r)
-}
-
-// take returns the operations noted since the last take, and forgets them.
-func (c *callCounter) take() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := formatCalls(c.ops)
-	c.ops = nil
-	return s
-}
-
-// formatCalls counts operations in order of first call: "GetItem×2 + TransactWriteItems".
-func formatCalls(ops []string) string {
-	var order []string
-	count := map[string]int{}
-	for _, op := range ops {
-		if count[op] == 0 {
-			order = append(order, op)
-		}
-		count[op]++
-	}
-	parts := make([]string, len(order))
-	for i, op := range order {
-		parts[i] = op
-		if count[op] > 1 {
-			parts[i] += "×" + strconv.Itoa(count[op])
-		}
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, " + ")
 }
 
 // errorLog is the gateway's log: every line is formatted, as in Lambda, and

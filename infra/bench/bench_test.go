@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -147,5 +148,60 @@ github.com/regulars/regulars/internal/dynamo.(*Store).CreateCustomer(_, {_, _})
 	}
 	if got := panicSite("goroutine 1 [running]:\nmain.main()\n"); got != "" {
 		t.Errorf("panicSite of a stack without a panic = %q, want empty", got)
+	}
+}
+
+func TestFormatCallsPer(t *testing.T) {
+	ops := []string{"GetItem", "GetItem", "GetItem", "TransactWriteItems", "GetItem", "TransactWriteItems", "Query", "Query"}
+	if got, want := formatCallsPer(ops, 2), "GetItem×2.0 + TransactWriteItems + Query"; got != want {
+		t.Errorf("formatCallsPer(…, 2) = %q, want %q", got, want)
+	}
+	if got, want := formatCallsPer(ops[:5], 4), "GetItem + TransactWriteItems×0.2"; got != want {
+		t.Errorf("formatCallsPer(…, 4) = %q, want %q", got, want)
+	}
+}
+
+func TestTrimFloat(t *testing.T) {
+	for f, want := range map[float64]string{0: "0", 3: "3", 6.75: "6.75", 1.5: "1.5", 2.126: "2.13"} {
+		if got := trimFloat(f); got != want {
+			t.Errorf("trimFloat(%v) = %q, want %q", f, got, want)
+		}
+	}
+}
+
+func TestSummarizeAttempts(t *testing.T) {
+	got := summarize([]phase{
+		{latencies: durations(1, 1), elapsed: time.Second, attempts: 5},
+		{latencies: durations(1, 1), elapsed: time.Second, attempts: 3},
+	})
+	if got.Attempts != 8 || got.AttemptsPerOp != 2 {
+		t.Errorf("attempts, per op = %d, %v; want 8, 2", got.Attempts, got.AttemptsPerOp)
+	}
+}
+
+func TestWriteTextPointsAndCapacity(t *testing.T) {
+	rep := &Report{Date: time.Now(), Errors: 1,
+		Points: []Comparison{{Operation: earnName, Customers: 8, BaselineOp: "TransactWriteItems (3 items)",
+			API: Throughput{PerSecond: 90, Errors: 1, FirstError: "POST x: status 409"}, Baseline: Throughput{PerSecond: 180, AttemptsPerOp: 1}, RateRatio: 0.5},
+			{Operation: earnName + " (one customer)", Customers: 1, BaselineOp: "GetItem + TransactWriteItems (3 items), retried",
+				Baseline: Throughput{AttemptsPerOp: 4.126}}},
+		Capacity: []Capacity{{Operation: earnName, Clients: 1, Requests: 1, Calls: "GetItem×5 + Query×2 + TransactWriteItems",
+			ItemsWritten: 3, RCU: 5, WCU: 14, Rules: &WriteUnits{Table: 6, GSI: 4, Total: 10}},
+			{Operation: earnName + " (one customer)", Customers: 1, Clients: 8, Requests: 24, Calls: "GetItem×7.0 + TransactWriteItems×3.0", FailedCalls: 2}},
+	}
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"FAILED REQUESTS: 1", "2. Points operations", "8, 1 per client", "1, all clients", "4.13",
+		"first error of " + earnName + ": POST x: status 409", "3. DynamoDB calls", "8 clients, 1 customer (mean of 24)",
+		"TransactWriteItems×3.0 (2 failed)", "      10             4\n", "—"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := json.Marshal(rep); err != nil {
+		t.Errorf("encode the report as JSON: %v", err)
 	}
 }

@@ -19,9 +19,10 @@ type load struct {
 	requests int
 }
 
-// run measures do under the load. Each request gets its own deadline; a
-// failed request is counted, not retried. It returns early only when ctx ends.
-func (l load) run(ctx context.Context, do func(context.Context) error) (phase, error) {
+// run measures do under the load; do learns which client (0 to clients-1)
+// sends the request. Each request gets its own deadline; a failed request is
+// counted, not retried. It returns early only when ctx ends.
+func (l load) run(ctx context.Context, do func(ctx context.Context, client int) error) (phase, error) {
 	var (
 		mu sync.Mutex
 		p  phase
@@ -29,7 +30,7 @@ func (l load) run(ctx context.Context, do func(context.Context) error) (phase, e
 	)
 	start := time.Now()
 	deadline := start.Add(l.duration)
-	for range l.clients {
+	for client := range l.clients {
 		wg.Go(func() {
 			var (
 				lat    []time.Duration
@@ -42,7 +43,7 @@ func (l load) run(ctx context.Context, do func(context.Context) error) (phase, e
 				}
 				rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 				t := time.Now()
-				err := do(rctx)
+				err := do(rctx, client)
 				d := time.Since(t)
 				cancel()
 				switch {
@@ -72,8 +73,17 @@ func (l load) run(ctx context.Context, do func(context.Context) error) (phase, e
 // operation is one measured request kind with its phases.
 type operation struct {
 	name   string
-	do     func(context.Context) error
+	do     func(ctx context.Context, client int) error
 	phases []phase // one per round
+	// attempts, if set, counts the DynamoDB calls of an operation that
+	// retries (a baseline's transactions, failed ones included): each
+	// phase records how many it made.
+	attempts func() int64
+}
+
+// allClients adapts a request that does not depend on the client.
+func allClients(do func(context.Context) error) func(context.Context, int) error {
+	return func(ctx context.Context, _ int) error { return do(ctx) }
 }
 
 // measure warms every operation up, then runs rounds of one phase per
@@ -96,9 +106,16 @@ func measure(ctx context.Context, l load, warmup time.Duration, rounds int, ops 
 		}
 		for _, op := range order {
 			progress(fmt.Sprintf("round %d/%d: %s", r+1, rounds, op.name))
+			var before int64
+			if op.attempts != nil {
+				before = op.attempts()
+			}
 			p, err := l.run(ctx, op.do)
 			if err != nil {
 				return err
+			}
+			if op.attempts != nil {
+				p.attempts = op.attempts() - before
 			}
 			op.phases = append(op.phases, p)
 		}

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,9 +20,14 @@ type Report struct {
 	NumCPU    int       `json:"nproc"`
 	// Load is the 1-minute load average at the start and the end of the run
 	// (Linux only): how busy the shared machine was with other work too.
-	Load      *Load            `json:"load,omitempty"`
-	Settings  Settings         `json:"settings"`
-	API       []Comparison     `json:"api"`
+	Load     *Load        `json:"load,omitempty"`
+	Settings Settings     `json:"settings"`
+	API      []Comparison `json:"api"`
+	// Points are the points operations beside raw transactions that write
+	// the same items.
+	Points []Comparison `json:"points"`
+	// Capacity is the DynamoDB calls and capacity units of API requests.
+	Capacity  []Capacity       `json:"capacity"`
 	Functions []FunctionResult `json:"functions"`
 	// Errors counts the failed requests of every operation (API requests
 	// that did not answer 200/201, SDK calls that failed). A report with
@@ -49,8 +56,11 @@ type Settings struct {
 
 // Comparison is one API operation beside a raw DynamoDB baseline.
 type Comparison struct {
-	Operation  string     `json:"operation"` // e.g. GET /v1/customers/{customerId}
-	Calls      string     `json:"calls"`     // the DynamoDB calls one API request makes
+	Operation string `json:"operation"` // e.g. GET /v1/customers/{customerId}
+	Calls     string `json:"calls"`     // the DynamoDB calls one API request makes, alone
+	// Customers is how many customers the clients of a points operation
+	// post to: one each (Customers = clients), or all the same one.
+	Customers  int        `json:"customers,omitempty"`
 	API        Throughput `json:"api"`
 	BaselineOp string     `json:"baseline_op"` // e.g. GetItem (ConsistentRead)
 	Baseline   Throughput `json:"baseline"`
@@ -59,6 +69,28 @@ type Comparison struct {
 	// RoundRatioMin and RoundRatioMax bound the req/s ratio of single rounds.
 	RoundRatioMin float64 `json:"round_req_per_s_ratio_min"`
 	RoundRatioMax float64 `json:"round_req_per_s_ratio_max"`
+}
+
+// Capacity is the DynamoDB calls and capacity units of one API request,
+// metered by the counting proxy outside the measured phases. Clients 1: one
+// request sent alone. More: the figures are averages per request over
+// Requests requests sent by Clients concurrent clients.
+type Capacity struct {
+	Operation    string  `json:"operation"`
+	Customers    int     `json:"customers,omitempty"` // 1: every client posts to the same customer
+	Clients      int     `json:"clients"`
+	Requests     int     `json:"requests"`
+	Calls        string  `json:"calls"`         // e.g. GetItem×2 + TransactWriteItems
+	ItemsWritten float64 `json:"items_written"` // by successful write calls
+	FailedCalls  float64 `json:"failed_calls"`  // calls answered with an error, e.g. a cancelled transaction
+	// RCU and WCU are the ConsumedCapacity DynamoDB Local returned for the
+	// reads and the successful writes (ReturnConsumedCapacity: TOTAL).
+	RCU float64 `json:"rcu"`
+	WCU float64 `json:"wcu_local"`
+	// Rules is the write units by DynamoDB's rules, from the written items'
+	// sizes before and after each write (capacity.go); only for requests
+	// sent alone.
+	Rules *WriteUnits `json:"wcu_rules,omitempty"`
 }
 
 // FunctionResult is one function of template.yaml beside the hello-world
@@ -98,33 +130,18 @@ func (r *Report) WriteText(w io.Writer) error {
 
 	if len(r.API) > 0 {
 		b.WriteString("\n1. API through the local gateway vs raw DynamoDB Local (same table, same item shapes)\n\n")
-		t := table{left: 2, header: []string{"operation", "baseline op",
-			"req/s", "p50 ms", "p99 ms", "base req/s", "base p50", "base p99",
-			"req/s ratio", "p50 ratio", "round ratios", "errors"}}
-		calls := map[string]string{}
-		var ops []string
-		for _, c := range r.API {
-			if _, ok := calls[c.Operation]; !ok {
-				ops = append(ops, c.Operation)
-			}
-			calls[c.Operation] = c.Calls
-			t.rows = append(t.rows, []string{c.Operation, c.BaselineOp,
-				fmt.Sprintf("%.0f", c.API.PerSecond), fmt.Sprintf("%.2f", c.API.P50), fmt.Sprintf("%.2f", c.API.P99),
-				fmt.Sprintf("%.0f", c.Baseline.PerSecond), fmt.Sprintf("%.2f", c.Baseline.P50), fmt.Sprintf("%.2f", c.Baseline.P99),
-				fmt.Sprintf("%.2f×", c.RateRatio), fmt.Sprintf("%.2f×", c.P50Ratio),
-				fmt.Sprintf("%.2f–%.2f", c.RoundRatioMin, c.RoundRatioMax),
-				fmt.Sprintf("%d/%d", c.API.Errors, c.Baseline.Errors)})
-		}
-		t.write(&b)
-		b.WriteString("\n")
-		for _, op := range ops {
-			fmt.Fprintf(&b, "  one %s calls DynamoDB: %s\n", op, calls[op])
-		}
+		writeComparisons(&b, r.API, false)
+	}
+	if len(r.Points) > 0 {
+		b.WriteString("\n2. Points operations through the local gateway vs raw TransactWriteItems of the same items on DynamoDB Local\n\n")
+		writeComparisons(&b, r.Points, true)
+	}
+	if len(r.API)+len(r.Points) > 0 {
 		if r.HandlerError != "" {
 			fmt.Fprintf(&b, "  first error the API logged: %s\n", r.HandlerError)
 		}
 		shown := map[string]bool{}
-		for _, c := range r.API {
+		for _, c := range append(slices.Clone(r.API), r.Points...) {
 			for _, op := range []struct {
 				name string
 				t    Throughput
@@ -136,9 +153,31 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 	}
+	if len(r.Capacity) > 0 {
+		b.WriteString("\n3. DynamoDB calls and capacity units per API request (counting proxy, outside the measured phases)\n\n")
+		t := table{left: 3, header: []string{"operation", "load", "DynamoDB calls per request",
+			"items written", "RCU (Local)", "WCU (Local)", "WCU (rules)", "of which GSI"}}
+		for _, c := range r.Capacity {
+			load := "alone"
+			if c.Clients > 1 {
+				load = fmt.Sprintf("%d clients, 1 customer (mean of %d)", c.Clients, c.Requests)
+			}
+			calls := c.Calls
+			if c.FailedCalls > 0 {
+				calls += fmt.Sprintf(" (%s failed)", trimFloat(c.FailedCalls))
+			}
+			rules, gsi := "—", "—"
+			if c.Rules != nil {
+				rules, gsi = trimFloat(c.Rules.Total), trimFloat(c.Rules.GSI)
+			}
+			t.rows = append(t.rows, []string{c.Operation, load, calls, trimFloat(c.ItemsWritten),
+				trimFloat(c.RCU), trimFloat(c.WCU), rules, gsi})
+		}
+		t.write(&b)
+	}
 
 	if len(r.Functions) > 0 {
-		fmt.Fprintf(&b, "\n2. Lambda binaries: size as deployed (linux/arm64), cold init on this host (%s/%s)\n\n", r.GOOS, r.GOARCH)
+		fmt.Fprintf(&b, "\n4. Lambda binaries: size as deployed (linux/arm64), cold init on this host (%s/%s)\n\n", r.GOOS, r.GOARCH)
 		t := table{left: 2, header: []string{"function", "package",
 			"arm64 MiB", "hello MiB", "size ratio",
 			"init p50 ms", "init max ms", "hello p50", "hello max", "init ratio"}}
@@ -160,6 +199,47 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
+// writeComparisons prints API operations beside their baselines; points
+// tables add the customers the clients post to and the baseline's
+// transactions per operation.
+func writeComparisons(b *strings.Builder, cs []Comparison, points bool) {
+	header := []string{"operation", "baseline op", "req/s", "p50 ms", "p99 ms", "base req/s", "base p50", "base p99",
+		"req/s ratio", "p50 ratio", "round ratios", "errors"}
+	if points {
+		header = slices.Insert(header, 1, "customers")
+		header = slices.Insert(header, len(header)-1, "base tx/op")
+	}
+	t := table{left: 2, header: header}
+	if points {
+		t.left = 3
+	}
+	for _, c := range cs {
+		row := []string{c.Operation, c.BaselineOp,
+			fmt.Sprintf("%.0f", c.API.PerSecond), fmt.Sprintf("%.2f", c.API.P50), fmt.Sprintf("%.2f", c.API.P99),
+			fmt.Sprintf("%.0f", c.Baseline.PerSecond), fmt.Sprintf("%.2f", c.Baseline.P50), fmt.Sprintf("%.2f", c.Baseline.P99),
+			fmt.Sprintf("%.2f×", c.RateRatio), fmt.Sprintf("%.2f×", c.P50Ratio),
+			fmt.Sprintf("%.2f–%.2f", c.RoundRatioMin, c.RoundRatioMax),
+			fmt.Sprintf("%d/%d", c.API.Errors, c.Baseline.Errors)}
+		if points {
+			customers := fmt.Sprintf("%d, 1 per client", c.Customers)
+			if c.Customers == 1 {
+				customers = "1, all clients"
+			}
+			row = slices.Insert(row, 1, customers)
+			row = slices.Insert(row, len(row)-1, fmt.Sprintf("%.2f", c.Baseline.AttemptsPerOp))
+		}
+		t.rows = append(t.rows, row)
+	}
+	t.write(b)
+}
+
+// trimFloat prints a figure with at most two decimals and no trailing zeroes.
+func trimFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 2, 64)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
 const footnote = `Baselines (each measured in this run, on this machine, beside the figure it divides):
 - Ratios are API/baseline: a req/s ratio below 1× and a p50 ratio above 1× are what the API costs
   on top of the raw calls. "round ratios" is the lowest and highest req/s ratio of single rounds,
@@ -169,11 +249,28 @@ const footnote = `Baselines (each measured in this run, on this machine, beside 
   a warm-up phase of each operation is discarded. Clients, gateway and handler share this Go
   process; DynamoDB Local (a JVM) shares the machine's cores.
 - GET baseline: a raw GetItem (ConsistentRead) of the same profile item in the same table with the
-  AWS SDK. The DynamoDB calls of one API request (authentication included) are counted by a proxy
-  in front of DynamoDB Local, outside the measured phases.
+  AWS SDK.
 - POST baselines: a raw PutItem of the profile item that one API create writes (fresh key), and a
   raw TransactWriteItems of all the items one API create writes (profile, unique-identifier
   claims, name tokens; each conditioned on attribute_not_exists), the fairest baseline.
+- Points ("…" is /v1/customers/{customerId}; program on, seed 004's example): +1 and -1 are manual
+  movements, redemptions a checkout commit of 100 points on a 20.00 cart under a new order_ref.
+  "1 per client": each client posts to its own customer; "all clients": every client posts to
+  the same customer, whose postings serialize on its profile's version (ledger.go Post).
+- Points baselines: the TransactWriteItems one posting of that kind made in setup, captured by the
+  counting proxy and sent again on copies of its items (profile update conditioned on the
+  version, entry put, redemption put, counter-shard ADD): per client on its own copies, with the
+  version its last write left; for "all clients", on one copy, each attempt reading the version
+  first (GetItem) and retrying with ledger.go's backoff when the version moved or the transaction
+  conflicted. "base tx/op" is the transactions the baseline sent per operation, retries included.
+- Calls and capacity (table 3): a second gateway sends its DynamoDB calls through a counting
+  proxy, which sets ReturnConsumedCapacity: TOTAL and adds up what DynamoDB Local returns: RCU for
+  reads, WCU for successful writes. DynamoDB Local prices a TransactWriteItems per table and
+  index as a whole, not per item (three small items: 2 units where DynamoDB charges 6), so
+  "WCU (rules)" is computed by DynamoDB's rules from the items read before and after each write:
+  1 unit per KB of the larger version of each item, ×2 in a transaction, plus the writes to each
+  GSI that holds the item (standard rate; "of which GSI"). Requests are sent alone; the contended
+  row is a mean under load, with cancelled transactions counted as failed calls.
 - Size: the Lambda binary exactly as "make build" builds it (linux/arm64, -trimpath -s -w), beside
   a hello-world Lambda (infra/bench/hello) built the same way.
 - Cold init: process start to its first GET /2018-06-01/runtime/invocation/next on a local stand-in

@@ -35,6 +35,7 @@ type phase struct {
 	errors    int
 	firstErr  error
 	elapsed   time.Duration // wall time from the first request to the last answer
+	attempts  int64         // DynamoDB calls of an operation that retries (operation.attempts)
 }
 
 func (p phase) perSecond() float64 {
@@ -53,6 +54,10 @@ type Throughput struct {
 	P50        float64   `json:"p50_ms"`
 	P99        float64   `json:"p99_ms"`
 	Rounds     []float64 `json:"round_req_per_s"` // req/s of each round, in order
+	// Attempts counts the transactions a retrying baseline sent, failed ones
+	// included (0: not counted); AttemptsPerOp divides it by Requests.
+	Attempts      int64   `json:"attempts,omitempty"`
+	AttemptsPerOp float64 `json:"attempts_per_op,omitempty"`
 }
 
 // summarize combines the phases (one per round) of an operation.
@@ -68,6 +73,7 @@ func summarize(phases []phase) Throughput {
 			t.FirstError = p.firstErr.Error()
 		}
 		t.Rounds = append(t.Rounds, p.perSecond())
+		t.Attempts += p.attempts
 	}
 	slices.Sort(all)
 	t.Requests = len(all)
@@ -75,6 +81,7 @@ func summarize(phases []phase) Throughput {
 		t.PerSecond = float64(len(all)) / elapsed.Seconds()
 	}
 	t.P50, t.P99 = ms(percentile(all, 0.50)), ms(percentile(all, 0.99))
+	t.AttemptsPerOp = ratio(float64(t.Attempts), float64(t.Requests))
 	return t
 }
 
