@@ -45,11 +45,7 @@ func NewAPI(ctx context.Context, env Env, log *slog.Logger) (*httpapi.Server, er
 	if err != nil {
 		return nil, err
 	}
-	spec, err := OpenAPIJSON()
-	if err != nil {
-		return nil, err
-	}
-	return httpapi.New(store, log, time.Now, spec), nil
+	return httpapi.New(store, log, time.Now, OpenAPIJSON), nil
 }
 
 // NewWebhook builds the purchase webhook handler.

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -89,7 +90,7 @@ type Server struct {
 	points *points.Service
 	log    *slog.Logger
 	now    func() time.Time
-	spec   []byte // the OpenAPI document as JSON
+	spec   func() ([]byte, error) // the OpenAPI document as JSON, made on first use
 	routes map[string]route
 }
 
@@ -102,9 +103,11 @@ type route struct {
 	signed   bool // a webhook signature, checked by the handler on the raw body
 }
 
-// New returns a server. now is the clock (time.Now in production).
-func New(store Store, log *slog.Logger, now func() time.Time, openAPIJSON []byte) *Server {
-	s := &Server{store: store, points: points.New(store, now), log: log, now: now, spec: openAPIJSON}
+// New returns a server. now is the clock (time.Now in production); openAPI
+// renders the OpenAPI document, once, when it is first asked for (keeping
+// it off the cold start).
+func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]byte, error)) *Server {
+	s := &Server{store: store, points: points.New(store, now), log: log, now: now, spec: sync.OnceValues(openAPI)}
 	s.routes = map[string]route{
 		"GET /openapi.json":                          {handle: s.getOpenAPI, public: true},
 		"GET /v1/merchant":                           {handle: s.getMerchant},
@@ -408,5 +411,9 @@ func (s *Server) idempotent(ctx context.Context, r *request, h handlerFunc, key,
 }
 
 func (s *Server) getOpenAPI(context.Context, *request) (response, error) {
-	return response{status: http.StatusOK, headers: map[string]string{"Content-Type": "application/json", "Cache-Control": "public, max-age=300"}, body: s.spec}, nil
+	spec, err := s.spec()
+	if err != nil {
+		return response{}, err
+	}
+	return response{status: http.StatusOK, headers: map[string]string{"Content-Type": "application/json", "Cache-Control": "public, max-age=300"}, body: spec}, nil
 }
