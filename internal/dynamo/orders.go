@@ -174,15 +174,3 @@ func versioned(table string, item map[string]types.AttributeValue, read int64) t
 	}
 	return types.TransactWriteItem{Put: put}
 }
-
-// Order returns one of a customer's orders.
-func (s *Store) Order(ctx context.Context, mid, cid, orderID string) (purchase.Order, error) {
-	var it orderItem
-	if err := s.get(ctx, customerPK(mid, cid), orderSKPfx+orderID, &it); err != nil {
-		if isNotFound(err) {
-			return purchase.Order{}, apperr.New(apperr.NotFound, "order not found")
-		}
-		return purchase.Order{}, err
-	}
-	return it.Order, nil
-}
