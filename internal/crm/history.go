@@ -97,7 +97,7 @@ func NewInteraction(typ string, at time.Time, data map[string]string, now time.T
 		if !attributeKey.MatchString(k) {
 			fe.Add("/data/"+escapePointer(k), "keys must be 1 to 64 letters, digits, '_', '.' or '-'")
 		} else if len(v) > maxEventValueLen || hasControl(v) {
-			fe.Add("/data/"+k, "must be at most %d characters without control characters", maxEventValueLen)
+			fe.Add("/data/"+escapePointer(k), "must be at most %d characters without control characters", maxEventValueLen)
 		}
 	}
 	if err := fe.Err(); err != nil {

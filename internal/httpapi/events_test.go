@@ -18,7 +18,8 @@ import (
 // TestSampleEvents replays every events/api fixture through the Lambda
 // handler itself (no gateway), with the placeholders filled in ({{customerToken}}
 // with a token issued for the customer): each must name a route of
-// template.yaml and succeed.
+// template.yaml and succeed. The signed purchase webhook's fixture is only
+// checked for its route, not replayed.
 func TestSampleEvents(t *testing.T) {
 	e := newEnv(t)
 	srv, err := app.NewAPI(t.Context(), func(k string) string {
@@ -68,7 +69,8 @@ func TestSampleEvents(t *testing.T) {
 		text := strings.NewReplacer("rk_00000000000000000000000000000000", e.key,
 			"{{customerId}}", ids["customer"], "{{keyId}}", ids["key"], "{{badgeId}}", ids["badge"],
 			"{{rewardId}}", ids["reward"], "{{entryId}}", ids["entry"], "{{orderRef}}", ids["order"],
-			"{{scheduleId}}", ids["gift"], "{{customerToken}}", token.Token).Replace(string(raw))
+			"{{scheduleId}}", ids["gift"], "{{customerToken}}", token.Token,
+			"{{merchantId}}", ids["merchant"]).Replace(string(raw))
 		var ev events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal([]byte(text), &ev); err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -77,6 +79,14 @@ func TestSampleEvents(t *testing.T) {
 			t.Fatalf("%s: route key %q is not a route of template.yaml", f, ev.RouteKey)
 		}
 		covered[ev.RouteKey] = true
+		if filepath.Base(f) == "receive-purchases.json" {
+			// The purchase webhook is signed over the body with a fresh
+			// timestamp, so its sample carries placeholder headers and cannot
+			// be replayed; WebhookFunction's route is covered by
+			// purchases_test.go and internal/ingest instead. It still names a
+			// route of template.yaml, checked above.
+			continue
+		}
 		resp, err := srv.Handle(t.Context(), ev)
 		if err != nil || resp.StatusCode >= 300 {
 			t.Fatalf("%s: %d %v: %s", f, resp.StatusCode, err, resp.Body)

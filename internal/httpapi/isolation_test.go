@@ -274,6 +274,16 @@ func TestAPIKeys(t *testing.T) {
 	e.must(http.StatusOK, "DELETE", "/v1/api-keys/"+k.ID, e.key, nil)
 	e.must(http.StatusOK, "DELETE", "/v1/api-keys/"+k.ID, e.key, nil) // idempotent
 	e.must(http.StatusUnauthorized, "GET", "/v1/merchant", k.Secret, nil)
+	// A secret is shown once: a repeated Idempotency-Key does not show it again,
+	// and no record keeps it.
+	var once struct {
+		Secret string `json:"secret"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/api-keys", e.key, map[string]any{"scope": "read"}, header("Idempotency-Key", "ak-1")).decode(t, &once)
+	e.must(http.StatusConflict, "POST", "/v1/api-keys", e.key, map[string]any{"scope": "read"}, header("Idempotency-Key", "ak-1"))
+	if items := e.itemsOf(once.Secret); len(items) != 0 {
+		t.Fatalf("a key secret is stored: %v", items)
+	}
 	e.must(http.StatusNotFound, "DELETE", "/v1/api-keys/not-a-ulid", e.key, nil)
 	e.must(http.StatusNotFound, "DELETE", "/v1/api-keys/01ARZ3NDEKTSV4RRFFQ69G5FAV", e.key, nil)
 }

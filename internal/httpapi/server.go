@@ -101,6 +101,7 @@ type route struct {
 	public   bool // no credentials at all
 	customer bool // a customer-area token, not an API key
 	signed   bool // a webhook signature, checked by the handler on the raw body
+	secret   bool // answers a secret shown once: never kept in an idempotency record
 }
 
 // New returns a server. now is the clock (time.Now in production); openAPI
@@ -112,7 +113,7 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"GET /openapi.json":                          {handle: s.getOpenAPI, public: true},
 		"GET /v1/merchant":                           {handle: s.getMerchant},
 		"GET /v1/api-keys":                           {handle: s.listAPIKeys},
-		"POST /v1/api-keys":                          {handle: s.createAPIKey},
+		"POST /v1/api-keys":                          {handle: s.createAPIKey, secret: true},
 		"DELETE /v1/api-keys/{keyId}":                {handle: s.revokeAPIKey},
 		"GET /v1/customers":                          {handle: s.listCustomers},
 		"POST /v1/customers":                         {handle: s.createCustomer},
@@ -161,7 +162,7 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"GET /v1/customers/{customerId}/timeline": {handle: s.getTimeline},
 		"POST /v1/customers/{customerId}/events":  {handle: s.postEvent},
 		"GET /v1/webhook-secrets":                 {handle: s.listWebhookSecrets},
-		"POST /v1/webhook-secrets":                {handle: s.rotateWebhookSecret},
+		"POST /v1/webhook-secrets":                {handle: s.rotateWebhookSecret, secret: true},
 
 		"GET /v1/me/points":  {handle: s.myPoints, customer: true},
 		"GET /v1/me/entries": {handle: s.myEntries, customer: true},
@@ -285,7 +286,7 @@ func (s *Server) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, l
 	if key == "" || ev.RequestContext.HTTP.Method != http.MethodPost {
 		return rt.handle(ctx, r)
 	}
-	return s.idempotent(ctx, r, rt.handle, key, ev.RawPath, log)
+	return s.idempotent(ctx, r, rt, key, ev.RawPath, log)
 }
 
 func lowerKeys(h map[string]string) map[string]string {
@@ -369,7 +370,10 @@ func (s *Server) authenticateCustomer(ctx context.Context, r *request) error {
 // idempotent runs a POST at most once per Idempotency-Key: a repeat with the
 // same request replays the first response; a different request with the same
 // key is refused (422); a repeat while the first still runs is refused (409).
-func (s *Server) idempotent(ctx context.Context, r *request, h handlerFunc, key, target string, log *slog.Logger) (response, error) {
+//
+// A route that answers a secret keeps only the outcome, not the body: its
+// repeat answers 409, since the secret was shown once.
+func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, target string, log *slog.Logger) (response, error) {
 	if err := idempotency.ValidKey(key); err != nil {
 		return response{}, err
 	}
@@ -386,13 +390,16 @@ func (s *Server) idempotent(ctx context.Context, r *request, h handlerFunc, key,
 		case idempotency.InProgress:
 			return response{}, apperr.New(apperr.Conflict, "a request with this Idempotency-Key is still being processed; retry shortly")
 		}
+		if rt.secret && stored.Status < 300 {
+			return response{}, apperr.New(apperr.Conflict, "this request was already processed; the secret it created was shown once and is not kept")
+		}
 		headers := map[string]string{"Idempotent-Replayed": "true"}
 		for k, v := range stored.Headers {
 			headers[k] = v
 		}
 		return response{status: stored.Status, headers: headers, body: stored.Body}, nil
 	}
-	resp, err := h(ctx, r)
+	resp, err := rt.handle(ctx, r)
 	if err != nil {
 		resp = problemOf(ctx, log, err)
 	}
@@ -403,8 +410,11 @@ func (s *Server) idempotent(ctx context.Context, r *request, h handlerFunc, key,
 		}
 		return resp, nil
 	}
-	if cerr := s.store.CompleteIdempotencyKey(context.WithoutCancel(ctx), mid, key,
-		idempotency.Record{Fingerprint: fp, Done: true, Status: resp.status, Body: resp.body, Headers: resp.headers}); cerr != nil {
+	kept := idempotency.Record{Fingerprint: fp, Done: true, Status: resp.status, Body: resp.body, Headers: resp.headers}
+	if rt.secret && resp.status < 300 {
+		kept.Body, kept.Headers = nil, nil
+	}
+	if cerr := s.store.CompleteIdempotencyKey(context.WithoutCancel(ctx), mid, key, kept); cerr != nil {
 		log.ErrorContext(ctx, "complete idempotency key", "err", cerr)
 	}
 	return resp, nil

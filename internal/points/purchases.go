@@ -80,7 +80,11 @@ func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid 
 		}
 		p.Metrics = &metrics
 		if !before.Counted && next.Counted {
-			p.Visit = &crm.Visit{ID: ids.New(next.At), At: next.At.UTC(), Location: next.Location.Name, Type: crm.VisitAccrual, Source: "order:" + e.OrderID}
+			where := next.Location.Name
+			if where == "" {
+				where = next.Location.ID
+			}
+			p.Visit = &crm.Visit{ID: ids.New(next.At), At: next.At.UTC(), Location: where, Type: crm.VisitAccrual, Source: "order:" + e.OrderID}
 		}
 		return purchase.Decision{Order: after, Days: changed, Posting: p}, nil
 	})
