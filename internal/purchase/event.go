@@ -172,11 +172,13 @@ func (e Event) Validate(currency string, now time.Time, prefix string) error {
 		if l.UnitPrice < 0 || l.UnitPrice > maxAmount {
 			add(p+"/unit_price", "must be between 0 and %d minor units", maxAmount)
 		}
-		gross := l.Quantity * l.UnitPrice
+		// Bounds never below 0: a bad quantity, price or discount is
+		// reported once, not again as a bad discount or tax of 0.
+		gross := max(l.Quantity*l.UnitPrice, 0)
 		if l.Discount < 0 || l.Discount > gross {
 			add(p+"/discount", "must be between 0 and the line's amount")
 		}
-		if l.Tax < 0 || l.Tax > gross-max(l.Discount, 0) {
+		if l.Tax < 0 || l.Tax > gross-min(max(l.Discount, 0), gross) {
 			add(p+"/tax", "must be between 0 and the line's amount after discount")
 		}
 		if l.UnitCost != nil && (*l.UnitCost < 0 || *l.UnitCost > maxAmount) {

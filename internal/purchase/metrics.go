@@ -50,8 +50,11 @@ func ContributionOf(o Order) Contribution {
 	return c
 }
 
-// Within12Months reports whether t lies in the 12 months before now.
-func Within12Months(t, now time.Time) bool { return !t.Before(now.AddDate(-1, 0, 0)) && !t.After(now) }
+// Within12Months reports whether t lies in the 12 months before now, or
+// after now: a till's clock may run ahead (events up to a day ahead are
+// valid), and an order left out of the 12-month figures when it was counted
+// would still be taken out of them by its next event, once now has passed it.
+func Within12Months(t, now time.Time) bool { return !t.Before(now.AddDate(-1, 0, 0)) }
 
 // Update moves a customer's metrics and the days involved from an order's
 // old contribution to its new one (an order's day can change when an earlier
@@ -62,6 +65,11 @@ func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc 
 	for k, d := range days {
 		out[k] = d
 	}
+	// A ticket is a whole day: it is in the last 12 months by its date, so
+	// that every order of the day agrees (by the order's instant, a day
+	// holding orders on both sides of the boundary counted or dropped the
+	// ticket depending on which order came or went last).
+	firstDay := LocalDate(now.AddDate(-1, 0, 0), loc)
 	apply := func(c Contribution, sign int64) {
 		if !c.Counted {
 			return
@@ -89,7 +97,7 @@ func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc 
 				delta = -1
 			}
 			m.Tickets += delta
-			if recent {
+			if date >= firstDay {
 				m.Tickets12M += delta
 			}
 		}
@@ -109,14 +117,19 @@ func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc 
 				m.FirstStore = after.Location.ID
 			}
 		}
-		if !before.Counted {
-			m.LocationVisits = addVisit(m.LocationVisits, after.Location)
-		}
+	}
+	// Visits are counted orders by location: an order counts once while it
+	// is counted (and at the location it has now), not after a cancellation.
+	if before.Counted {
+		m.LocationVisits = addVisit(m.LocationVisits, before.Location, -1)
+	}
+	if after.Counted {
+		m.LocationVisits = addVisit(m.LocationVisits, after.Location, 1)
 	}
 	return m, out
 }
 
-func addVisit(v map[string]int64, l Location) map[string]int64 {
+func addVisit(v map[string]int64, l Location, delta int64) map[string]int64 {
 	key := l.Name
 	if key == "" {
 		key = l.ID
@@ -128,7 +141,9 @@ func addVisit(v map[string]int64, l Location) map[string]int64 {
 	for k, n := range v {
 		out[k] = n
 	}
-	out[key]++
+	if out[key] += delta; out[key] <= 0 {
+		delete(out, key)
+	}
 	return out
 }
 

@@ -57,8 +57,14 @@ func (o Order) Apply(e Event) Order {
 	if len(o.Lines) == 0 && len(e.Lines) > 0 {
 		o.Lines = slices.Clone(e.Lines)
 	}
-	if o.Location.ID == "" && e.Location.ID != "" || o.Location.Name == "" && e.Location.Name != "" {
-		o.Location = e.Location
+	// Each part of the location is filled in from the first event that
+	// gives it: replacing the whole location could drop a part another
+	// event gave, depending on the arrival order.
+	if o.Location.ID == "" {
+		o.Location.ID = e.Location.ID
+	}
+	if o.Location.Name == "" {
+		o.Location.Name = e.Location.Name
 	}
 	if t, ok := o.Statuses[e.Status]; !ok || e.OccurredAt.Before(t) {
 		o.Statuses[e.Status] = e.OccurredAt
