@@ -52,15 +52,8 @@ func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid 
 			return purchase.Decision{}, err
 		}
 		metrics, changed := purchase.Update(acc.Customer.Metrics, current, before, next, loc, now)
-		earned, reversed := after.Points(r.program)
-		if acc.Customer.State != crm.StateActive && earned > o.PointsEarned {
-			// A customer who is not active buys (metrics count) but earns nothing.
-			earned = o.PointsEarned
-			reversed = max(o.PointsReversed, loyalty.Refund(earned, after.Net(), after.Refunded()))
-			if after.Cancelled() {
-				reversed = earned
-			}
-		}
+		// A customer who is not active buys (the metrics count) but earns nothing.
+		earned, reversed := after.Points(r.program, acc.Customer.State == crm.StateActive)
 		src := loyalty.Source{Type: "order", ID: e.OrderID}
 		var ops []Op
 		if d := earned - o.PointsEarned; d > 0 {

@@ -150,13 +150,15 @@ func (o Order) reached(t loyalty.Trigger) bool {
 
 // Points returns what the order should have earned and had reversed, in
 // total, under the program: nothing if it was cancelled before earning or
-// never reached the trigger; the refunded share reversed, rounded up.
-func (o Order) Points(p loyalty.Program) (earned, reversed int64) {
+// never reached the trigger, nor when the customer may not earn now (canEarn
+// false: not active); the refunded share of what was earned reversed,
+// rounded up.
+func (o Order) Points(p loyalty.Program, canEarn bool) (earned, reversed int64) {
 	if !p.Enabled || len(o.Lines) == 0 {
 		return o.PointsEarned, o.PointsReversed // nothing new without a program or lines
 	}
 	earned = o.PointsEarned
-	if earned == 0 && !o.Cancelled() && o.reached(p.Earning.Trigger) {
+	if earned == 0 && canEarn && !o.Cancelled() && o.reached(p.Earning.Trigger) {
 		lines := make([]loyalty.Line, len(o.Lines))
 		for i, l := range o.Lines {
 			lines[i] = l.Loyalty()
