@@ -37,11 +37,12 @@ const (
 // apiBench drives the API through the local gateway, and the same table
 // through the raw SDK for the baselines.
 type apiBench struct {
-	client  *http.Client
-	key     string // admin API key of the bench merchant
-	ddb     *dynamodb.Client
-	table   string
-	hashKey string // name of the table's partition key
+	client   *http.Client
+	key      string          // admin API key of the bench merchant
+	merchant tenant.Merchant // the bench merchant
+	ddb      *dynamodb.Client
+	table    string
+	hashKey  string // name of the table's partition key
 
 	customer   string                            // ID of the customer that GETs read
 	profileKey map[string]types.AttributeValue   // key of its profile item
@@ -64,14 +65,17 @@ func (e *statusError) Error() string {
 // apiResults are the figures of benchAPI.
 type apiResults struct {
 	api, points  []Comparison
+	webhook      []Comparison
+	ingest       *Ingest
 	capacity     []Capacity
 	handlerError string // the first error the handler logged
 	failed       int    // failed requests of the measured phases
 }
 
 // benchAPI compares GET and POST customer requests and points operations
-// through the gateway with raw DynamoDB calls on the same table, and meters
-// the DynamoDB calls and capacity units of one request of each.
+// through the gateway with raw DynamoDB calls on the same table, then the
+// purchase webhook and ingest with their baselines, and meters the DynamoDB
+// calls and capacity units of one request (or purchase) of each.
 func benchAPI(ctx context.Context, e *environment, cfg Config, progress func(string)) (*apiResults, error) {
 	logged := &firstError{}
 	gw, err := devserver.Gateway(ctx, e.tmpl, e.res, slog.New(errorLog{slog.NewJSONHandler(io.Discard, nil), logged}))
@@ -114,6 +118,12 @@ func benchAPI(ctx context.Context, e *environment, cfg Config, progress func(str
 	if err != nil {
 		return nil, err
 	}
+	progress("purchases: webhook secret, meter one webhook delivery and one purchase of each kind")
+	pu, err := pb.setupPurchases(ctx, e, m, cfg.Pollers, progress)
+	if err != nil {
+		return nil, err
+	}
+	capacity = append(capacity, pu.capacity...)
 	m.close() // idle from here on
 	calls := map[string]string{}
 	for _, c := range capacity {
@@ -154,6 +164,17 @@ func benchAPI(ctx context.Context, e *environment, cfg Config, progress func(str
 	calls[p.hot.name] = calls[earnName]
 	res.points = []Comparison{compare(p.earn, p.earnBase, cfg.Clients), compare(p.spend, p.earnBase, cfg.Clients),
 		compare(p.redeem, p.redeemBase, cfg.Clients), compare(p.hot, p.hotBase, 1)}
+
+	if res.webhook, err = pu.benchWebhook(ctx, base, cfg, calls, progress); err != nil {
+		return nil, err
+	}
+	for _, c := range res.webhook {
+		res.failed += c.API.Errors + c.Baseline.Errors
+	}
+	if res.ingest, err = pu.benchIngest(ctx, base, cfg, progress); err != nil {
+		return nil, err
+	}
+	res.failed += res.ingest.Errors
 	res.handlerError = logged.get()
 	return res, nil
 }
@@ -178,11 +199,11 @@ func serve(h http.Handler) (string, func(), error) {
 // reads back every item that create wrote: the shapes the baselines write.
 func (b *apiBench) setup(ctx context.Context, base, rangeKey string) error {
 	st := dynamo.New(b.ddb, b.table)
-	_, key, err := seed.Merchant(ctx, st, "Bench Café", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Now())
+	m, key, err := seed.Merchant(ctx, st, "Bench Café", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Now())
 	if err != nil {
 		return fmt.Errorf("seed the bench merchant: %w", err)
 	}
-	b.key = key
+	b.key, b.merchant = key, m
 	body, err := b.create(ctx, base)
 	if err != nil {
 		return fmt.Errorf("create the bench customer: %w", err)

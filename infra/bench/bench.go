@@ -1,10 +1,12 @@
 // Package bench is `make bench`: in one bounded run on the local stack it
 // measures the API through the local gateway against raw DynamoDB Local calls
 // on the same table (customers, and points operations against the raw
-// transactions that write the same items), meters the DynamoDB calls and
-// capacity units of one request of each, and measures the size and cold
-// init of every Lambda binary of template.yaml against a hello-world Lambda,
-// each figure beside a baseline
+// transactions that write the same items), the purchase webhook against raw
+// SQS sends to the same queue, the ingest consumer draining the queue
+// against raw transactions of one purchase's items, meters the DynamoDB
+// calls and capacity units of one request (or purchase) of each, and
+// measures the size and cold init of every Lambda binary of template.yaml
+// against a hello-world Lambda, each figure beside a baseline
 // measured in the same run (this machine is small, shared and noisy: only
 // same-run ratios mean something). docs/benchmarks.md explains each figure.
 package bench
@@ -44,12 +46,18 @@ type Config struct {
 	Warmup   time.Duration // discarded phase per operation before the rounds; 0: none
 	Runs     int           // cold starts per binary
 	Timeout  time.Duration // bound of the whole run
+	// Purchases is how many purchases the measured rounds ingest end to
+	// end, split evenly over the rounds; Pollers is how many pollers drain
+	// the queue at once (and clients the ingest baseline has).
+	Purchases int
+	Pollers   int
 }
 
-// DefaultConfig keeps the whole of `make bench` near 90 s on a 2-core machine
-// once the build cache is warm.
+// DefaultConfig keeps the whole of `make bench` under two minutes on a
+// 2-core machine once the build cache is warm.
 func DefaultConfig() Config {
-	return Config{Clients: 8, Phase: 750 * time.Millisecond, Rounds: 4, Warmup: 500 * time.Millisecond, Runs: 10, Timeout: 5 * time.Minute}
+	return Config{Clients: 8, Phase: 750 * time.Millisecond, Rounds: 4, Warmup: 500 * time.Millisecond, Runs: 10, Timeout: 5 * time.Minute,
+		Purchases: 1000, Pollers: 5}
 }
 
 // RegisterFlags binds c to flags of fs, with c's values as defaults.
@@ -61,6 +69,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Warmup, "warmup", c.Warmup, "discarded warm-up phase per operation (0: none)")
 	fs.IntVar(&c.Runs, "runs", c.Runs, "cold starts per Lambda binary and per baseline")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "bound of the whole run")
+	fs.IntVar(&c.Purchases, "purchases", c.Purchases, "purchases ingested end to end over the rounds (about 4 per customer)")
+	fs.IntVar(&c.Pollers, "pollers", c.Pollers, "concurrent pollers of the purchase queue (and clients of the ingest baseline)")
 }
 
 func (c Config) validate() error {
@@ -68,10 +78,13 @@ func (c Config) validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"clients", c.Clients}, {"rounds", c.Rounds}, {"runs", c.Runs}} {
+	}{{"clients", c.Clients}, {"rounds", c.Rounds}, {"runs", c.Runs}, {"pollers", c.Pollers}} {
 		if f.v < 1 {
 			errs = append(errs, fmt.Errorf("-%s must be at least 1, not %d", f.name, f.v))
 		}
+	}
+	if c.Purchases < c.Rounds {
+		errs = append(errs, fmt.Errorf("-purchases must be at least -rounds (%d), not %d", c.Rounds, c.Purchases))
 	}
 	if c.Requests < 0 {
 		errs = append(errs, fmt.Errorf("-requests must not be negative, not %d", c.Requests))
@@ -86,7 +99,8 @@ func (c Config) validate() error {
 }
 
 func (c Config) settings() Settings {
-	s := Settings{Clients: c.Clients, RequestsPerClient: c.Requests, Rounds: c.Rounds, Warmup: c.Warmup.String(), InitRuns: c.Runs}
+	s := Settings{Clients: c.Clients, RequestsPerClient: c.Requests, Rounds: c.Rounds, Warmup: c.Warmup.String(), InitRuns: c.Runs,
+		Purchases: c.Purchases, Pollers: c.Pollers}
 	if c.Requests == 0 {
 		s.Phase = c.Phase.String()
 	}
@@ -155,6 +169,7 @@ func run(ctx context.Context, cfg Config, say func(string)) (*Report, error) {
 		return nil, err
 	}
 	rep.API, rep.Points, rep.Capacity, rep.HandlerError, rep.Errors = api.api, api.points, api.capacity, api.handlerError, api.failed
+	rep.Webhook, rep.Ingest = api.webhook, api.ingest
 	if end, ok := loadAverage(); ok && rep.Load != nil {
 		rep.Load.End = end
 	}

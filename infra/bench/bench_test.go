@@ -195,8 +195,70 @@ func TestWriteTextPointsAndCapacity(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{"FAILED REQUESTS: 1", "2. Points operations", "8, 1 per client", "1, all clients", "4.13",
-		"first error of " + earnName + ": POST x: status 409", "3. DynamoDB calls", "8 clients, 1 customer (mean of 24)",
+		"first error of " + earnName + ": POST x: status 409", "5. DynamoDB calls", "8 clients, 1 customer (mean of 24)",
 		"TransactWriteItems×3.0 (2 failed)", "      10             4\n", "—"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := json.Marshal(rep); err != nil {
+		t.Errorf("encode the report as JSON: %v", err)
+	}
+}
+
+func TestConfigValidatePurchases(t *testing.T) {
+	c := DefaultConfig()
+	c.Purchases, c.Pollers = 3, 0
+	err := c.validate()
+	if err == nil || !strings.Contains(err.Error(), "-purchases") || !strings.Contains(err.Error(), "-pollers") {
+		t.Errorf("validate() = %v, want errors for -purchases and -pollers", err)
+	}
+}
+
+func TestSyntheticPurchases(t *testing.T) {
+	end := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	ps := syntheticPurchases(2000, end)
+	if len(ps) != 2000 {
+		t.Fatalf("%d purchases, want 2000", len(ps))
+	}
+	customers := map[string]bool{}
+	for i, p := range ps {
+		customers[p.Customer] = true
+		if i > 0 && p.Date.Before(ps[i-1].Date) {
+			t.Fatalf("purchase %d (%s) is before purchase %d (%s): want date order", i, p.Date, i-1, ps[i-1].Date)
+		}
+		if p.Date.Nanosecond() != 0 || p.Date.After(end) {
+			t.Fatalf("purchase %d at %s: want whole seconds, not after %s", i, p.Date, end)
+		}
+	}
+	// loader.Synthetic makes about four purchases per customer.
+	if n := len(customers); n < 300 || n > 700 {
+		t.Errorf("%d customers for 2000 purchases, want about 500", n)
+	}
+	again := syntheticPurchases(2000, end)
+	for i := range ps {
+		if ps[i] != again[i] {
+			t.Fatalf("purchase %d differs between two calls: %+v, %+v", i, ps[i], again[i])
+		}
+	}
+}
+
+func TestWriteTextPurchases(t *testing.T) {
+	rep := &Report{Date: time.Now(),
+		Webhook: []Comparison{{Operation: webhookRoute, Events: 100, BaselineOp: "SendMessageBatch ×10 (10 messages each)",
+			API: Throughput{PerSecond: 30, P50: 90}, Baseline: Throughput{PerSecond: 80, P50: 40}, RateRatio: 0.375}},
+		Ingest: &Ingest{Purchases: 1000, Applied: 1000, Customers: 260, Verified: 260, Pollers: 5, BatchSize: 10, PerSecond: 42,
+			BaselineOp: "TransactWriteItems (7 items)", Baseline: Throughput{PerSecond: 84, AttemptsPerOp: 1}, RateRatio: 0.5,
+			Errors: 2, DeadLettered: 2, FirstError: "the consumer failed 1 of 10 messages"},
+	}
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"3. Purchase webhook", "     100     30      3000", "0.38×",
+		"4. Purchase ingest", "ingest: 5 pollers, batches of 10", "0.50×", "2/0", "260 of 260 customers", "dead-lettered: 2",
+		"first error of the ingest: the consumer failed 1 of 10 messages"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

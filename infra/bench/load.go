@@ -79,6 +79,21 @@ type operation struct {
 	// retries (a baseline's transactions, failed ones included): each
 	// phase records how many it made.
 	attempts func() int64
+	// after, if set, runs after each of the operation's phases, warm-up
+	// included, outside the measured time: e.g. purging the queue the
+	// phase filled, so that no phase runs against a longer queue.
+	after func(context.Context) error
+}
+
+// runAfter runs the operation's after, if any.
+func (op *operation) runAfter(ctx context.Context) error {
+	if op.after == nil {
+		return nil
+	}
+	if err := op.after(ctx); err != nil {
+		return fmt.Errorf("after a phase of %s: %w", op.name, err)
+	}
+	return nil
 }
 
 // allClients adapts a request that does not depend on the client.
@@ -95,6 +110,9 @@ func measure(ctx context.Context, l load, warmup time.Duration, rounds int, ops 
 		for _, op := range ops {
 			progress("warm-up " + op.name)
 			if _, err := (load{clients: l.clients, duration: warmup}).run(ctx, op.do); err != nil {
+				return err
+			}
+			if err := op.runAfter(ctx); err != nil {
 				return err
 			}
 		}
@@ -118,6 +136,9 @@ func measure(ctx context.Context, l load, warmup time.Duration, rounds int, ops 
 				p.attempts = op.attempts() - before
 			}
 			op.phases = append(op.phases, p)
+			if err := op.runAfter(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

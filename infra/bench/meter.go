@@ -21,12 +21,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/infra/devserver"
+	"github.com/regulars/regulars/infra/gateway"
 	"github.com/regulars/regulars/infra/template"
 )
 
 // meter is the counting proxy: a second gateway, outside the measured
-// phases, whose DynamoDB client goes through it to DynamoDB Local. For each
-// DynamoDB call the gateway's handler makes it notes the operation (from
+// phases, whose DynamoDB client goes through it to DynamoDB Local (and the
+// purchase consumer's, invoked directly). For each DynamoDB call the
+// gateway's handler makes it notes the operation (from
 // X-Amz-Target), sets ReturnConsumedCapacity: TOTAL on reads and writes and
 // adds up the ConsumedCapacity DynamoDB Local answers, and keeps the bodies
 // of successful TransactWriteItems (the shapes the points baselines replay).
@@ -43,6 +45,11 @@ type meter struct {
 	table template.Table
 	url   string // the gateway behind the meter
 	close func() // stops the gateway and the proxy; idempotent
+	// ingest is the IngestFunction's SQS handler, built as
+	// devserver.Consumers builds it, with its DynamoDB client through the
+	// proxy too; ingestLog keeps the first error it logged.
+	ingest    gateway.SQSHandler
+	ingestLog *firstError
 
 	mu    sync.Mutex
 	rules bool
@@ -104,10 +111,24 @@ func newMeter(ctx context.Context, e *environment, ddb *dynamodb.Client) (*meter
 	// as it does in Lambda.
 	os.Setenv(endpointVar, proxy.URL)
 	gw, err := devserver.Gateway(ctx, e.tmpl, e.res, slog.New(slog.DiscardHandler))
+	var consumers []gateway.Consumer
+	m.ingestLog = &firstError{}
+	if err == nil {
+		consumers, err = devserver.Consumers(ctx, e.tmpl, e.res, slog.New(errorLog{slog.DiscardHandler, m.ingestLog}))
+	}
 	os.Setenv(endpointVar, endpoint)
 	if err != nil {
 		proxy.Close()
 		return nil, err
+	}
+	for _, c := range consumers {
+		if c.Function == ingestFunction {
+			m.ingest = c.Handler
+		}
+	}
+	if m.ingest == nil {
+		proxy.Close()
+		return nil, fmt.Errorf("template.yaml feeds no queue to %s, the purchase consumer the bench drives", ingestFunction)
 	}
 	srv := httptest.NewServer(gw)
 	m.url = srv.URL

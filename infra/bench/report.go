@@ -26,7 +26,14 @@ type Report struct {
 	// Points are the points operations beside raw transactions that write
 	// the same items.
 	Points []Comparison `json:"points"`
-	// Capacity is the DynamoDB calls and capacity units of API requests.
+	// Webhook is the purchase webhook (one event, a full batch) beside raw
+	// SendMessageBatch calls of the same messages to the same queue.
+	Webhook []Comparison `json:"webhook"`
+	// Ingest is the purchase consumer draining the queue beside raw
+	// transactions of one purchase's items.
+	Ingest *Ingest `json:"ingest,omitempty"`
+	// Capacity is the DynamoDB calls and capacity units of API requests,
+	// webhook deliveries and ingested purchases.
 	Capacity  []Capacity       `json:"capacity"`
 	Functions []FunctionResult `json:"functions"`
 	// Errors counts the failed requests of every operation (API requests
@@ -52,6 +59,8 @@ type Settings struct {
 	Rounds            int    `json:"rounds"`
 	Warmup            string `json:"warmup"`
 	InitRuns          int    `json:"init_runs"`
+	Purchases         int    `json:"purchases"` // ingested end to end in the measured rounds
+	Pollers           int    `json:"pollers"`
 }
 
 // Comparison is one API operation beside a raw DynamoDB baseline.
@@ -60,7 +69,10 @@ type Comparison struct {
 	Calls     string `json:"calls"`     // the DynamoDB calls one API request makes, alone
 	// Customers is how many customers the clients of a points operation
 	// post to: one each (Customers = clients), or all the same one.
-	Customers  int        `json:"customers,omitempty"`
+	Customers int `json:"customers,omitempty"`
+	// Events is the purchase events per webhook request (and the messages
+	// per baseline request).
+	Events     int        `json:"events_per_request,omitempty"`
 	API        Throughput `json:"api"`
 	BaselineOp string     `json:"baseline_op"` // e.g. GetItem (ConsistentRead)
 	Baseline   Throughput `json:"baseline"`
@@ -91,6 +103,45 @@ type Capacity struct {
 	// sizes before and after each write (capacity.go); only for requests
 	// sent alone.
 	Rules *WriteUnits `json:"wcu_rules,omitempty"`
+}
+
+// Ingest is the purchase consumer (IngestFunction) draining the queue, the
+// way the local gateway drives it, beside raw TransactWriteItems of the
+// items one purchase writes, and the checks made after the run.
+type Ingest struct {
+	Purchases int `json:"purchases"` // enqueued in the measured rounds (the warm-up's not counted)
+	Applied   int `json:"applied"`   // messages of the measured rounds the consumer applied
+	Customers int `json:"customers"` // customers of all the purchases ingested, warm-up included
+	Pollers   int `json:"pollers"`
+	BatchSize int `json:"batch_size"` // messages per receive (the event source's BatchSize)
+	// PerSecond is Applied over the drains' total time, each from its start
+	// to the last batch settled.
+	PerSecond float64   `json:"purchases_per_s"`
+	Seconds   float64   `json:"drain_s"`
+	BatchP50  float64   `json:"batch_p50_ms"` // one PollOnce: receive, the handler on the batch, deletes
+	BatchP99  float64   `json:"batch_p99_ms"`
+	Rounds    []float64 `json:"round_purchases_per_s"`
+	// Baseline is each poller's own copy of one repeat purchase's
+	// transaction, written like the points baselines (writeOwn).
+	BaselineOp    string     `json:"baseline_op"`
+	Baseline      Throughput `json:"baseline"`
+	RateRatio     float64    `json:"purchases_per_tx_ratio"`
+	RoundRatioMin float64    `json:"round_ratio_min"`
+	RoundRatioMax float64    `json:"round_ratio_max"`
+	// Errors of the ingest, each counted: messages the consumer failed
+	// (every attempt, warm-up included), PollOnce calls that failed,
+	// purchases neither applied nor dead-lettered, dead-lettered messages,
+	// customers whose ticket count is not the distinct local dates of their
+	// purchases (or who were not found); Errors adds the baseline's.
+	FailedMessages   int    `json:"failed_messages"`
+	PollErrors       int    `json:"poll_errors"`
+	Lost             int    `json:"lost"`
+	DeadLettered     int    `json:"dead_lettered"`
+	TicketMismatches int    `json:"ticket_mismatches"`
+	Verified         int    `json:"customers_verified"`
+	FirstError       string `json:"first_error,omitempty"`
+	HandlerError     string `json:"handler_error,omitempty"` // the first error line the consumer logged
+	Errors           int    `json:"errors"`
 }
 
 // FunctionResult is one function of template.yaml beside the hello-world
@@ -125,8 +176,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	if s.RequestsPerClient > 0 {
 		phase = fmt.Sprintf("%d requests per client", s.RequestsPerClient)
 	}
-	fmt.Fprintf(&b, "clients: %d · rounds: %d, each phase %s · warm-up: %s · cold starts per binary: %d\n",
-		s.Clients, s.Rounds, phase, s.Warmup, s.InitRuns)
+	fmt.Fprintf(&b, "clients: %d · rounds: %d, each phase %s · warm-up: %s · cold starts per binary: %d · purchases: %d, pollers: %d\n",
+		s.Clients, s.Rounds, phase, s.Warmup, s.InitRuns, s.Purchases, s.Pollers)
 
 	if len(r.API) > 0 {
 		b.WriteString("\n1. API through the local gateway vs raw DynamoDB Local (same table, same item shapes)\n\n")
@@ -136,12 +187,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString("\n2. Points operations through the local gateway vs raw TransactWriteItems of the same items on DynamoDB Local\n\n")
 		writeComparisons(&b, r.Points, true)
 	}
-	if len(r.API)+len(r.Points) > 0 {
+	if len(r.Webhook) > 0 {
+		b.WriteString("\n3. Purchase webhook through the local gateway vs raw SendMessageBatch of the same messages to the same queue\n\n")
+		writeWebhook(&b, r.Webhook)
+	}
+	if len(r.API)+len(r.Points)+len(r.Webhook) > 0 {
 		if r.HandlerError != "" {
-			fmt.Fprintf(&b, "  first error the API logged: %s\n", r.HandlerError)
+			fmt.Fprintf(&b, "  first error the API or the webhook logged: %s\n", r.HandlerError)
 		}
 		shown := map[string]bool{}
-		for _, c := range append(slices.Clone(r.API), r.Points...) {
+		for _, c := range slices.Concat(r.API, r.Points, r.Webhook) {
 			for _, op := range []struct {
 				name string
 				t    Throughput
@@ -153,8 +208,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 		}
 	}
+	if r.Ingest != nil {
+		b.WriteString("\n4. Purchase ingest end to end (queue → IngestFunction) vs raw TransactWriteItems of one purchase's items on DynamoDB Local\n\n")
+		writeIngest(&b, r.Ingest)
+	}
 	if len(r.Capacity) > 0 {
-		b.WriteString("\n3. DynamoDB calls and capacity units per API request (counting proxy, outside the measured phases)\n\n")
+		b.WriteString("\n5. DynamoDB calls and capacity units per API request, webhook delivery and ingested purchase (counting proxy, outside the measured phases)\n\n")
 		t := table{left: 3, header: []string{"operation", "load", "DynamoDB calls per request",
 			"items written", "RCU (Local)", "WCU (Local)", "WCU (rules)", "of which GSI"}}
 		for _, c := range r.Capacity {
@@ -177,7 +236,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 
 	if len(r.Functions) > 0 {
-		fmt.Fprintf(&b, "\n4. Lambda binaries: size as deployed (linux/arm64), cold init on this host (%s/%s)\n\n", r.GOOS, r.GOARCH)
+		fmt.Fprintf(&b, "\n6. Lambda binaries: size as deployed (linux/arm64), cold init on this host (%s/%s)\n\n", r.GOOS, r.GOARCH)
 		t := table{left: 2, header: []string{"function", "package",
 			"arm64 MiB", "hello MiB", "size ratio",
 			"init p50 ms", "init max ms", "hello p50", "hello max", "init ratio"}}
@@ -233,6 +292,48 @@ func writeComparisons(b *strings.Builder, cs []Comparison, points bool) {
 	t.write(b)
 }
 
+// writeWebhook prints the webhook beside its SQS baselines, with events/s.
+func writeWebhook(b *strings.Builder, cs []Comparison) {
+	t := table{left: 2, header: []string{"operation", "baseline op", "events", "req/s", "events/s", "p50 ms", "p99 ms",
+		"base req/s", "base p50", "base p99", "req/s ratio", "p50 ratio", "round ratios", "errors"}}
+	for _, c := range cs {
+		t.rows = append(t.rows, []string{c.Operation, c.BaselineOp, strconv.Itoa(c.Events),
+			fmt.Sprintf("%.0f", c.API.PerSecond), fmt.Sprintf("%.0f", c.API.PerSecond*float64(c.Events)),
+			fmt.Sprintf("%.2f", c.API.P50), fmt.Sprintf("%.2f", c.API.P99),
+			fmt.Sprintf("%.0f", c.Baseline.PerSecond), fmt.Sprintf("%.2f", c.Baseline.P50), fmt.Sprintf("%.2f", c.Baseline.P99),
+			fmt.Sprintf("%.2f×", c.RateRatio), fmt.Sprintf("%.2f×", c.P50Ratio),
+			fmt.Sprintf("%.2f–%.2f", c.RoundRatioMin, c.RoundRatioMax),
+			fmt.Sprintf("%d/%d", c.API.Errors, c.Baseline.Errors)})
+	}
+	t.write(b)
+}
+
+// writeIngest prints the ingest beside its baseline, then what the checks
+// after the run found.
+func writeIngest(b *strings.Builder, in *Ingest) {
+	t := table{left: 2, header: []string{"operation", "baseline op", "purchases", "customers", "purchases/s", "batch p50", "batch p99",
+		"base tx/s", "base p50", "base p99", "purchases/tx ratio", "round ratios", "base tx/op", "errors"}}
+	t.rows = append(t.rows, []string{fmt.Sprintf("ingest: %d pollers, batches of %d", in.Pollers, in.BatchSize), in.BaselineOp,
+		strconv.Itoa(in.Purchases), strconv.Itoa(in.Customers), fmt.Sprintf("%.0f", in.PerSecond),
+		fmt.Sprintf("%.2f", in.BatchP50), fmt.Sprintf("%.2f", in.BatchP99),
+		fmt.Sprintf("%.0f", in.Baseline.PerSecond), fmt.Sprintf("%.2f", in.Baseline.P50), fmt.Sprintf("%.2f", in.Baseline.P99),
+		fmt.Sprintf("%.2f×", in.RateRatio), fmt.Sprintf("%.2f–%.2f", in.RoundRatioMin, in.RoundRatioMax),
+		fmt.Sprintf("%.2f", in.Baseline.AttemptsPerOp), fmt.Sprintf("%d/%d", in.Errors-in.Baseline.Errors, in.Baseline.Errors)})
+	t.write(b)
+	fmt.Fprintf(b, "  applied %d of %d purchases in %.1f s of draining; checked after the run: %d of %d customers have as many tickets as distinct\n"+
+		"  local dates of purchases; dead-lettered: %d; failed messages: %d; failed polls: %d; lost: %d\n",
+		in.Applied, in.Purchases, in.Seconds, in.Verified, in.Customers, in.DeadLettered, in.FailedMessages, in.PollErrors, in.Lost)
+	if in.FirstError != "" {
+		fmt.Fprintf(b, "  first error of the ingest: %s\n", in.FirstError)
+	}
+	if in.Baseline.FirstError != "" {
+		fmt.Fprintf(b, "  first error of %s: %s\n", in.BaselineOp, in.Baseline.FirstError)
+	}
+	if in.HandlerError != "" {
+		fmt.Fprintf(b, "  first error the consumer logged: %s\n", in.HandlerError)
+	}
+}
+
 // trimFloat prints a figure with at most two decimals and no trailing zeroes.
 func trimFloat(f float64) string {
 	s := strconv.FormatFloat(f, 'f', 2, 64)
@@ -263,14 +364,30 @@ const footnote = `Baselines (each measured in this run, on this machine, beside 
   version its last write left; for "all clients", on one copy, each attempt reading the version
   first (GetItem) and retrying with ledger.go's backoff when the version moved or the transaction
   conflicted. "base tx/op" is the transactions the baseline sent per operation, retries included.
-- Calls and capacity (table 3): a second gateway sends its DynamoDB calls through a counting
+- Webhook (table 3): signed POSTs (Standard Webhooks, the merchant's whsec_ secret, a new
+  webhook-id each) of one event or a batch of 100, answered 202 once SQS accepted every event.
+  Baseline: the same queue messages the webhook makes of that body, sent to the same fauxqs queue
+  with raw SendMessageBatch calls of up to ten (1 call for 1 event, 10 for 100). The queue is
+  purged after every phase of either side.
+- Ingest (table 4): synthetic purchases (infra/loader.Synthetic, about 4 per customer, in date
+  order) are enqueued through the webhook, a slice per round, then pollers call the consumer's
+  PollOnce (devserver.Consumers, batches of 10, partial batch failures) until the queue holds no
+  message; purchases/s is purchases applied over the drains' time. Baseline: each poller's own
+  copy of the transaction one repeat purchase made in setup (profile update conditioned on its
+  version, entry, order, day, visit, order claim, counter-shard ADD), as the points baselines.
+  A first purchase also creates its customer (a second transaction), so the ingest sends about
+  1 + customers/purchases transactions per purchase. After the run every customer's ticket
+  count must equal the distinct local dates of their purchases, and the dead-letter queue must be
+  empty; any failed message, failed poll, lost or dead-lettered purchase or mismatch is an error.
+- Calls and capacity (table 5): a second gateway sends its DynamoDB calls through a counting
   proxy, which sets ReturnConsumedCapacity: TOTAL and adds up what DynamoDB Local returns: RCU for
   reads, WCU for successful writes. DynamoDB Local prices a TransactWriteItems per table and
   index as a whole, not per item (three small items: 2 units where DynamoDB charges 6), so
   "WCU (rules)" is computed by DynamoDB's rules from the items read before and after each write:
   1 unit per KB of the larger version of each item, ×2 in a transaction, plus the writes to each
   GSI that holds the item (standard rate; "of which GSI"). Requests are sent alone; the contended
-  row is a mean under load, with cancelled transactions counted as failed calls.
+  row is a mean under load, with cancelled transactions counted as failed calls. Ingest rows: one
+  queue message handed to the consumer's handler (the webhook's encoding of the event).
 - Size: the Lambda binary exactly as "make build" builds it (linux/arm64, -trimpath -s -w), beside
   a hello-world Lambda (infra/bench/hello) built the same way.
 - Cold init: process start to its first GET /2018-06-01/runtime/invocation/next on a local stand-in

@@ -310,6 +310,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 	stored, err := s.profileItem(ctx, mid, cid)
 	if isNotFound(err) {
+		if perr := s.deleteOrderClaims(ctx, mid, cid); perr != nil {
+			return perr
+		}
 		if perr := s.deletePartition(ctx, customerPK(mid, cid)); perr != nil {
 			return perr
 		}
@@ -349,9 +352,35 @@ func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 		}
 		return fmt.Errorf("delete customer: %w", err)
 	}
-	// Then everything else in the customer's partition: name tokens, ledger,
-	// orders, days, visits, events, redemptions, badge memberships, claims.
+	// Then the claims of the customer's orders (outside the partition), and
+	// everything in the partition: name tokens, ledger, orders, days, visits,
+	// events, redemptions, badge memberships, source claims.
+	if err := s.deleteOrderClaims(ctx, mid, cid); err != nil {
+		return err
+	}
 	return s.deletePartition(ctx, customerPK(mid, cid))
+}
+
+// deleteOrderClaims removes the merchant-wide claims of a customer's orders,
+// so that an erased customer's order IDs resolve to nobody.
+func (s *Store) deleteOrderClaims(ctx context.Context, mid, cid string) error {
+	orders, err := s.partitionItems(ctx, mid, cid, orderSKPfx)
+	if err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(orders, 25) {
+		items := make([]types.TransactWriteItem, len(chunk))
+		for i, o := range chunk {
+			id := strings.TrimPrefix(o["SK"].(*types.AttributeValueMemberS).Value, orderSKPfx)
+			items[i] = types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(orderClaimPK(mid, id), skOrder),
+				ConditionExpression:       aws.String("attribute_not_exists(PK) OR customer_id = :c"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(cid)}}}
+		}
+		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+			return fmt.Errorf("delete order claims: %w", err)
+		}
+	}
+	return nil
 }
 
 // deletePartition deletes every item under pk, 25 at a time.

@@ -145,6 +145,8 @@ func (s *Store) ApplyOrder(ctx context.Context, mid, cid, orderID string, fn fun
 			case code == "TransactionConflict", code == "ConditionalCheckFailed" && (i == posProfile || i >= guarded && i < len(items)-1),
 				code == "ConditionalCheckFailed" && i == len(items)-1 && order.Version > 0:
 				retry = true
+			case code == "ConditionalCheckFailed" && i == len(items)-1 && attempt == 0:
+				retry = true // another event of the order claimed it first: read it again
 			case code == "ConditionalCheckFailed" && i == len(items)-1:
 				return apperr.New(apperr.Conflict, "order %s belongs to another customer", orderID)
 			case code == "ConditionalCheckFailed":

@@ -43,38 +43,38 @@ func New(store Store, svc *points.Service, now func() time.Time, log *slog.Logge
 }
 
 // Outcome says what happened to one event.
-type Outcome int
+type Outcome string
 
 // Outcomes.
 const (
-	Applied   Outcome = iota // the order changed
-	Duplicate                // the event was applied before: nothing changed
-	Anonymous                // no customer to attach it to: acknowledged, not stored
+	Applied   Outcome = "applied"   // the order changed
+	Duplicate Outcome = "duplicate" // the event was applied before: nothing changed
+	Anonymous Outcome = "anonymous" // no customer to attach it to: acknowledged, not stored
 )
 
 // Apply applies one event of a merchant.
 func (in *Ingestor) Apply(ctx context.Context, mid string, e purchase.Event) (Outcome, error) {
 	m, err := in.store.Merchant(ctx, mid)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	if err := e.Validate(m.Currency, in.now(), "/event"); err != nil {
-		return 0, err
+		return "", err
 	}
 	if e.Customer.Anonymous {
 		return Anonymous, nil
 	}
 	cid, err := in.customerOf(ctx, m, e)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	changed, err := in.points.ApplyPurchase(ctx, in.store, mid, cid, e, m.Location())
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	if e.Status == purchase.Cancelled && e.RedemptionRef != "" {
 		if err := in.points.CancelOrderRedemption(ctx, mid, cid, e.RedemptionRef); err != nil {
-			return 0, err
+			return "", err
 		}
 	}
 	if !changed {
@@ -120,8 +120,18 @@ func (in *Ingestor) customerOf(ctx context.Context, m tenant.Merchant, e purchas
 			}
 		}
 		enrolled := e.OccurredAt
-		c, err := crm.New(m.ID, crm.Enrolment{Profile: crm.Profile{CardNumber: card, ExternalID: ref.ExternalID, Email: email, Phone: phone,
-			GivenName: ref.GivenName, FamilyName: ref.FamilyName, Type: crm.TypeDirect}, EnrolledAt: &enrolled}, in.now())
+		if now := in.now(); enrolled.After(now) {
+			enrolled = now // a clock a little ahead does not make a future enrolment
+		}
+		profile := crm.Profile{CardNumber: card, ExternalID: ref.ExternalID, Email: email, Phone: phone,
+			GivenName: ref.GivenName, FamilyName: ref.FamilyName, Type: crm.TypeDirect}
+		c, err := crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled}, in.now())
+		if apperr.CodeOf(err) == apperr.Invalid {
+			// The names a point of sale sent are not usable as a profile's
+			// (control characters…): enrol with the identifiers alone.
+			profile.GivenName, profile.FamilyName = "", ""
+			c, err = crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled}, in.now())
+		}
 		if err != nil {
 			return "", err
 		}

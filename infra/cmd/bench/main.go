@@ -1,8 +1,10 @@
 // Command bench is `make bench`: the API through the local gateway against raw
 // DynamoDB Local (customers, and points operations against raw transactions
-// of the same items), the DynamoDB calls and capacity units per request, and
-// the size and cold init of every Lambda binary against a hello-world Lambda,
-// each beside its baseline measured in the same run.
+// of the same items), the purchase webhook against raw SQS sends to the same
+// queue, the ingest consumer against raw transactions of one purchase's
+// items, the DynamoDB calls and capacity units per request and per purchase,
+// and the size and cold init of every Lambda binary against a hello-world
+// Lambda, each beside its baseline measured in the same run.
 //
 //	go run ./infra/cmd/stack exec -- go run ./infra/cmd/bench [-json] [flags]
 //

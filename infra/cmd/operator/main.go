@@ -81,13 +81,13 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return print(map[string]any{"merchant": m, "api_key": secret, "note": "the key is shown once; store it now"})
+		return print(map[string]any{"merchant": merchantView(m), "api_key": secret, "note": "the key is shown once; store it now"})
 	case "merchant get":
 		m, err := st.Merchant(ctx, *mid)
 		if err != nil {
 			return err
 		}
-		return print(m)
+		return print(merchantView(m))
 	case "key create":
 		sc, err := tenant.ParseScope(*scope)
 		if err != nil {
@@ -135,6 +135,12 @@ func runQueue(ctx context.Context, cfg aws.Config, args []string) error {
 	moved, err := queue.New(sqs.NewFromConfig(cfg), url).Redrive(ctx, dlq, *max)
 	fmt.Fprintf(os.Stderr, "moved %d messages from the dead-letter queue back to the purchases queue\n", moved)
 	return err
+}
+
+// merchantView is a merchant without its secrets.
+func merchantView(m tenant.Merchant) map[string]any {
+	return map[string]any{"id": m.ID, "name": m.Name, "currency": m.Currency, "time_zone": m.TimeZone,
+		"created_at": m.CreatedAt, "webhook_secrets": len(m.WebhookSecrets)}
 }
 
 func print(v any) error {
