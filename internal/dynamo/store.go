@@ -36,6 +36,9 @@ func New(db API, table string) *Store {
 	return &Store{db: db, table: table}
 }
 
+// Table is the name of the table.
+func (s *Store) Table() string { return s.table }
+
 // Index names, as declared in template.yaml.
 const (
 	gsiLastVisit = "GSI1"

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -339,5 +340,40 @@ func TestRejectedDeliveriesQueueNothing(t *testing.T) {
 	}
 	if q := e.queued(e.consumer.QueueURL); q != 1 {
 		t.Fatalf("%d messages for one delivery sent twice", q)
+	}
+}
+
+// Erasing a customer with purchases, points, visits and days leaves no item
+// of theirs in the table, order claims included: the same order ID can later
+// belong to someone new.
+func TestErasureAfterPurchases(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	lola := map[string]any{"email": "lola@example.com"}
+	at := time.Now().Add(-3 * time.Hour)
+	e.send(event("e1", "Z-1", "paid", at, lola, line("CAFE", 2, 500)), event("e2", "Z-2", "paid", at.AddDate(0, 0, -1), lola, line("TE", 1, 300)))
+	e.drain()
+	c := e.customerBy("lola@example.com")
+	if err := e.store.DeleteCustomer(t.Context(), e.merchant.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(awsCfg)
+	tableName := e.store.Table()
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: &tableName})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			if s := fmt.Sprint(it); strings.Contains(s, c.ID) || strings.Contains(s, "lola@example.com") || strings.Contains(s, "Z-1") {
+				t.Fatalf("left behind: %s", s)
+			}
+		}
+	}
+	// A later event of the same order enrols a new customer instead of failing.
+	e.send(event("e3", "Z-1", "refunded", at.Add(time.Hour), lola))
+	e.drain()
+	if again := e.customerBy("lola@example.com"); again.ID == c.ID || e.queued(e.dlq) != 0 {
+		t.Fatalf("re-enrolment after erasure: %s, dead letters %d", again.ID, e.queued(e.dlq))
 	}
 }
