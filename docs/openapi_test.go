@@ -16,6 +16,7 @@ import (
 
 	"github.com/regulars/regulars/docs"
 	"github.com/regulars/regulars/infra/template"
+	"github.com/regulars/regulars/internal/openapitest"
 )
 
 // docURL names the document for the schema compiler.
@@ -118,7 +119,7 @@ func TestStructure(t *testing.T) {
 		s, _ := ref.(string)
 		if !strings.HasPrefix(s, "#/") {
 			t.Errorf("#%s/$ref: %v is not a reference within the document", ptr, ref)
-		} else if _, err := lookup(doc, s[1:]); err != nil {
+		} else if _, err := openapitest.Lookup(doc, s[1:]); err != nil {
 			t.Errorf("#%s/$ref: %v", ptr, err)
 		}
 	})
@@ -244,7 +245,7 @@ func TestExamplesMatchSchemas(t *testing.T) {
 			t.Errorf("the schema #%s of the example #%s does not compile: %v", ex.schema, ex.at, err)
 			continue
 		}
-		v, err := lookup(doc, ex.at)
+		v, err := openapitest.Lookup(doc, ex.at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -467,7 +468,7 @@ func deref(doc map[string]any, v any) map[string]any {
 	obj := object(v)
 	for obj != nil && obj["$ref"] != nil {
 		ref, _ := obj["$ref"].(string)
-		target, err := lookup(doc, strings.TrimPrefix(ref, "#"))
+		target, err := openapitest.Lookup(doc, strings.TrimPrefix(ref, "#"))
 		if err != nil {
 			return nil
 		}
@@ -489,36 +490,6 @@ func walkJSON(v any, ptr string, fn func(ptr string, obj map[string]any)) {
 			walkJSON(sub, ptr+"/"+strconv.Itoa(i), fn)
 		}
 	}
-}
-
-// lookup resolves a JSON Pointer (RFC 6901) in v.
-func lookup(v any, ptr string) (any, error) {
-	if ptr == "" {
-		return v, nil
-	}
-	if !strings.HasPrefix(ptr, "/") {
-		return nil, fmt.Errorf("%q is not a JSON Pointer", ptr)
-	}
-	for _, tok := range strings.Split(ptr[1:], "/") {
-		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
-		switch x := v.(type) {
-		case map[string]any:
-			next, ok := x[tok]
-			if !ok {
-				return nil, fmt.Errorf("%s does not resolve: no member %q", ptr, tok)
-			}
-			v = next
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil, fmt.Errorf("%s does not resolve: no item %q", ptr, tok)
-			}
-			v = x[i]
-		default:
-			return nil, fmt.Errorf("%s does not resolve: %q is inside a %T", ptr, tok, v)
-		}
-	}
-	return v, nil
 }
 
 func escape(tok string) string { return strings.NewReplacer("~", "~0", "/", "~1").Replace(tok) }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -186,7 +187,7 @@ func (s *Server) getPoints(ctx context.Context, r *request) (response, error) {
 func pageLimit(q map[string]string, allowed ...string) (int, error) {
 	var fe apperr.Fields
 	for k := range q {
-		if k != "limit" && !contains(allowed, k) {
+		if k != "limit" && !slices.Contains(allowed, k) {
 			fe.Add("?"+k, "is not a known parameter")
 		}
 	}
@@ -199,15 +200,6 @@ func pageLimit(q map[string]string, allowed ...string) (int, error) {
 		limit = n
 	}
 	return limit, fe.Err()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 type entryPageJSON struct {

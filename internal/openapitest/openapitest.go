@@ -190,7 +190,7 @@ func (s *Spec) deref(ptr string) (string, map[string]any, error) {
 			return "", nil, fmt.Errorf("$ref cycle at %s", ptr)
 		}
 		seen[ptr] = true
-		v, err := lookup(s.doc, ptr)
+		v, err := Lookup(s.doc, ptr)
 		if err != nil {
 			return "", nil, err
 		}
@@ -244,7 +244,8 @@ func jsonMediaType(content map[string]any) (string, error) {
 }
 
 // lookup resolves a JSON Pointer (RFC 6901) in v.
-func lookup(v any, ptr string) (any, error) {
+// Lookup resolves a JSON Pointer (RFC 6901) in a decoded JSON document.
+func Lookup(v any, ptr string) (any, error) {
 	if ptr == "" {
 		return v, nil
 	}
