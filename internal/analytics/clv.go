@@ -128,8 +128,8 @@ func (m BGNBD) PAlive(h History) float64 {
 // ExpectedTransactions is the expected number of tickets in the next t weeks.
 func (m BGNBD) ExpectedTransactions(h History, t float64) float64 {
 	r, alpha, a, b := m.R, m.Alpha, m.A, m.B
-	if a <= 1 {
-		return math.NaN() // the closed form needs a > 1
+	if math.Abs(a-1) < 1e-9 {
+		return math.NaN() // the closed form is singular at a = 1
 	}
 	z := t / (alpha + h.T + t)
 	num := (a + b + h.X - 1) / (a - 1) * (1 - math.Pow((alpha+h.T)/(alpha+h.T+t), r+h.X)*mathext.Hypergeo(r+h.X, b+h.X, a+b+h.X-1, z))
