@@ -12,7 +12,7 @@ STACK     := $(GO) run ./infra/cmd/stack exec --
 LOCAL_ENV := set -a && . ./.local/env && set +a
 CDNOW     ?= ../shared/data/cdnow/CDNOW_sample.txt
 
-.PHONY: help deps run test build lint bench stack redrive load clean
+.PHONY: help deps run test build lint bench stack redrive load nightly clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ bench: deps ## benchmarks beside same-run baselines (gateway vs raw DynamoDB Loc
 redrive: ## move dead-lettered purchase events back to the queue of the running `make run`
 	@test -f .local/env || { echo "no .local/env: start the stack with make run first" >&2; exit 1; }
 	$(LOCAL_ENV) && $(GO) run ./infra/cmd/operator queue redrive
+
+nightly: ## run the nightly analytics now on the running `make run` (AS_OF=YYYY-MM-DD for a backfill)
+	@test -f .local/env || { echo "no .local/env: start the stack with make run first" >&2; exit 1; }
+	$(LOCAL_ENV) && $(GO) run ./infra/cmd/operator nightly run $(if $(AS_OF),-as-of $(AS_OF))
 
 load: ## push the CDNOW sample (CDNOW=path) through the signed webhook of the running `make run`
 	@test -f .local/env || { echo "no .local/env: start the stack with make run first" >&2; exit 1; }

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/regulars/regulars/infra/gateway"
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/infra/template"
@@ -43,6 +45,45 @@ var consumers = map[string]func(ctx context.Context, env app.Env, log *slog.Logg
 		}
 		return in.HandleSQS, nil
 	},
+	"NightlyFunction": func(ctx context.Context, env app.Env, log *slog.Logger) (gateway.SQSHandler, error) {
+		w, err := app.NewNightly(ctx, env, log)
+		if err != nil {
+			return nil, err
+		}
+		return w.HandleSQS, nil
+	},
+}
+
+// schedulers build each scheduled function's handler, by logical ID.
+var schedulers = map[string]func(ctx context.Context, env app.Env, log *slog.Logger) (func(context.Context, events.EventBridgeEvent) error, error){
+	"SchedulerFunction": app.NewScheduler,
+}
+
+// Schedules builds the scheduled functions of t, by logical ID, to be fired
+// on demand: locally nothing keeps time for EventBridge.
+func Schedules(ctx context.Context, t *template.Template, res localstack.Resources, log *slog.Logger) (map[string]func(context.Context) error, error) {
+	out := map[string]func(context.Context) error{}
+	for _, f := range t.Functions {
+		if len(f.Schedules) == 0 {
+			continue
+		}
+		build, ok := schedulers[f.LogicalID]
+		if !ok {
+			return nil, fmt.Errorf("template.yaml schedules %s, which the local gateway cannot build: add it to infra/devserver", f.LogicalID)
+		}
+		env, err := res.FunctionEnv(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s environment: %w", f.LogicalID, err)
+		}
+		h, err := build(ctx, func(k string) string { return env[k] }, log.With("function", f.LogicalID))
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
+		}
+		out[f.LogicalID] = func(ctx context.Context) error {
+			return h(ctx, events.EventBridgeEvent{Version: "0", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now().UTC()})
+		}
+	}
+	return out, nil
 }
 
 // Consumers builds the SQS event sources of t: each function with an SQS

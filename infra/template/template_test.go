@@ -75,6 +75,9 @@ func TestLoadRepositoryTemplate(t *testing.T) {
 		"PurchasesDeadLetterQueue": {LogicalID: "PurchasesDeadLetterQueue", VisibilityTimeout: 30, MessageRetentionPeriod: 1209600},
 		"PurchasesQueue": {LogicalID: "PurchasesQueue", VisibilityTimeout: 180, MessageRetentionPeriod: 345600,
 			RedrivePolicy: &RedrivePolicy{DeadLetterQueue: "PurchasesDeadLetterQueue", MaxReceiveCount: 5}},
+		"NightlyDeadLetterQueue": {LogicalID: "NightlyDeadLetterQueue", VisibilityTimeout: 30, MessageRetentionPeriod: 1209600},
+		"NightlyQueue": {LogicalID: "NightlyQueue", VisibilityTimeout: 5400, MessageRetentionPeriod: 345600,
+			RedrivePolicy: &RedrivePolicy{DeadLetterQueue: "NightlyDeadLetterQueue", MaxReceiveCount: 20}},
 	}
 	if !reflect.DeepEqual(queues, wantQueues) {
 		t.Errorf("queues = %+v, want %+v", queues, wantQueues)

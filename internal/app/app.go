@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -23,6 +24,7 @@ import (
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/httpapi"
 	"github.com/regulars/regulars/internal/ingest"
+	"github.com/regulars/regulars/internal/nightly"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/queue"
 )
@@ -68,6 +70,28 @@ func NewIngest(ctx context.Context, env Env, log *slog.Logger) (*ingest.Ingestor
 		return nil, err
 	}
 	return ingest.New(store, points.New(store, time.Now), time.Now, log), nil
+}
+
+// NewNightly builds the nightly worker (the analytics queue's consumer).
+func NewNightly(ctx context.Context, env Env, log *slog.Logger) (*nightly.Worker, error) {
+	_, store, err := storeFrom(ctx, env, log)
+	if err != nil {
+		return nil, err
+	}
+	return nightly.NewWorker(store, points.New(store, time.Now), time.Now, log), nil
+}
+
+// NewScheduler builds the scheduled fan-out of the nightly run.
+func NewScheduler(ctx context.Context, env Env, log *slog.Logger) (func(context.Context, events.EventBridgeEvent) error, error) {
+	cfg, store, err := storeFrom(ctx, env, log)
+	if err != nil {
+		return nil, err
+	}
+	url, err := required(env, "NIGHTLY_QUEUE_URL")
+	if err != nil {
+		return nil, err
+	}
+	return nightly.HandleSchedule(store, queue.New(sqs.NewFromConfig(cfg), url), log), nil
 }
 
 func required(env Env, name string) (string, error) {

@@ -17,6 +17,8 @@ import (
 type merchantItem struct {
 	PK        string              `dynamodbav:"PK"`
 	SK        string              `dynamodbav:"SK"`
+	GSI3PK    string              `dynamodbav:"GSI3PK"` // every merchant, for the nightly fan-out
+	GSI3SK    string              `dynamodbav:"GSI3SK"`
 	Type      string              `dynamodbav:"type"`
 	ID        string              `dynamodbav:"id"`
 	Name      string              `dynamodbav:"name"`
@@ -56,7 +58,7 @@ func (it apiKeyItem) key() tenant.APIKey {
 
 // CreateMerchant stores a new merchant.
 func (s *Store) CreateMerchant(ctx context.Context, m tenant.Merchant) error {
-	item, err := attributevalue.MarshalMap(merchantItem{PK: merchantPK(m.ID), SK: skMerchant, Type: "merchant",
+	item, err := attributevalue.MarshalMap(merchantItem{PK: merchantPK(m.ID), SK: skMerchant, Type: "merchant", GSI3PK: allMerchantsPK, GSI3SK: m.ID,
 		ID: m.ID, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone, CreatedAt: m.CreatedAt, Portal: m.PortalSecret})
 	if err != nil {
 		return err
@@ -124,6 +126,32 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, mid string, fresh tenan
 		return nil, err
 	}
 	return next, nil
+}
+
+// allMerchantsPK gathers every merchant in GSI3: one small item each, written
+// once, read by the nightly fan-out.
+const allMerchantsPK = "MERCHANTS"
+
+// MerchantIDs lists every merchant.
+func (s *Store) MerchantIDs(ctx context.Context) ([]string, error) {
+	var out []string
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(gsiName),
+		KeyConditionExpression:    aws.String("GSI3PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(allMerchantsPK)},
+		ProjectionExpression:      aws.String("GSI3SK"),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range page.Items {
+			out = append(out, it["GSI3SK"].(*types.AttributeValueMemberS).Value)
+		}
+	}
+	return out, nil
 }
 
 // webhookPK records a delivered webhook-id, so a repeated delivery is

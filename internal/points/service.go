@@ -350,3 +350,25 @@ func (s *Service) Void(ctx context.Context, mid, cid, eid, note, actor string) (
 
 func itoa(i int) string     { return strconv.Itoa(i) }
 func itoa64(i int64) string { return strconv.FormatInt(i, 10) }
+
+// RecomputeBadges brings a customer's held badges in line with the current
+// definitions (after a merchant changed them), recording the changes on the
+// timeline; it writes nothing when nothing changed.
+func (s *Service) RecomputeBadges(ctx context.Context, mid, cid string) error {
+	r, err := s.rules(ctx, mid)
+	if err != nil {
+		return err
+	}
+	acc, err := s.store.Account(ctx, mid, cid)
+	if err != nil {
+		return err
+	}
+	held := loyalty.IDs(loyalty.Held(r.badges, acc.Wallet.Balance, acc.Wallet.EarnedTotal))
+	if ch := loyalty.Diff(acc.Badges, held); len(ch.Gained) == 0 && len(ch.Lost) == 0 {
+		return nil
+	}
+	_, err = s.post(ctx, mid, cid, nil, func(loyalty.Account, rules) ([]Op, func(*loyalty.Posting) error, error) {
+		return nil, nil, nil
+	})
+	return err
+}

@@ -198,3 +198,17 @@ type TimelineItem struct {
 	Visit *crm.Visit
 	Event *crm.Event
 }
+
+// SpendByCategory is the order's net spend by line category, after its
+// refunds (each line keeps the unrefunded share of its net amount).
+func (o Order) SpendByCategory() map[string]int64 {
+	out := map[string]int64{}
+	net, refunded := o.Net(), o.Refunded()
+	if !o.Countable() || net == 0 {
+		return out
+	}
+	for _, l := range o.Lines {
+		out[l.Category] += l.Loyalty().Net() * (net - refunded) / net
+	}
+	return out
+}

@@ -103,11 +103,30 @@ func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) 
 	for _, c := range consumers {
 		go c.Poll(ctx, sqsClient, log)
 	}
+	schedules, err := devserver.Schedules(ctx, tmpl, res, log)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", gw)
+	// Scheduled functions fire on demand: POST /_local/schedules/SchedulerFunction.
+	mux.HandleFunc("POST /_local/schedules/{function}", func(w http.ResponseWriter, r *http.Request) {
+		fire, ok := schedules[r.PathValue("function")]
+		if !ok {
+			http.Error(w, "no scheduled function "+r.PathValue("function"), http.StatusNotFound)
+			return
+		}
+		if err := fire(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	table := res.Ref("Table")
 	dlqArn, _ := res.Lookup("PurchasesDeadLetterQueue", "Arn")
 	local := map[string]string{"TABLE_NAME": table, "PURCHASES_QUEUE_URL": res.Ref("PurchasesQueue"),
 		"PURCHASES_DLQ_URL": res.Ref("PurchasesDeadLetterQueue"), "PURCHASES_DLQ_ARN": dlqArn,
-		"EXPORTS_BUCKET": res.Ref("ExportsBucket"), "API_URL": "http://" + addr}
+		"EXPORTS_BUCKET": res.Ref("ExportsBucket"), "API_URL": "http://" + addr, "NIGHTLY_QUEUE_URL": res.Ref("NightlyQueue")}
 	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
 		local[k] = os.Getenv(k)
 	}
@@ -126,8 +145,9 @@ func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) 
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "Wrote %s (make redrive, make load and the operator command read it).\n", envFile)
+	fmt.Fprintf(os.Stderr, "Scheduled functions fire on demand: curl -X POST http://%s/_local/schedules/SchedulerFunction\n", addr)
 	fmt.Fprintf(os.Stderr, "Serving the API on http://%s (OpenAPI: /openapi.json). Ctrl-C stops everything.\n", addr)
-	srv := &http.Server{Addr: addr, Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {

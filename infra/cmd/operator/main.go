@@ -6,6 +6,7 @@
 //	operator key list -merchant ID
 //	operator key revoke -merchant ID -key KEY_ID
 //	operator queue redrive [-max N]
+//	operator nightly run [-as-of YYYY-MM-DD]   (queues a job per merchant; NIGHTLY_QUEUE_URL)
 //
 // It reads TABLE_NAME (and, for the queue, PURCHASES_QUEUE_URL and
 // PURCHASES_DLQ_URL) and the standard AWS SDK variables (AWS_REGION,
@@ -29,6 +30,7 @@ import (
 
 	"github.com/regulars/regulars/infra/seed"
 	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/nightly"
 	"github.com/regulars/regulars/internal/queue"
 	"github.com/regulars/regulars/internal/tenant"
 )
@@ -39,7 +41,8 @@ const usage = `usage:
   operator key create -merchant ID -scope admin|read [-name NAME]
   operator key list -merchant ID
   operator key revoke -merchant ID -key KEY_ID
-  operator queue redrive [-max N]`
+  operator queue redrive [-max N]
+  operator nightly run [-as-of YYYY-MM-DD]`
 
 func main() {
 	if err := run(context.Background(), os.Args[1:]); err != nil {
@@ -64,6 +67,9 @@ func run(ctx context.Context, args []string) error {
 		return errors.New("TABLE_NAME is not set")
 	}
 	st := dynamo.New(dynamodb.NewFromConfig(cfg), table)
+	if args[0] == "nightly" {
+		return runNightly(ctx, cfg, st, args[1:])
+	}
 	fs := flag.NewFlagSet(args[0]+" "+args[1], flag.ContinueOnError)
 	name := fs.String("name", "", "merchant or key name")
 	currency := fs.String("currency", "", "ISO 4217 currency code")
@@ -141,6 +147,31 @@ func runQueue(ctx context.Context, cfg aws.Config, args []string) error {
 func merchantView(m tenant.Merchant) map[string]any {
 	return map[string]any{"id": m.ID, "name": m.Name, "currency": m.Currency, "time_zone": m.TimeZone,
 		"created_at": m.CreatedAt, "webhook_secrets": len(m.WebhookSecrets)}
+}
+
+// runNightly queues one analytics job per merchant, as the schedule does,
+// for a date (backfills) or for each merchant's yesterday.
+func runNightly(ctx context.Context, cfg aws.Config, st *dynamo.Store, args []string) error {
+	fs := flag.NewFlagSet("nightly", flag.ContinueOnError)
+	asOf := fs.String("as-of", "", "date YYYY-MM-DD (default: each merchant's yesterday)")
+	if len(args) == 0 || args[0] != "run" {
+		return errors.New(usage)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *asOf != "" {
+		if _, err := nightly.ParseAsOf(*asOf); err != nil {
+			return err
+		}
+	}
+	url := os.Getenv("NIGHTLY_QUEUE_URL")
+	if url == "" {
+		return errors.New("NIGHTLY_QUEUE_URL must be set")
+	}
+	n, err := nightly.FanOut(ctx, st, queue.New(sqs.NewFromConfig(cfg), url), *asOf)
+	fmt.Fprintf(os.Stderr, "queued analytics jobs for %d merchants\n", n)
+	return err
 }
 
 func print(v any) error {
