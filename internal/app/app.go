@@ -43,11 +43,15 @@ func Logger(env Env) *slog.Logger {
 
 // NewAPI builds the merchant HTTP API handler.
 func NewAPI(ctx context.Context, env Env, log *slog.Logger) (*httpapi.Server, error) {
-	_, store, err := storeFrom(ctx, env, log)
+	cfg, store, err := storeFrom(ctx, env, log)
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.New(store, log, time.Now, OpenAPIJSON), nil
+	srv := httpapi.New(store, log, time.Now, OpenAPIJSON)
+	if url := env("NIGHTLY_QUEUE_URL"); url != "" {
+		srv.WithJobs(queue.New(sqs.NewFromConfig(cfg), url))
+	}
+	return srv, nil
 }
 
 // NewWebhook builds the purchase webhook handler.

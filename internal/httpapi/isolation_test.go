@@ -63,6 +63,9 @@ func routeCalls(ids map[string]string) map[string]struct {
 		"GET /v1/customers/{customerId}/visits":                         {c + "/visits", nil},
 		"GET /v1/customers/{customerId}/timeline":                       {c + "/timeline", nil},
 		"POST /v1/customers/{customerId}/events":                        {c + "/events", map[string]any{"type": "campaign_email_opened"}},
+		"POST /v1/analytics/runs":                  {"/v1/analytics/runs", map[string]any{"as_of": "2026-01-01"}},
+		"GET /v1/analytics/runs/{asOf}":            {"/v1/analytics/runs/2026-01-01", nil},
+		"GET /v1/customers/{customerId}/analytics":  {c + "/analytics", nil},
 		"GET /v1/webhook-secrets":                                       {"/v1/webhook-secrets", nil},
 		"POST /v1/webhook-secrets":                                      {"/v1/webhook-secrets", nil},
 		"POST /v1/webhooks/{merchantId}/purchases":                      {"/v1/webhooks/" + ids["merchant"] + "/purchases", map[string]any{"events": []any{}}},
@@ -126,6 +129,8 @@ func (e *env) resourcesOf(key string) map[string]string {
 		ID string `json:"id"`
 	}
 	e.must(http.StatusOK, "GET", "/v1/merchant", key, nil).decode(e.t, &me)
+	e.must(http.StatusAccepted, "POST", "/v1/analytics/runs", key, map[string]any{"as_of": "2026-01-01"}) // a run and a score to read
+	e.drainFunction(e.t, "NightlyFunction")
 	return map[string]string{"customer": c.ID, "key": k.ID, "email": email, "badge": badge.ID, "reward": reward.ID, "merchant": me.ID,
 		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order}
 }

@@ -116,22 +116,63 @@ func TestPurchasesOnTheProfile(t *testing.T) {
 }
 
 // drain feeds the ingest consumer until the queue is empty.
-func (e *env) drain(t *testing.T) {
+func (e *env) drain(t *testing.T) { e.drainFunction(t, "IngestFunction") }
+
+// drainFunction feeds one queue consumer of template.yaml until its queue is empty.
+func (e *env) drainFunction(t *testing.T, function string) {
 	t.Helper()
-	res := e.res
-	consumers, err := devserver.Consumers(t.Context(), e.tmpl, res, slog.New(slog.DiscardHandler))
-	if err != nil || len(consumers) != 1 {
+	consumers, err := devserver.Consumers(t.Context(), e.tmpl, e.res, slog.New(slog.DiscardHandler))
+	if err != nil {
 		t.Fatalf("consumers: %v", err)
 	}
 	api := sqs.NewFromConfig(awsCfg)
-	for range 50 {
-		n, err := consumers[0].PollOnce(t.Context(), api, 0, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range consumers {
+		if c.Function != function {
+			continue
 		}
-		if n == 0 {
-			return
+		for range 50 {
+			n, err := c.PollOnce(t.Context(), api, 0, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				return
+			}
 		}
+		t.Fatal("the queue did not drain")
 	}
-	t.Fatal("the queue did not drain")
+	t.Fatalf("no consumer %s", function)
+}
+
+// TestAnalyticsOnDemand: a merchant starts a run for a date; the worker runs
+// it; the run and each customer's analysis can be read.
+func TestAnalyticsOnDemand(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(map[string]any{"given_name": "Analítica"})
+	e.must(http.StatusNotFound, "GET", "/v1/customers/"+c.ID+"/analytics", e.key, nil)
+	e.must(http.StatusNotFound, "GET", "/v1/analytics/runs/2026-11-01", e.key, nil)
+	e.must(http.StatusAccepted, "POST", "/v1/analytics/runs", e.key, map[string]any{"as_of": "2026-11-01"})
+	e.must(http.StatusBadRequest, "POST", "/v1/analytics/runs", e.key, map[string]any{"as_of": "2999-01-01"})
+	e.must(http.StatusBadRequest, "POST", "/v1/analytics/runs", e.key, map[string]any{"as_of": "ayer"})
+	e.drainFunction(t, "NightlyFunction")
+	var run struct {
+		Phase     string `json:"phase"`
+		Customers int    `json:"customers"`
+		Scored    int    `json:"scored"`
+		NoFit     string `json:"no_fit"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/analytics/runs/2026-11-01", e.key, nil).decode(t, &run)
+	if run.Phase != "done" || run.Customers != 1 || run.Scored != 1 || run.NoFit == "" {
+		t.Fatalf("run: %+v", run)
+	}
+	var a struct {
+		RFM struct {
+			Segment string `json:"segment"`
+		} `json:"rfm"`
+		NoPrediction string `json:"no_prediction"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/customers/"+c.ID+"/analytics", e.key, nil).decode(t, &a)
+	if a.RFM.Segment != "hibernating" || a.NoPrediction == "" {
+		t.Fatalf("analytics: %+v", a)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/go-json-experiment/json"
 
+	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/idempotency"
@@ -67,6 +68,8 @@ type (
 		Visits(ctx context.Context, mid, cid string) ([]crm.Visit, error)
 		Timeline(ctx context.Context, mid, cid string, limit int, cursor string) ([]purchase.TimelineItem, string, error)
 		AddEvent(ctx context.Context, mid, cid string, ev crm.Event) error
+		Run(ctx context.Context, mid, asOf string) (analytics.Run, int64, error)
+		Score(ctx context.Context, mid, cid string) (analytics.Score, error)
 	}
 	idempotencyStore interface {
 		ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint string, now time.Time, ttl time.Duration) (idempotency.Record, bool, error)
@@ -88,6 +91,7 @@ type Store interface {
 type Server struct {
 	store  Store
 	points *points.Service
+	jobs   Sender // queues analytics runs; nil when not configured
 	log    *slog.Logger
 	now    func() time.Time
 	spec   func() ([]byte, error) // the OpenAPI document as JSON, made on first use
@@ -158,11 +162,14 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"DELETE /v1/gift-schedules/{scheduleId}": {handle: s.deleteGiftSchedule},
 		"GET /v1/reports/points":                 {handle: s.pointsReport},
 
-		"GET /v1/customers/{customerId}/visits":   {handle: s.listVisits},
-		"GET /v1/customers/{customerId}/timeline": {handle: s.getTimeline},
-		"POST /v1/customers/{customerId}/events":  {handle: s.postEvent},
-		"GET /v1/webhook-secrets":                 {handle: s.listWebhookSecrets},
-		"POST /v1/webhook-secrets":                {handle: s.rotateWebhookSecret, secret: true},
+		"GET /v1/customers/{customerId}/visits":    {handle: s.listVisits},
+		"GET /v1/customers/{customerId}/timeline":  {handle: s.getTimeline},
+		"POST /v1/customers/{customerId}/events":   {handle: s.postEvent},
+		"POST /v1/analytics/runs":                  {handle: s.startRun},
+		"GET /v1/analytics/runs/{asOf}":            {handle: s.getRun},
+		"GET /v1/customers/{customerId}/analytics": {handle: s.getCustomerAnalytics},
+		"GET /v1/webhook-secrets":                  {handle: s.listWebhookSecrets},
+		"POST /v1/webhook-secrets":                 {handle: s.rotateWebhookSecret, secret: true},
 
 		"GET /v1/me/points":  {handle: s.myPoints, customer: true},
 		"GET /v1/me/entries": {handle: s.myEntries, customer: true},
