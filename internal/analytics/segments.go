@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/regulars/regulars/internal/apperr"
 )
@@ -194,4 +195,52 @@ func (r Rule) Matches(f Facts) bool {
 		}
 	}
 	return false
+}
+
+// Segment is a merchant-defined dynamic segment, recomputed every run.
+type Segment struct {
+	ID          string
+	Name        string
+	Description string
+	Rule        Rule
+	UpdatedAt   time.Time
+}
+
+// Validate checks a segment definition.
+func (s Segment) Validate() (Segment, error) {
+	var fe apperr.Fields
+	s.Name = strings.TrimSpace(s.Name)
+	if s.Name == "" || len(s.Name) > 100 {
+		fe.Add("/name", "must be 1 to 100 characters")
+	}
+	if len(s.Description) > 1000 {
+		fe.Add("/description", "must be at most 1000 characters")
+	}
+	fe.Merge("", s.Rule.Validate("/rule"))
+	if err := fe.Err(); err != nil {
+		return Segment{}, err
+	}
+	return s, nil
+}
+
+// Value is the condition's value, by its field's kind (for display).
+func (r Rule) Value() any {
+	switch segmentFields[r.Field] {
+	case kindBool:
+		return r.Bool
+	case kindNumber:
+		if r.Op == "between" {
+			return r.Numbers
+		}
+		return r.Number
+	case kindList:
+		if r.Op == "any_of" {
+			return r.Texts
+		}
+		return r.Text
+	}
+	if r.Op == "in" || r.Op == "not_in" {
+		return r.Texts
+	}
+	return r.Text
 }

@@ -47,6 +47,7 @@ type Query struct {
 	CardTemplate string
 	Favorite     *bool
 	Tag          string // folded
+	Segment      string // a dynamic segment's ID: its members as of the last run
 	Search       string // normalised for its kind
 	SearchKind   SearchKind
 	Limit        int

@@ -535,8 +535,13 @@ func (s *Store) CustomersWithExpiry(ctx context.Context, mid string, asOf time.T
 
 // BadgeHolders lists a page of the customers holding a badge.
 func (s *Store) BadgeHolders(ctx context.Context, mid, bid string, limit int, cursor string) (crm.Page, error) {
+	return s.members(ctx, mid, badgeGSIPK(mid, bid), "badge:"+bid, limit, cursor)
+}
+
+// members lists a page of the customers whose membership items sit under a
+// GSI4 partition (badge holders, segment members).
+func (s *Store) members(ctx context.Context, mid, gsiPK, list string, limit int, cursor string) (crm.Page, error) {
 	keyNames := []string{"PK", "SK", "GSI4PK", "GSI4SK"}
-	list := "badge:" + bid
 	start, err := decodeCursor(cursor, list, mid, keyNames...)
 	if err != nil {
 		return crm.Page{}, err
@@ -545,7 +550,7 @@ func (s *Store) BadgeHolders(ctx context.Context, mid, bid string, limit int, cu
 		TableName:                 &s.table,
 		IndexName:                 aws.String(gsiNameToken),
 		KeyConditionExpression:    aws.String("GSI4PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(badgeGSIPK(mid, bid))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(gsiPK)},
 		ExclusiveStartKey:         start,
 		Limit:                     aws.Int32(int32(limit)),
 	})

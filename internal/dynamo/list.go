@@ -74,6 +74,9 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 	case crm.SearchName:
 		return s.searchName(ctx, mid, q)
 	}
+	if q.Segment != "" {
+		return s.segmentList(ctx, mid, q)
+	}
 	index, skName, forward := gsiLastVisit, "GSI1SK", false
 	switch q.Order {
 	case crm.OrderEnrolled:
@@ -186,6 +189,51 @@ func (s *Store) searchName(ctx context.Context, mid string, q crm.Query) (crm.Pa
 			}
 			c, ok := profiles[it.PK]
 			if ok && q.Matches(c) && tokenSK(crm.FirstMatchingToken(c, token)) == it.SK {
+				page.Customers = append(page.Customers, c)
+			}
+			if examined++; len(page.Customers) == q.Limit || examined == maxExamined {
+				page.NextCursor = encodeCursor(list, raw, keyNames...)
+				return page, nil
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return page, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// segmentList answers the customer list filtered to a segment's members
+// (the segment's membership index, in customer-ID order), with the other
+// filters applied.
+func (s *Store) segmentList(ctx context.Context, mid string, q crm.Query) (crm.Page, error) {
+	list := "segment-list:" + q.Segment
+	keyNames := []string{"PK", "SK", "GSI4PK", "GSI4SK"}
+	start, err := decodeCursor(q.Cursor, list, mid, keyNames...)
+	if err != nil {
+		return crm.Page{}, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		IndexName:                 aws.String(gsiNameToken),
+		KeyConditionExpression:    aws.String("GSI4PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(segmentGSIPK(mid, q.Segment))},
+		ExclusiveStartKey:         start,
+	}
+	page := crm.Page{Customers: []crm.Customer{}}
+	examined := 0
+	for {
+		in.Limit = aws.Int32(int32(min(q.Limit*2, 100)))
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return crm.Page{}, err
+		}
+		profiles, err := s.profilesOf(ctx, out.Items)
+		if err != nil {
+			return crm.Page{}, err
+		}
+		for _, raw := range out.Items {
+			if c, ok := profiles[raw["PK"].(*types.AttributeValueMemberS).Value]; ok && q.Matches(c) {
 				page.Customers = append(page.Customers, c)
 			}
 			if examined++; len(page.Customers) == q.Limit || examined == maxExamined {

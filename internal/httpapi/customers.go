@@ -300,7 +300,7 @@ func (s *Server) listCustomers(ctx context.Context, r *request) (response, error
 
 // listParams are the query parameters of GET /v1/customers.
 var listParams = map[string]bool{"order": true, "activity": true, "state": true, "type": true, "card": true,
-	"favorite": true, "tag": true, "q": true, "limit": true, "cursor": true}
+	"favorite": true, "tag": true, "q": true, "limit": true, "cursor": true, "segment": true}
 
 func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) {
 	q := crm.Query{Order: crm.OrderLastVisit, Limit: crm.DefaultLimit, Now: now, Cursor: params["cursor"]}
@@ -354,6 +354,12 @@ func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) 
 		if q.Tag = crm.Fold(v); q.Tag == "" {
 			fe.Add("?tag", "must contain a letter or digit")
 		}
+	}
+	if v, ok := params["segment"]; ok {
+		if !ids.Valid(v) {
+			fe.Add("?segment", "must be a segment ID")
+		}
+		q.Segment = v
 	}
 	if v, ok := params["limit"]; ok {
 		n, err := strconv.Atoi(v)

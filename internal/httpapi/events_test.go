@@ -17,17 +17,27 @@ import (
 
 // TestSampleEvents replays every events/api fixture through the Lambda
 // handler itself (no gateway), with the placeholders filled in ({{customerToken}}
-// with a token issued for the customer): each must name a route of
+// with a token issued for the customer, {{asOf}} with the date of an analytics
+// run already done): each must name a route of
 // template.yaml and succeed. The signed purchase webhook's fixture is only
 // checked for its route, not replayed.
 func TestSampleEvents(t *testing.T) {
 	e := newEnv(t)
-	srv, err := app.NewAPI(t.Context(), func(k string) string {
-		if k == "TABLE_NAME" {
-			return e.table
+	// ApiFunction's environment as deployed: its table, and the queue that
+	// POST /v1/analytics/runs sends jobs to.
+	var apiEnv map[string]string
+	for _, f := range e.tmpl.Functions {
+		if f.LogicalID == "ApiFunction" {
+			var err error
+			if apiEnv, err = e.res.FunctionEnv(f); err != nil {
+				t.Fatal(err)
+			}
 		}
-		return ""
-	}, slog.New(slog.DiscardHandler))
+	}
+	if apiEnv == nil {
+		t.Fatal("template.yaml has no ApiFunction")
+	}
+	srv, err := app.NewAPI(t.Context(), func(k string) string { return apiEnv[k] }, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +64,10 @@ func TestSampleEvents(t *testing.T) {
 		return 0
 	}
 	slices.SortStableFunc(files, func(a, b string) int { return rank(a) - rank(b) })
+	// resourcesOf also runs the analytics of 2026-01-01 through NightlyFunction:
+	// the analytics events read that run ({{asOf}}) and the customer's scores.
 	ids := e.resourcesOf(e.key)
+	const asOf = "2026-01-01"
 	// The customer area takes a customer token, not an API key: issue one for
 	// the customer the other events name.
 	var token struct {
@@ -70,7 +83,7 @@ func TestSampleEvents(t *testing.T) {
 			"{{customerId}}", ids["customer"], "{{keyId}}", ids["key"], "{{badgeId}}", ids["badge"],
 			"{{rewardId}}", ids["reward"], "{{entryId}}", ids["entry"], "{{orderRef}}", ids["order"],
 			"{{scheduleId}}", ids["gift"], "{{customerToken}}", token.Token,
-			"{{merchantId}}", ids["merchant"]).Replace(string(raw))
+			"{{merchantId}}", ids["merchant"], "{{asOf}}", asOf).Replace(string(raw))
 		var ev events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal([]byte(text), &ev); err != nil {
 			t.Fatalf("%s: %v", f, err)

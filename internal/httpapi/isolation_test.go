@@ -63,6 +63,11 @@ func routeCalls(ids map[string]string) map[string]struct {
 		"GET /v1/customers/{customerId}/visits":                         {c + "/visits", nil},
 		"GET /v1/customers/{customerId}/timeline":                       {c + "/timeline", nil},
 		"POST /v1/customers/{customerId}/events":                        {c + "/events", map[string]any{"type": "campaign_email_opened"}},
+		"GET /v1/segments":                                              {"/v1/segments", nil},
+		"POST /v1/segments":                                             {"/v1/segments", map[string]any{"name": "B", "rule": map[string]any{"field": "active", "op": "eq", "value": true}}},
+		"PUT /v1/segments/{segmentId}":                                  {"/v1/segments/" + ids["segment"], map[string]any{"name": "B", "rule": map[string]any{"field": "active", "op": "eq", "value": false}}},
+		"DELETE /v1/segments/{segmentId}":                               {"/v1/segments/" + ids["segment"], nil},
+		"GET /v1/segments/{segmentId}/customers":                        {"/v1/segments/" + ids["segment"] + "/customers", nil},
 		"POST /v1/analytics/runs":                                       {"/v1/analytics/runs", map[string]any{"as_of": "2026-01-01"}},
 		"GET /v1/analytics/runs/{asOf}":                                 {"/v1/analytics/runs/2026-01-01", nil},
 		"GET /v1/customers/{customerId}/analytics":                      {c + "/analytics", nil},
@@ -129,10 +134,14 @@ func (e *env) resourcesOf(key string) map[string]string {
 		ID string `json:"id"`
 	}
 	e.must(http.StatusOK, "GET", "/v1/merchant", key, nil).decode(e.t, &me)
+	var segment struct {
+		ID string `json:"id"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/segments", key, map[string]any{"name": "Todos", "rule": map[string]any{"field": "points_balance", "op": "gte", "value": 0}}).decode(e.t, &segment)
 	e.must(http.StatusAccepted, "POST", "/v1/analytics/runs", key, map[string]any{"as_of": "2026-01-01"}) // a run and a score to read
 	e.drainFunction(e.t, "NightlyFunction")
 	return map[string]string{"customer": c.ID, "key": k.ID, "email": email, "badge": badge.ID, "reward": reward.ID, "merchant": me.ID,
-		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order}
+		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order, "segment": segment.ID}
 }
 
 // TestTenantIsolation calls every route with merchant B's key on merchant A's

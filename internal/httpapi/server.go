@@ -70,6 +70,11 @@ type (
 		AddEvent(ctx context.Context, mid, cid string, ev crm.Event) error
 		Run(ctx context.Context, mid, asOf string) (analytics.Run, int64, error)
 		Score(ctx context.Context, mid, cid string) (analytics.Score, error)
+		Segments(ctx context.Context, mid string) ([]analytics.Segment, error)
+		PutSegment(ctx context.Context, mid string, seg analytics.Segment, replace bool) error
+		DeleteSegment(ctx context.Context, mid, sid string) error
+		SegmentMembers(ctx context.Context, mid, sid string, limit int, cursor string) (crm.Page, error)
+		SegmentSize(ctx context.Context, mid, sid string) (int64, error)
 	}
 	idempotencyStore interface {
 		ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint string, now time.Time, ttl time.Duration) (idempotency.Record, bool, error)
@@ -165,6 +170,11 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"GET /v1/customers/{customerId}/visits":    {handle: s.listVisits},
 		"GET /v1/customers/{customerId}/timeline":  {handle: s.getTimeline},
 		"POST /v1/customers/{customerId}/events":   {handle: s.postEvent},
+		"GET /v1/segments":                         {handle: s.listSegments},
+		"POST /v1/segments":                        {handle: s.createSegment},
+		"PUT /v1/segments/{segmentId}":             {handle: s.putSegment},
+		"DELETE /v1/segments/{segmentId}":          {handle: s.deleteSegment},
+		"GET /v1/segments/{segmentId}/customers":   {handle: s.listSegmentCustomers},
 		"POST /v1/analytics/runs":                  {handle: s.startRun},
 		"GET /v1/analytics/runs/{asOf}":            {handle: s.getRun},
 		"GET /v1/customers/{customerId}/analytics": {handle: s.getCustomerAnalytics},

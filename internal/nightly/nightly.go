@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,6 +19,7 @@ import (
 	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/purchase"
 	"github.com/regulars/regulars/internal/tenant"
@@ -35,6 +37,9 @@ type Store interface {
 	PutScores(ctx context.Context, mid string, scores []analytics.Score) error
 	Refresh12Months(ctx context.Context, mid, cid string, tickets, revenue, margin int64) error
 	CustomersWithExpiry(ctx context.Context, mid string, asOf time.Time) ([]string, error)
+	Segments(ctx context.Context, mid string) ([]analytics.Segment, error)
+	SegmentMemberships(ctx context.Context, mid, cid string) ([]string, error)
+	MoveSegments(ctx context.Context, mid, cid string, entered, left []string, at time.Time) error
 }
 
 // Sender queues jobs.
@@ -218,6 +223,10 @@ func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Ti
 	if err != nil {
 		return err
 	}
+	segments, err := w.store.Segments(ctx, run.MerchantID)
+	if err != nil {
+		return err
+	}
 	scores := make([]analytics.Score, 0, len(page.Customers))
 	for _, c := range page.Customers {
 		data, err := w.dataOf(ctx, run.MerchantID, c.ID, asOf)
@@ -226,6 +235,9 @@ func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Ti
 		}
 		s := run.Model.ScoreOf(data, asOf)
 		scores = append(scores, s)
+		if err := w.moveSegments(ctx, run.MerchantID, c, s, segments, asOf); err != nil {
+			return err
+		}
 		if err := w.store.Refresh12Months(ctx, run.MerchantID, c.ID, s.Tickets12M, s.Revenue12M, s.Margin12M); err != nil {
 			return err
 		}
@@ -242,6 +254,51 @@ func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Ti
 		run.Phase = analytics.PhaseHousekeeping
 	}
 	return nil
+}
+
+// moveSegments recomputes a customer's dynamic segments and records who
+// entered and left (a segment deleted since is left).
+func (w *Worker) moveSegments(ctx context.Context, mid string, c crm.Customer, s analytics.Score, segments []analytics.Segment, asOf time.Time) error {
+	acc, err := w.store.Account(ctx, mid, c.ID)
+	if err != nil {
+		return err
+	}
+	f := FactsOf(c, acc.Badges, s, asOf)
+	var in []string
+	for _, seg := range segments {
+		if seg.Rule.Matches(f) {
+			in = append(in, seg.ID)
+		}
+	}
+	was, err := w.store.SegmentMemberships(ctx, mid, c.ID)
+	if err != nil {
+		return err
+	}
+	ch := loyalty.Diff(was, in)
+	return w.store.MoveSegments(ctx, mid, c.ID, ch.Gained, ch.Lost, time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 23, 59, 59, 0, time.UTC))
+}
+
+// FactsOf gathers what segment rules test about a customer as of a date.
+func FactsOf(c crm.Customer, badges []string, s analytics.Score, asOf time.Time) analytics.Facts {
+	end := asOf.Add(24*time.Hour - time.Nanosecond)
+	days := int64(-1)
+	if v := c.Metrics.LastVisitAt; v != nil && !v.After(end) {
+		days = int64(end.Sub(*v) / (24 * time.Hour))
+	}
+	var month int64
+	if b := c.Birthday; len(b) >= 7 {
+		if m, err := strconv.Atoi(b[len(b)-5 : len(b)-3]); err == nil {
+			month = int64(m)
+		}
+	}
+	return analytics.Facts{
+		Strings: map[string]string{"rfm_segment": s.Segment, "affinity": s.Affinity.Primary, "favorite_location": c.Metrics.FavoriteLocation(),
+			"state": string(c.State), "type": string(c.Type)},
+		Numbers: map[string]int64{"points_balance": c.Metrics.PointsBalance, "days_since_purchase": days, "birthday_month": month,
+			"ltv": c.Metrics.Revenue, "tickets": c.Metrics.Tickets, "tickets_12m": s.Tickets12M, "revenue_12m": s.Revenue12M},
+		Bools: map[string]bool{"active": days >= 0 && days <= 30},
+		Lists: map[string][]string{"badge": badges, "tag": c.TagKeys()},
+	}
 }
 
 // housekeeping posts the day's points expiry and periodic gifts, each
