@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/nightly"
 )
@@ -37,8 +36,10 @@ func (s *Server) startRun(ctx context.Context, r *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	if today := r.now.In(r.merchant.Location()); day.After(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
-		return response{}, apperr.Field("/as_of", "must not be in the future")
+	// Only complete days: a run is done once per date, so a run of today
+	// would leave out the rest of the day (and block tonight's run).
+	if today := r.now.In(r.merchant.Location()); !day.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
+		return response{}, apperr.Field("/as_of", "must be a day before today in the merchant's time zone")
 	}
 	if s.jobs == nil {
 		return response{}, apperr.New(apperr.Internal, "the analytics queue is not configured")
@@ -62,18 +63,31 @@ type cutsJSON struct {
 	Margin    []int64 `json:"margin"`
 }
 
+type bgnbdJSON struct {
+	R     float64 `json:"r"`
+	Alpha float64 `json:"alpha"`
+	A     float64 `json:"a"`
+	B     float64 `json:"b"`
+}
+
+type gammaGammaJSON struct {
+	P     float64 `json:"p"`
+	Q     float64 `json:"q"`
+	Gamma float64 `json:"gamma"`
+}
+
 type runJSON struct {
-	AsOf       string                `json:"as_of"`
-	Phase      string                `json:"phase"`
-	Customers  int                   `json:"customers"`
-	Scored     int                   `json:"scored"`
-	Version    string                `json:"version"`
-	Cuts       cutsJSON              `json:"rfm_cut_points"`
-	BGNBD      *analytics.BGNBD      `json:"bgnbd"`
-	GammaGamma *analytics.GammaGamma `json:"gamma_gamma"`
-	NoFit      string                `json:"no_fit"`
-	StartedAt  time.Time             `json:"started_at"`
-	FinishedAt *time.Time            `json:"finished_at"`
+	AsOf       string          `json:"as_of"`
+	Phase      string          `json:"phase"`
+	Customers  int             `json:"customers"`
+	Scored     int             `json:"scored"`
+	Version    string          `json:"version"`
+	Cuts       cutsJSON        `json:"rfm_cut_points"`
+	BGNBD      *bgnbdJSON      `json:"bgnbd"`
+	GammaGamma *gammaGammaJSON `json:"gamma_gamma"`
+	NoFit      string          `json:"no_fit"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt *time.Time      `json:"finished_at"`
 }
 
 func (s *Server) getRun(ctx context.Context, r *request) (response, error) {
@@ -90,9 +104,18 @@ func (s *Server) getRun(ctx context.Context, r *request) (response, error) {
 	for i, c := range m.RFM.Recency {
 		days[len(days)-1-i] = -c
 	}
-	return jsonResponse(http.StatusOK, runJSON{AsOf: run.AsOf, Phase: run.Phase, Customers: run.Customers, Scored: run.Scored,
+	out := runJSON{AsOf: run.AsOf, Phase: run.Phase, Customers: run.Customers, Scored: run.Scored,
 		Version: m.Version, Cuts: cutsJSON{Recency: days, Frequency: m.RFM.Frequency, Monetary: m.RFM.Monetary, Margin: m.RFM.MarginCuts},
-		BGNBD: m.BGNBD, GammaGamma: m.GammaGamma, NoFit: m.NoFit, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt}), nil
+		NoFit: m.NoFit, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt}
+	if b := m.BGNBD; b != nil {
+		j := bgnbdJSON(*b)
+		out.BGNBD = &j
+	}
+	if g := m.GammaGamma; g != nil {
+		j := gammaGammaJSON(*g)
+		out.GammaGamma = &j
+	}
+	return jsonResponse(http.StatusOK, out), nil
 }
 
 type customerAnalyticsJSON struct {

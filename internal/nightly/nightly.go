@@ -130,9 +130,9 @@ func (w *Worker) Run(ctx context.Context, job Job) (analytics.Run, error) {
 		}
 		switch run.Phase {
 		case analytics.PhaseCollect:
-			err = w.collect(ctx, &run, asOf)
+			err = w.collect(ctx, &run, asOf, loc)
 		case analytics.PhaseScore:
-			err = w.scorePage(ctx, &run, asOf)
+			err = w.scorePage(ctx, &run, asOf, loc)
 		case analytics.PhaseHousekeeping:
 			err = w.housekeeping(ctx, &run, asOf, loc)
 		default:
@@ -156,7 +156,7 @@ func (w *Worker) customers(ctx context.Context, mid, cursor string) (crm.Page, e
 }
 
 // dataOf reads what the analysis needs of one customer.
-func (w *Worker) dataOf(ctx context.Context, mid, cid string, asOf time.Time) (analytics.Customer, error) {
+func (w *Worker) dataOf(ctx context.Context, mid, cid string, asOf time.Time, loc *time.Location) (analytics.Customer, error) {
 	days, err := w.store.TicketDays(ctx, mid, cid)
 	if err != nil {
 		return analytics.Customer{}, err
@@ -175,7 +175,7 @@ func (w *Worker) dataOf(ctx context.Context, mid, cid string, asOf time.Time) (a
 	}
 	from := asOf.AddDate(-1, 0, 0)
 	for _, o := range orders {
-		at := o.At()
+		at := o.At().In(loc) // the merchant's local day, as for tickets
 		day := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
 		if !day.After(from) || day.After(asOf) {
 			continue
@@ -191,7 +191,7 @@ func (w *Worker) dataOf(ctx context.Context, mid, cid string, asOf time.Time) (a
 }
 
 // collect reads every customer and learns the model.
-func (w *Worker) collect(ctx context.Context, run *analytics.Run, asOf time.Time) error {
+func (w *Worker) collect(ctx context.Context, run *analytics.Run, asOf time.Time, loc *time.Location) error {
 	var all []analytics.Customer
 	cursor := ""
 	for {
@@ -200,7 +200,7 @@ func (w *Worker) collect(ctx context.Context, run *analytics.Run, asOf time.Time
 			return err
 		}
 		for _, c := range page.Customers {
-			data, err := w.dataOf(ctx, run.MerchantID, c.ID, asOf)
+			data, err := w.dataOf(ctx, run.MerchantID, c.ID, asOf, loc)
 			if err != nil {
 				return err
 			}
@@ -218,7 +218,7 @@ func (w *Worker) collect(ctx context.Context, run *analytics.Run, asOf time.Time
 
 // scorePage scores one page of customers against the stored model, refreshes
 // their 12-month figures and badges, and moves the cursor.
-func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Time) error {
+func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Time, loc *time.Location) error {
 	page, err := w.customers(ctx, run.MerchantID, run.Cursor)
 	if err != nil {
 		return err
@@ -229,7 +229,7 @@ func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Ti
 	}
 	scores := make([]analytics.Score, 0, len(page.Customers))
 	for _, c := range page.Customers {
-		data, err := w.dataOf(ctx, run.MerchantID, c.ID, asOf)
+		data, err := w.dataOf(ctx, run.MerchantID, c.ID, asOf, loc)
 		if err != nil {
 			return err
 		}
