@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/crm"
 )
 
 // Fields a segment rule may test, and their kinds.
@@ -118,10 +119,29 @@ func (r Rule) validate(path string, depth int, n *int, fe *apperr.Fields) {
 	}
 	switch {
 	case r.Op == "between" && (len(r.Numbers) != 2 || r.Numbers[0] > r.Numbers[1]):
-		fe.Add(path+"/numbers", "must be [low, high] with low ≤ high")
+		fe.Add(path+"/value", "must be [low, high] with low ≤ high")
 	case (r.Op == "in" || r.Op == "not_in" || r.Op == "any_of") && len(r.Texts) == 0:
-		fe.Add(path+"/texts", "must list at least one value")
+		fe.Add(path+"/value", "must list at least one value")
 	}
+}
+
+// ValueKind says what JSON value a condition on field with op takes:
+// "string", "number", "bool", "strings" or "numbers" ("" for an unknown field).
+func ValueKind(field, op string) string {
+	k, ok := segmentFields[field]
+	switch {
+	case !ok:
+		return ""
+	case k == kindBool:
+		return "bool"
+	case k == kindNumber && op == "between":
+		return "numbers"
+	case k == kindNumber:
+		return "number"
+	case op == "in" || op == "not_in" || op == "any_of":
+		return "strings"
+	}
+	return "string"
 }
 
 // Facts are what a rule is evaluated against for one customer.
@@ -220,7 +240,25 @@ func (s Segment) Validate() (Segment, error) {
 	if err := fe.Err(); err != nil {
 		return Segment{}, err
 	}
+	s.Rule = s.Rule.folded()
 	return s, nil
+}
+
+// folded compares tags the way customers' tags are kept: folded.
+func (r Rule) folded() Rule {
+	for i := range r.All {
+		r.All[i] = r.All[i].folded()
+	}
+	for i := range r.Any {
+		r.Any[i] = r.Any[i].folded()
+	}
+	if r.Field == "tag" {
+		r.Text = crm.Fold(r.Text)
+		for i, t := range r.Texts {
+			r.Texts[i] = crm.Fold(t)
+		}
+	}
+	return r
 }
 
 // Value is the condition's value, by its field's kind (for display).

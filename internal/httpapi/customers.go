@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/ids"
@@ -284,6 +286,15 @@ func (s *Server) listCustomers(ctx context.Context, r *request) (response, error
 	if err != nil {
 		return response{}, err
 	}
+	if q.Segment != "" {
+		segs, err := s.store.Segments(ctx, r.merchant.ID)
+		if err != nil {
+			return response{}, err
+		}
+		if !slices.ContainsFunc(segs, func(seg analytics.Segment) bool { return seg.ID == q.Segment }) {
+			return response{}, apperr.Field("?segment", "is not a segment of this merchant")
+		}
+	}
 	page, err := s.store.ListCustomers(ctx, r.merchant.ID, q)
 	if err != nil {
 		return response{}, err
@@ -356,8 +367,11 @@ func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) 
 		}
 	}
 	if v, ok := params["segment"]; ok {
-		if !ids.Valid(v) {
+		switch {
+		case !ids.Valid(v):
 			fe.Add("?segment", "must be a segment ID")
+		case params["q"] != "":
+			fe.Add("?segment", "cannot be combined with a search (q)")
 		}
 		q.Segment = v
 	}

@@ -37,24 +37,30 @@ func (j ruleJSON) rule(path string, fe *apperr.Fields) analytics.Rule {
 	if j.Field == "" {
 		return r
 	}
-	var err error
-	switch j.Value.Kind() {
-	case '"':
-		err = json.Unmarshal(j.Value, &r.Text)
-	case '0':
-		err = json.Unmarshal(j.Value, &r.Number)
-	case 't', 'f':
-		err = json.Unmarshal(j.Value, &r.Bool)
-	case '[':
-		if err = json.Unmarshal(j.Value, &r.Texts); err != nil {
-			r.Texts = nil
-			err = json.Unmarshal(j.Value, &r.Numbers)
-		}
-	default:
-		err = fmt.Errorf("missing")
+	if (len(j.All) > 0 || len(j.Any) > 0) && (j.Op != "" || len(j.Value) > 0) {
+		fe.Add(path, "is either a condition or all/any, not both")
+		return r
 	}
-	if err != nil {
-		fe.Add(path+"/value", "must be a string, an integer, a boolean, or an array of strings or of integers")
+	var err error
+	want := analytics.ValueKind(j.Field, j.Op)
+	switch want {
+	case "":
+		return r // the field is reported by validation
+	case "string":
+		err = json.Unmarshal(j.Value, &r.Text)
+	case "number":
+		err = json.Unmarshal(j.Value, &r.Number)
+	case "bool":
+		err = json.Unmarshal(j.Value, &r.Bool)
+	case "strings":
+		err = json.Unmarshal(j.Value, &r.Texts)
+	case "numbers":
+		err = json.Unmarshal(j.Value, &r.Numbers)
+	}
+	if err != nil || len(j.Value) == 0 || j.Value.Kind() == 'n' {
+		article := map[string]string{"string": "a string", "number": "an integer", "bool": "true or false",
+			"strings": "an array of strings", "numbers": "an array of integers"}[want]
+		fe.Add(path+"/value", "must be %s for %s %s", article, j.Field, j.Op)
 	}
 	return r
 }

@@ -19,7 +19,7 @@ func TestDynamicSegments(t *testing.T) {
 	}
 	e.must(http.StatusCreated, "POST", "/v1/segments", e.key, map[string]any{"name": "VIP o favoritos",
 		"rule": map[string]any{"any": []any{
-			map[string]any{"field": "tag", "op": "contains", "value": "vip"},
+			map[string]any{"field": "tag", "op": "contains", "value": "VÍP"}, // compared folded, like customers' tags
 			map[string]any{"all": []any{map[string]any{"field": "state", "op": "eq", "value": "suspended"}, map[string]any{"field": "points_balance", "op": "gte", "value": 0}}},
 		}}}).decode(t, &seg)
 	if len(seg.Rule.Any) != 2 {
@@ -81,6 +81,9 @@ func TestDynamicSegments(t *testing.T) {
 		{map[string]any{"name": "x", "rule": map[string]any{"field": "ltv", "op": "gte", "value": map[string]any{}}}, "/rule/value"},
 		{map[string]any{"name": "", "rule": map[string]any{"field": "active", "op": "eq", "value": true}}, "/name"},
 		{map[string]any{"name": "x", "rule": map[string]any{}}, "/rule"},
+		{map[string]any{"name": "x", "rule": map[string]any{"field": "points_balance", "op": "gt", "value": "100"}}, "/rule/value"},
+		{map[string]any{"name": "x", "rule": map[string]any{"field": "affinity", "op": "in", "value": "café"}}, "/rule/value"},
+		{map[string]any{"name": "x", "rule": map[string]any{"field": "ltv", "op": "between", "value": []int{9, 1}}}, "/rule/value"},
 	} {
 		r := e.must(http.StatusBadRequest, "POST", "/v1/segments", e.key, bad.body)
 		if !slices.Contains(r.paths(), bad.path) {
@@ -88,6 +91,8 @@ func TestDynamicSegments(t *testing.T) {
 		}
 	}
 	e.must(http.StatusBadRequest, "GET", "/v1/customers?segment=nope", e.key, nil)
+	e.must(http.StatusBadRequest, "GET", "/v1/customers?segment="+seg.ID+"&q=vera", e.key, nil)
+	e.must(http.StatusBadRequest, "GET", "/v1/customers?segment=01ARZ3NDEKTSV4RRFFQ69G5FAV", e.key, nil)
 	e.must(http.StatusNotFound, "GET", "/v1/segments/01ARZ3NDEKTSV4RRFFQ69G5FAV/customers", e.key, nil)
 	e.must(http.StatusNoContent, "DELETE", "/v1/segments/"+seg.ID, e.key, nil)
 }
