@@ -104,32 +104,15 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 		in.KeyConditionExpression = aws.String(pkName + " = :pk AND " + skName + " >= :since")
 		in.ExpressionAttributeValues[":since"] = str(q.Now.Add(-crm.ActivityWindow).UTC().Format(sortTime))
 	}
-	var page crm.Page
-	examined := 0
-	for {
-		in.Limit = aws.Int32(int32(min(q.Limit*2, 500)))
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return crm.Page{}, err
-		}
-		for _, raw := range out.Items {
+	return s.scan(ctx, in, q, min(q.Limit*2, 500), list, keyNames, func(_ context.Context, _ []map[string]types.AttributeValue) (customerOf, error) {
+		return func(raw map[string]types.AttributeValue) (crm.Customer, bool, error) {
 			var it customerItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return crm.Page{}, err
+				return crm.Customer{}, false, err
 			}
-			if c := it.customer(); q.Matches(c) {
-				page.Customers = append(page.Customers, c)
-			}
-			if examined++; len(page.Customers) == q.Limit || examined == maxExamined {
-				page.NextCursor = encodeCursor(list, raw, keyNames...)
-				return page, nil
-			}
-		}
-		if out.LastEvaluatedKey == nil {
-			return page, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
+			return it.customer(), true, nil
+		}, nil
+	})
 }
 
 func (s *Store) searchUnique(ctx context.Context, mid string, q crm.Query) (crm.Page, error) {
@@ -170,37 +153,21 @@ func (s *Store) searchName(ctx context.Context, mid string, q crm.Query) (crm.Pa
 		},
 		ExclusiveStartKey: start,
 	}
-	page := crm.Page{Customers: []crm.Customer{}}
-	examined := 0
-	for {
-		in.Limit = aws.Int32(int32(min(q.Limit*2, 100)))
-		out, err := s.db.Query(ctx, in)
+	return s.scan(ctx, in, q, min(q.Limit*2, 100), list, keyNames, func(ctx context.Context, items []map[string]types.AttributeValue) (customerOf, error) {
+		profiles, err := s.profilesOf(ctx, items)
 		if err != nil {
-			return crm.Page{}, err
+			return nil, err
 		}
-		profiles, err := s.profilesOf(ctx, out.Items)
-		if err != nil {
-			return crm.Page{}, err
-		}
-		for _, raw := range out.Items {
+		return func(raw map[string]types.AttributeValue) (crm.Customer, bool, error) {
 			var it tokenItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return crm.Page{}, err
+				return crm.Customer{}, false, err
 			}
 			c, ok := profiles[it.PK]
-			if ok && q.Matches(c) && tokenSK(crm.FirstMatchingToken(c, token)) == it.SK {
-				page.Customers = append(page.Customers, c)
-			}
-			if examined++; len(page.Customers) == q.Limit || examined == maxExamined {
-				page.NextCursor = encodeCursor(list, raw, keyNames...)
-				return page, nil
-			}
-		}
-		if out.LastEvaluatedKey == nil {
-			return page, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
+			// Each customer once: at the smallest of their matching tokens.
+			return c, ok && tokenSK(crm.FirstMatchingToken(c, token)) == it.SK, nil
+		}, nil
+	})
 }
 
 // segmentList answers the customer list filtered to a segment's members
@@ -220,20 +187,47 @@ func (s *Store) segmentList(ctx context.Context, mid string, q crm.Query) (crm.P
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(segmentGSIPK(mid, q.Segment))},
 		ExclusiveStartKey:         start,
 	}
+	return s.scan(ctx, in, q, min(q.Limit*2, 100), list, keyNames, s.profilesByPK)
+}
+
+// profilesByPK resolves index items that carry a customer's partition key.
+func (s *Store) profilesByPK(ctx context.Context, items []map[string]types.AttributeValue) (customerOf, error) {
+	profiles, err := s.profilesOf(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	return func(raw map[string]types.AttributeValue) (crm.Customer, bool, error) {
+		c, ok := profiles[raw["PK"].(*types.AttributeValueMemberS).Value]
+		return c, ok, nil
+	}, nil
+}
+
+// customerOf resolves one index item to its customer (false: none to list).
+type customerOf func(raw map[string]types.AttributeValue) (crm.Customer, bool, error)
+
+// scan pages through a query of an index, resolving each page's items to
+// customers, keeping those the query's filters accept, until the page is
+// full or maxExamined items were read; the cursor is the last item examined.
+func (s *Store) scan(ctx context.Context, in *dynamodb.QueryInput, q crm.Query, batch int, list string, keyNames []string,
+	resolve func(context.Context, []map[string]types.AttributeValue) (customerOf, error)) (crm.Page, error) {
 	page := crm.Page{Customers: []crm.Customer{}}
 	examined := 0
 	for {
-		in.Limit = aws.Int32(int32(min(q.Limit*2, 100)))
+		in.Limit = aws.Int32(int32(batch))
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
 			return crm.Page{}, err
 		}
-		profiles, err := s.profilesOf(ctx, out.Items)
+		get, err := resolve(ctx, out.Items)
 		if err != nil {
 			return crm.Page{}, err
 		}
 		for _, raw := range out.Items {
-			if c, ok := profiles[raw["PK"].(*types.AttributeValueMemberS).Value]; ok && q.Matches(c) {
+			c, ok, err := get(raw)
+			if err != nil {
+				return crm.Page{}, err
+			}
+			if ok && q.Matches(c) {
 				page.Customers = append(page.Customers, c)
 			}
 			if examined++; len(page.Customers) == q.Limit || examined == maxExamined {
