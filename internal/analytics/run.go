@@ -95,6 +95,13 @@ func (c Customer) window(asOf time.Time) (RFMInput, int64) {
 	return in, margin
 }
 
+// Figures12M are the customer's tickets, revenue and margin over the 12
+// months up to end.
+func (c Customer) Figures12M(end time.Time) (tickets, revenue, margin int64) {
+	in, margin := c.window(end)
+	return in.Tickets, in.Revenue, margin
+}
+
 // history returns the models' view of the customer as of asOf.
 func (c Customer) history(asOf time.Time) (History, bool) {
 	ts := make([]Ticket, len(c.Days))

@@ -1,6 +1,9 @@
 package analytics
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestAffinityOf(t *testing.T) {
 	for _, tc := range []struct {
@@ -38,5 +41,14 @@ func TestPredict(t *testing.T) {
 	undiscounted := m.ExpectedTransactions(History{X: 6, Tx: 36, T: 38.86, MeanSpend: 3000}, 52) * g.ExpectedSpend(History{X: 6, MeanSpend: 3000})
 	if float64(active.Value12Months) > undiscounted || float64(active.Value12Months) < 0.9*undiscounted {
 		t.Fatalf("discounted %d vs undiscounted %.0f", active.Value12Months, undiscounted)
+	}
+}
+
+func TestFigures12M(t *testing.T) {
+	d := func(y, m, day int) time.Time { return time.Date(y, time.Month(m), day, 0, 0, 0, 0, time.UTC) }
+	c := Customer{ID: "c", Days: []DayFigures{{d(2025, 11, 22), 100, 10}, {d(2025, 11, 23), 200, 20}, {d(2026, 11, 22), 400, 40}, {d(2026, 11, 23), 800, 80}}}
+	// The window is (end − 1 year, end]: 2025-11-22 is out, 2026-11-23 is after end.
+	if tk, rev, mg := c.Figures12M(d(2026, 11, 22)); tk != 2 || rev != 600 || mg != 60 {
+		t.Fatalf("figures %d %d %d", tk, rev, mg)
 	}
 }

@@ -17,8 +17,6 @@ import (
 type merchantItem struct {
 	PK        string              `dynamodbav:"PK"`
 	SK        string              `dynamodbav:"SK"`
-	GSI3PK    string              `dynamodbav:"GSI3PK"` // every merchant, for the nightly fan-out
-	GSI3SK    string              `dynamodbav:"GSI3SK"`
 	Type      string              `dynamodbav:"type"`
 	ID        string              `dynamodbav:"id"`
 	Name      string              `dynamodbav:"name"`
@@ -58,14 +56,19 @@ func (it apiKeyItem) key() tenant.APIKey {
 
 // CreateMerchant stores a new merchant.
 func (s *Store) CreateMerchant(ctx context.Context, m tenant.Merchant) error {
-	item, err := attributevalue.MarshalMap(merchantItem{PK: merchantPK(m.ID), SK: skMerchant, Type: "merchant", GSI3PK: allMerchantsPK, GSI3SK: m.ID,
+	item, err := attributevalue.MarshalMap(merchantItem{PK: merchantPK(m.ID), SK: skMerchant, Type: "merchant",
 		ID: m.ID, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone, CreatedAt: m.CreatedAt, Portal: m.PortalSecret})
 	if err != nil {
 		return err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(PK)")})
-	if conditionFailed(err) {
+	// The directory entry lists the merchant for the nightly fan-out; it is a
+	// separate item so that the index holds no copy of the merchant's secrets.
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{"PK": str(merchantPK(m.ID)), "SK": str(skDirectory),
+			"GSI3PK": str(allMerchantsPK), "GSI3SK": str(m.ID), "type": str("merchant_directory")}}},
+	}})
+	if _, ok := cancellationReasons(err); ok {
 		return apperr.New(apperr.Conflict, "merchant %s already exists", m.ID)
 	}
 	return err
@@ -128,9 +131,13 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, mid string, fresh tenan
 	return next, nil
 }
 
-// allMerchantsPK gathers every merchant in GSI3: one small item each, written
-// once, read by the nightly fan-out.
-const allMerchantsPK = "MERCHANTS"
+// allMerchantsPK gathers every merchant's directory item in GSI3: one small
+// item each, written once, read only by the nightly fan-out (the one query
+// that spans merchants, and it returns IDs only).
+const (
+	allMerchantsPK = "MERCHANTS"
+	skDirectory    = "DIRECTORY"
+)
 
 // MerchantIDs lists every merchant.
 func (s *Store) MerchantIDs(ctx context.Context) ([]string, error) {

@@ -54,15 +54,25 @@ type Job struct {
 	AsOf       string `json:"as_of,omitempty"`
 }
 
-// FanOut queues a job per merchant (the scheduled function).
-func FanOut(ctx context.Context, store Store, sender Sender, asOf string) (int, error) {
+// FanOut queues a job per merchant (the scheduled function). Without a date,
+// each job carries its merchant's yesterday, fixed now: a job that resumes
+// after midnight still finishes the same date.
+func FanOut(ctx context.Context, store Store, sender Sender, asOf string, now time.Time) (int, error) {
 	mids, err := store.MerchantIDs(ctx)
 	if err != nil {
 		return 0, err
 	}
 	bodies := make([][]byte, len(mids))
 	for i, mid := range mids {
-		if bodies[i], err = json.Marshal(Job{MerchantID: mid, AsOf: asOf}); err != nil {
+		day := asOf
+		if day == "" {
+			m, err := store.Merchant(ctx, mid)
+			if err != nil {
+				return 0, err
+			}
+			day = now.In(m.Location()).AddDate(0, 0, -1).Format("2006-01-02")
+		}
+		if bodies[i], err = json.Marshal(Job{MerchantID: mid, AsOf: day}); err != nil {
 			return 0, err
 		}
 	}
@@ -227,6 +237,9 @@ func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Ti
 	if err != nil {
 		return err
 	}
+	now := w.now().In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	refresh := !asOf.Before(today.AddDate(0, 0, -1)) // a backfill leaves today's figures alone
 	scores := make([]analytics.Score, 0, len(page.Customers))
 	for _, c := range page.Customers {
 		data, err := w.dataOf(ctx, run.MerchantID, c.ID, asOf, loc)
@@ -235,10 +248,15 @@ func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Ti
 		}
 		s := run.Model.ScoreOf(data, asOf)
 		scores = append(scores, s)
-		if err := w.moveSegments(ctx, run.MerchantID, c, s, segments, asOf); err != nil {
-			return err
+		if refresh {
+			// The profile's 12-month figures end today, not at as-of: purchases
+			// since then stay counted.
+			t, r, m := data.Figures12M(today)
+			if err := w.store.Refresh12Months(ctx, run.MerchantID, c.ID, t, r, m); err != nil {
+				return err
+			}
 		}
-		if err := w.store.Refresh12Months(ctx, run.MerchantID, c.ID, s.Tickets12M, s.Revenue12M, s.Margin12M); err != nil {
+		if err := w.moveSegments(ctx, run.MerchantID, c, s, segments, asOf); err != nil {
 			return err
 		}
 		if err := w.points.RecomputeBadges(ctx, run.MerchantID, c.ID); err != nil && apperr.CodeOf(err) != apperr.NotFound {
@@ -344,8 +362,12 @@ func (w *Worker) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSE
 // every merchant, each to run as of its own yesterday.
 func HandleSchedule(store Store, sender Sender, log *slog.Logger) func(context.Context, events.EventBridgeEvent) error {
 	return func(ctx context.Context, _ events.EventBridgeEvent) error {
-		n, err := FanOut(ctx, store, sender, "")
-		log.InfoContext(ctx, "nightly fan-out", "merchants", n, "err", err)
-		return err
+		n, err := FanOut(ctx, store, sender, "", time.Now())
+		if err != nil {
+			log.ErrorContext(ctx, "nightly fan-out failed", "merchants", n, "err", err)
+			return err
+		}
+		log.InfoContext(ctx, "nightly fan-out", "merchants", n)
+		return nil
 	}
 }

@@ -2,6 +2,7 @@ package nightly_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -164,9 +165,38 @@ func TestRestartedRunEqualsCleanRun(t *testing.T) {
 		}
 		t.Fatal("score sets differ")
 	}
-	// The 12-month figures were refreshed on the profiles.
-	c, err := st.Customer(t.Context(), m.ID, ids["cust-1"])
-	if err != nil || c.Metrics.Tickets12M != got["cust-1"].Tickets12M {
-		t.Fatalf("12-month tickets %d, score says %d (%v)", c.Metrics.Tickets12M, got["cust-1"].Tickets12M, err)
+}
+
+type captured struct{ bodies [][]byte }
+
+func (c *captured) Send(_ context.Context, bodies [][]byte) error {
+	c.bodies = append(c.bodies, bodies...)
+	return nil
+}
+
+// The fan-out fixes each merchant's date when it queues the job: its own
+// yesterday, in its time zone.
+func TestFanOutFixesEachMerchantsYesterday(t *testing.T) {
+	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), localstack.ProvisionTest(t, awsCfg).Ref("Table"))
+	madrid, _, err := seed.Merchant(t.Context(), st, "Madrid", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lima, _, err := seed.Merchant(t.Context(), st, "Lima", "PEN", "America/Lima", tenant.ScopeAdmin, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent captured
+	// 23:30 UTC: already the 23rd in Madrid, still the 22nd in Lima.
+	n, err := nightly.FanOut(t.Context(), st, &sent, "", time.Date(2026, 11, 22, 23, 30, 0, 0, time.UTC))
+	if err != nil || n != 2 {
+		t.Fatalf("fan-out: %d %v", n, err)
+	}
+	want := map[string]string{madrid.ID: "2026-11-22", lima.ID: "2026-11-21"}
+	for _, b := range sent.bodies {
+		var j nightly.Job
+		if err := json.Unmarshal(b, &j); err != nil || want[j.MerchantID] != j.AsOf {
+			t.Fatalf("job %s (%v), want %v", b, err, want)
+		}
 	}
 }

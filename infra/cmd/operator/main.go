@@ -169,7 +169,7 @@ func runNightly(ctx context.Context, cfg aws.Config, st *dynamo.Store, args []st
 	if url == "" {
 		return errors.New("NIGHTLY_QUEUE_URL must be set")
 	}
-	n, err := nightly.FanOut(ctx, st, queue.New(sqs.NewFromConfig(cfg), url), *asOf)
+	n, err := nightly.FanOut(ctx, st, queue.New(sqs.NewFromConfig(cfg), url), *asOf, time.Now())
 	fmt.Fprintf(os.Stderr, "queued analytics jobs for %d merchants\n", n)
 	return err
 }
