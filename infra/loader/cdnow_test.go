@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,7 +155,11 @@ func TestCDNOWThroughTheWebhook(t *testing.T) {
 	if err := client.Load(t.Context(), ps, nil); err != nil {
 		t.Fatal(err)
 	}
-	drain(t, consumers[0], sqs.NewFromConfig(awsCfg), 4)
+	ingest := slices.IndexFunc(consumers, func(c gateway.Consumer) bool { return c.Function == "IngestFunction" })
+	if ingest < 0 {
+		t.Fatalf("no ingest consumer in %v", consumers)
+	}
+	drain(t, consumers[ingest], sqs.NewFromConfig(awsCfg), 4)
 
 	for id, w := range expected {
 		c, err := store.CustomerByUnique(t.Context(), m.ID, crm.Unique{Kind: "external_id", Value: "cust-" + id})

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,13 +79,17 @@ func newEnv(t *testing.T, program loyalty.Program) *env {
 		t.Fatal(err)
 	}
 	consumers, err := devserver.Consumers(t.Context(), tmpl, res, log)
-	if err != nil || len(consumers) != 1 {
-		t.Fatalf("consumers: %v %v", consumers, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(consumers, func(c gateway.Consumer) bool { return c.Function == "IngestFunction" })
+	if i < 0 {
+		t.Fatalf("no ingest consumer in %v", consumers)
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, url: srv.URL, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table")), sqs: sqs.NewFromConfig(awsCfg),
-		consumer: consumers[0], dlq: res.Ref("PurchasesDeadLetterQueue")}
+		consumer: consumers[i], dlq: res.Ref("PurchasesDeadLetterQueue")}
 	e.consumer.RetryDelay = 0
 	m, _, err := seed.Merchant(t.Context(), e.store, "Café Central", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Now())
 	if err != nil {
