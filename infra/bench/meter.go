@@ -88,35 +88,21 @@ var (
 // newMeter starts the proxy and a gateway whose DynamoDB client goes
 // through it. close stops both.
 func newMeter(ctx context.Context, e *environment, ddb *dynamodb.Client) (*meter, error) {
-	const endpointVar = "AWS_ENDPOINT_URL_DYNAMODB"
-	endpoint := os.Getenv(endpointVar)
-	target, err := url.Parse(endpoint)
+	m, proxy, err := startMeter(e, ddb)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", endpointVar, err)
+		return nil, err
 	}
-	keys := make([]string, len(e.table.KeySchema))
-	for i, k := range e.table.KeySchema {
-		keys[i] = k.AttributeName
-	}
-	m := &meter{ddb: ddb, table: e.table, keys: map[string][]string{e.res.Ref(e.table.LogicalID): keys}}
-	m.proxy = httputil.NewSingleHostReverseProxy(target)
-	m.proxy.ModifyResponse = m.answered
-	m.proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
-		m.fail(fmt.Errorf("forward to DynamoDB Local: %w", err))
-		http.Error(w, err.Error(), http.StatusBadGateway)
-	}
-	proxy := httptest.NewServer(m)
-
 	// The function's constructor reads the endpoint from the environment,
 	// as it does in Lambda.
-	os.Setenv(endpointVar, proxy.URL)
+	endpoint := os.Getenv(endpointVarDynamoDB)
+	os.Setenv(endpointVarDynamoDB, proxy.URL)
 	gw, err := devserver.Gateway(ctx, e.tmpl, e.res, slog.New(slog.DiscardHandler))
 	var consumers []gateway.Consumer
 	m.ingestLog = &firstError{}
 	if err == nil {
 		consumers, err = devserver.Consumers(ctx, e.tmpl, e.res, slog.New(errorLog{slog.DiscardHandler, m.ingestLog}))
 	}
-	os.Setenv(endpointVar, endpoint)
+	os.Setenv(endpointVarDynamoDB, endpoint)
 	if err != nil {
 		proxy.Close()
 		return nil, err
@@ -140,6 +126,34 @@ func newMeter(ctx context.Context, e *environment, ddb *dynamodb.Client) (*meter
 		})
 	}
 	return m, nil
+}
+
+const endpointVarDynamoDB = "AWS_ENDPOINT_URL_DYNAMODB"
+
+// startMeter starts the counting proxy alone, in front of the DynamoDB
+// Local that AWS_ENDPOINT_URL_DYNAMODB names: a DynamoDB client whose
+// endpoint is the returned server's URL has its calls counted. m.close
+// stops it.
+func startMeter(e *environment, ddb *dynamodb.Client) (*meter, *httptest.Server, error) {
+	endpoint := os.Getenv(endpointVarDynamoDB)
+	target, err := url.Parse(endpoint)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", endpointVarDynamoDB, err)
+	}
+	keys := make([]string, len(e.table.KeySchema))
+	for i, k := range e.table.KeySchema {
+		keys[i] = k.AttributeName
+	}
+	m := &meter{ddb: ddb, table: e.table, keys: map[string][]string{e.res.Ref(e.table.LogicalID): keys}}
+	m.proxy = httputil.NewSingleHostReverseProxy(target)
+	m.proxy.ModifyResponse = m.answered
+	m.proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		m.fail(fmt.Errorf("forward to DynamoDB Local: %w", err))
+		http.Error(w, err.Error(), http.StatusBadGateway)
+	}
+	proxy := httptest.NewServer(m)
+	m.close = sync.OnceFunc(proxy.Close)
+	return m, proxy, nil
 }
 
 func (m *meter) fail(err error) {

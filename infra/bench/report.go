@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/regulars/regulars/internal/analytics"
 )
 
 // Report is the outcome of one run: every figure beside the baseline measured
@@ -36,6 +38,12 @@ type Report struct {
 	// webhook deliveries and ingested purchases.
 	Capacity  []Capacity       `json:"capacity"`
 	Functions []FunctionResult `json:"functions"`
+	// Compute is the nightly analysis of synthetic customers in memory
+	// beside a plain sort of as many keys (table 7).
+	Compute *AnalyticsCompute `json:"analytics_compute,omitempty"`
+	// Nightly is the nightly worker end to end on DynamoDB Local beside raw
+	// queries of the same customers' DAY# items (table 8).
+	Nightly *Nightly `json:"nightly,omitempty"`
 	// Errors counts the failed requests of every operation (API requests
 	// that did not answer 200/201, SDK calls that failed). A report with
 	// errors is not valid.
@@ -61,6 +69,9 @@ type Settings struct {
 	InitRuns          int    `json:"init_runs"`
 	Purchases         int    `json:"purchases"` // ingested end to end in the measured rounds
 	Pollers           int    `json:"pollers"`
+	// AnalyticsCustomers and NightlyCustomers size tables 7 and 8 (0: not run).
+	AnalyticsCustomers int `json:"analytics_customers"`
+	NightlyCustomers   int `json:"nightly_customers"`
 }
 
 // Comparison is one API operation beside a raw DynamoDB baseline.
@@ -144,6 +155,124 @@ type Ingest struct {
 	Errors           int    `json:"errors"`
 }
 
+// AnalyticsCompute is the nightly analysis of synthetic customers in
+// memory: analytics.Learn, then Model.ScoreOf for each customer, beside
+// slices.Sort of as many int64 keys, measured in the same run.
+type AnalyticsCompute struct {
+	Customers  int    `json:"customers"`
+	AsOf       string `json:"as_of"`
+	TicketDays int    `json:"ticket_days"`
+	Repeaters  int    `json:"repeat_customers"` // with more than one ticket day
+	// InputMiB is the live heap of the customers themselves.
+	InputMiB   float64       `json:"input_heap_mib"`
+	GOMAXPROCS int           `json:"gomaxprocs"`
+	Steps      []ComputeStep `json:"steps"` // Learn, ScoreOf, both
+	// Baseline is the median of the sorts; BaselineRuns every sort's wall
+	// time, in order (the first before the analysis, the rest after).
+	Baseline     ComputeStep           `json:"baseline"`
+	BaselineRuns []float64             `json:"baseline_runs_ms"`
+	BGNBD        *analytics.BGNBD      `json:"bgnbd,omitempty"`
+	GammaGamma   *analytics.GammaGamma `json:"gamma_gamma,omitempty"`
+	NoFit        string                `json:"no_fit,omitempty"`
+	Predicted    int                   `json:"predicted"` // customers with a prediction
+	Segments     map[string]int        `json:"segments"`
+	// MaxRSSMiB is the process's peak resident set over the whole bench so
+	// far (getrusage), 0 where unknown.
+	MaxRSSMiB  float64 `json:"process_max_rss_mib"`
+	Errors     int     `json:"errors"` // 1 when Learn found no fit
+	FirstError string  `json:"first_error,omitempty"`
+}
+
+// ComputeStep is one measured step of table 7.
+type ComputeStep struct {
+	Step          string  `json:"step"`
+	WallMs        float64 `json:"wall_ms"`
+	CPUMs         float64 `json:"cpu_ms"`     // user + system time of the process, all threads
+	CoresBusy     float64 `json:"cores_busy"` // CPU over wall
+	PerCustomerUs float64 `json:"wall_us_per_customer"`
+	// GCShare is the runtime's estimate of the share of Go CPU time spent
+	// in the garbage collector.
+	GCShare float64 `json:"gc_cpu_share"`
+	// PeakHeapMiB is the highest heap (objects, live or not yet swept)
+	// over the heap before the step, which holds the input; PeakMappedMiB
+	// the same for the memory the Go runtime holds from the OS.
+	PeakHeapMiB   float64 `json:"peak_heap_delta_mib"`
+	PeakMappedMiB float64 `json:"peak_mapped_delta_mib"`
+	WallRatio     float64 `json:"wall_ratio"` // wall over the baseline's
+	CPURatio      float64 `json:"cpu_ratio"`
+}
+
+// Nightly is the nightly worker over one merchant's synthetic customers on
+// DynamoDB Local, beside a raw Query of each customer's DAY# items, and the
+// DynamoDB calls and units per customer of a smaller metered run.
+type Nightly struct {
+	Customers int    `json:"customers"` // seeded
+	AsOf      string `json:"as_of"`
+	// What the seed wrote with BatchWriteItem (not through ingest), and
+	// how long it took: setup, not a figure to compare.
+	TicketDays  int     `json:"ticket_days"`
+	Orders      int     `json:"orders"`
+	SeedItems   int     `json:"seed_items"`
+	SeedSeconds float64 `json:"seed_s"`
+	// The run: its final phase and counts, its wall time, customers/s.
+	Phase            string         `json:"phase"`
+	RunCustomers     int            `json:"run_customers"`
+	Scored           int            `json:"scored"`
+	Seconds          float64        `json:"run_s"`
+	PerSecond        float64        `json:"customers_per_s"`
+	Phases           []NightlyPhase `json:"phases"`
+	Calls            string         `json:"calls_per_customer"`
+	CallsPerCustomer float64        `json:"calls_per_customer_total"`
+	BaselineOp       string         `json:"baseline_op"`
+	// Baseline is one Query per customer: its rounds are the first half of
+	// the customers (before the run) and the second (after it).
+	Baseline      Throughput `json:"baseline"`
+	RateRatio     float64    `json:"customers_per_query_ratio"`
+	RoundRatioMin float64    `json:"round_ratio_min"`
+	RoundRatioMax float64    `json:"round_ratio_max"`
+	// The model the run learnt.
+	BGNBD      *analytics.BGNBD      `json:"bgnbd,omitempty"`
+	GammaGamma *analytics.GammaGamma `json:"gamma_gamma,omitempty"`
+	NoFit      string                `json:"no_fit,omitempty"`
+	// Verified of Sampled stored scores equal the model's score of the
+	// customer as seeded.
+	Sampled  int             `json:"scores_sampled"`
+	Verified int             `json:"scores_verified"`
+	Metered  *NightlyMetered `json:"metered,omitempty"`
+	// Errors: the run failed, ended in another phase than done, scored
+	// other than every customer, found no fit; each wrong or unreadable
+	// stored score; each failed baseline query (or one that found another
+	// number of DAY# items than seeded).
+	Errors       int    `json:"errors"`
+	FirstError   string `json:"first_error,omitempty"`
+	HandlerError string `json:"handler_error,omitempty"` // the first error the worker logged
+}
+
+// NightlyPhase is one phase of a nightly run: its time (measured run) or
+// its units (metered run), with the DynamoDB calls per customer.
+type NightlyPhase struct {
+	Phase            string      `json:"phase"`
+	Seconds          float64     `json:"seconds,omitempty"`
+	PerSecond        float64     `json:"customers_per_s,omitempty"`
+	Calls            string      `json:"calls_per_customer"`
+	CallsPerCustomer float64     `json:"calls_per_customer_total"`
+	RCU              float64     `json:"rcu_per_customer,omitempty"`
+	WCU              float64     `json:"wcu_local_per_customer,omitempty"`
+	Rules            *WriteUnits `json:"wcu_rules_per_customer,omitempty"`
+	ItemsWritten     float64     `json:"items_written_per_customer,omitempty"`
+	FailedCalls      float64     `json:"failed_calls_per_customer,omitempty"`
+}
+
+// NightlyMetered is a nightly run through the counting proxy, per customer.
+type NightlyMetered struct {
+	Customers        int            `json:"customers"`
+	Phases           []NightlyPhase `json:"phases"`
+	CallsPerCustomer float64        `json:"calls_per_customer_total"`
+	RCU              float64        `json:"rcu_per_customer"`
+	WCU              float64        `json:"wcu_local_per_customer"`
+	Rules            *WriteUnits    `json:"wcu_rules_per_customer"`
+}
+
 // FunctionResult is one function of template.yaml beside the hello-world
 // baseline.
 type FunctionResult struct {
@@ -178,6 +307,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "clients: %d · rounds: %d, each phase %s · warm-up: %s · cold starts per binary: %d · purchases: %d, pollers: %d\n",
 		s.Clients, s.Rounds, phase, s.Warmup, s.InitRuns, s.Purchases, s.Pollers)
+	fmt.Fprintf(&b, "nightly analytics: %d customers in memory, %d on DynamoDB Local\n", s.AnalyticsCustomers, s.NightlyCustomers)
 
 	if len(r.API) > 0 {
 		b.WriteString("\n1. API through the local gateway vs raw DynamoDB Local (same table, same item shapes)\n\n")
@@ -248,6 +378,17 @@ func (r *Report) WriteText(w io.Writer) error {
 				fmt.Sprintf("%.2f×", f.InitRatio)})
 		}
 		t.write(&b)
+	}
+
+	if r.Compute != nil {
+		fmt.Fprintf(&b, "\n7. Nightly analytics compute in memory (%d synthetic customers, as of %s) vs slices.Sort of as many int64 keys in this run\n\n",
+			r.Compute.Customers, r.Compute.AsOf)
+		writeCompute(&b, r.Compute)
+	}
+	if r.Nightly != nil {
+		fmt.Fprintf(&b, "\n8. Nightly run end to end (nightly.Worker.Run, %d customers, as of %s) on DynamoDB Local vs a raw Query of each customer's DAY# items\n\n",
+			r.Nightly.Customers, r.Nightly.AsOf)
+		writeNightly(&b, r.Nightly)
 	}
 
 	b.WriteString("\n" + footnote)
@@ -334,6 +475,101 @@ func writeIngest(b *strings.Builder, in *Ingest) {
 	}
 }
 
+// writeCompute prints the analysis steps beside the sort, then the input,
+// the baseline's runs and the fit.
+func writeCompute(b *strings.Builder, c *AnalyticsCompute) {
+	t := table{left: 1, header: []string{"step", "wall s", "CPU s", "cores busy", "wall µs/customer", "peak heap Δ MiB",
+		"sort ms", "sort CPU ms", "wall ratio", "CPU ratio"}}
+	for _, st := range c.Steps {
+		t.rows = append(t.rows, []string{st.Step, fmt.Sprintf("%.2f", st.WallMs/1000), fmt.Sprintf("%.2f", st.CPUMs/1000),
+			fmt.Sprintf("%.2f", st.CoresBusy), fmt.Sprintf("%.2f", st.PerCustomerUs), fmt.Sprintf("%.1f", st.PeakHeapMiB),
+			fmt.Sprintf("%.1f", c.Baseline.WallMs), fmt.Sprintf("%.1f", c.Baseline.CPUMs), ratioText(st.WallRatio), ratioText(st.CPURatio)})
+	}
+	t.write(b)
+	runs := make([]string, len(c.BaselineRuns))
+	for i, r := range c.BaselineRuns {
+		runs[i] = fmt.Sprintf("%.1f", r)
+	}
+	fmt.Fprintf(b, "  input: %d customers, %d ticket days (%d customers with more than one), %.0f MiB of live heap; GOMAXPROCS %d; process peak RSS %.0f MiB\n",
+		c.Customers, c.TicketDays, c.Repeaters, c.InputMiB, c.GOMAXPROCS, c.MaxRSSMiB)
+	fmt.Fprintf(b, "  baseline: slices.Sort, in place, of a copy of the %d revenues (%.1f MiB), %d runs (%d before the analysis, the rest after): %s ms; median %.1f ms\n",
+		c.Customers, mib(int64(c.Customers)*8), len(c.BaselineRuns), computeSortBefore, strings.Join(runs, ", "), c.Baseline.WallMs)
+	fmt.Fprintf(b, "  fit: %s; predictions for %d of %d customers; GC share of Go CPU: Learn %.0f%%, ScoreOf %.0f%%; errors: %d\n",
+		fitText(c.BGNBD, c.GammaGamma, c.NoFit), c.Predicted, c.Customers, 100*c.Steps[0].GCShare, 100*c.Steps[1].GCShare, c.Errors)
+	if c.FirstError != "" {
+		fmt.Fprintf(b, "  first error: %s\n", c.FirstError)
+	}
+}
+
+// writeNightly prints the run's phases and the run beside its baseline,
+// what the checks found, then the metered run's calls and units.
+func writeNightly(b *strings.Builder, n *Nightly) {
+	t := table{left: 3, header: []string{"phase", "DynamoDB calls per customer", "baseline op", "customers", "seconds", "customers/s", "calls",
+		"base customers/s", "base p50", "base p99", "customers/query ratio", "round ratios", "errors"}}
+	for _, p := range n.Phases {
+		rate := "—" // housekeeping works per customer with expiring points or due gifts, not per customer
+		if p.PerSecond > 0 {
+			rate = fmt.Sprintf("%.0f", p.PerSecond)
+		}
+		t.rows = append(t.rows, []string{p.Phase, p.Calls, "", strconv.Itoa(n.Customers), fmt.Sprintf("%.2f", p.Seconds),
+			rate, fmt.Sprintf("%.2f", p.CallsPerCustomer), "", "", "", "", "", ""})
+	}
+	t.rows = append(t.rows, []string{"whole run", n.Calls, n.BaselineOp, strconv.Itoa(n.Customers), fmt.Sprintf("%.2f", n.Seconds),
+		fmt.Sprintf("%.0f", n.PerSecond), fmt.Sprintf("%.2f", n.CallsPerCustomer), fmt.Sprintf("%.0f", n.Baseline.PerSecond),
+		fmt.Sprintf("%.2f", n.Baseline.P50), fmt.Sprintf("%.2f", n.Baseline.P99), ratioText(n.RateRatio),
+		fmt.Sprintf("%.2f–%.2f", n.RoundRatioMin, n.RoundRatioMax), strconv.Itoa(n.Errors)})
+	t.write(b)
+	fmt.Fprintf(b, "  seeded straight to the table with BatchWriteItem, not through ingest: %d customers, %d ticket days, %d orders (%d items) in %.1f s\n",
+		n.Customers, n.TicketDays, n.Orders, n.SeedItems, n.SeedSeconds)
+	fmt.Fprintf(b, "  the run ended in phase %s with %d customers, %d scored; checked: %d of %d sampled customers have the model's score and their 12-month figures\n",
+		n.Phase, n.RunCustomers, n.Scored, n.Verified, n.Sampled)
+	fmt.Fprintf(b, "  fit: %s\n", fitText(n.BGNBD, n.GammaGamma, n.NoFit))
+	if n.FirstError != "" {
+		fmt.Fprintf(b, "  first error: %s\n", n.FirstError)
+	}
+	if n.HandlerError != "" {
+		fmt.Fprintf(b, "  first error the worker logged: %s\n", n.HandlerError)
+	}
+	if m := n.Metered; m != nil {
+		fmt.Fprintf(b, "\n  DynamoDB calls and capacity units per customer of a second run through the counting proxy (%d customers of another merchant)\n\n", m.Customers)
+		mt := table{left: 2, header: []string{"  phase", "DynamoDB calls per customer", "calls", "items written", "RCU (Local)", "WCU (Local)", "WCU (rules)", "of which GSI"}}
+		for _, p := range m.Phases {
+			rules, gsi := "—", "—"
+			if p.Rules != nil {
+				rules, gsi = trimFloat(p.Rules.Total), trimFloat(p.Rules.GSI)
+			}
+			mt.rows = append(mt.rows, []string{"  " + p.Phase, p.Calls, trimFloat(p.CallsPerCustomer), trimFloat(p.ItemsWritten),
+				trimFloat(p.RCU), trimFloat(p.WCU), rules, gsi})
+		}
+		rules, gsi := "—", "—"
+		if m.Rules != nil {
+			rules, gsi = trimFloat(m.Rules.Total), trimFloat(m.Rules.GSI)
+		}
+		var items float64
+		for _, p := range m.Phases {
+			items += p.ItemsWritten
+		}
+		mt.rows = append(mt.rows, []string{"  whole run", "", trimFloat(m.CallsPerCustomer), trimFloat(items), trimFloat(m.RCU), trimFloat(m.WCU), rules, gsi})
+		mt.write(b)
+	}
+}
+
+// fitText prints the fitted parameters, or why there is no fit.
+func fitText(bg *analytics.BGNBD, gg *analytics.GammaGamma, noFit string) string {
+	if bg == nil || gg == nil {
+		return "none: " + noFit
+	}
+	return fmt.Sprintf("BG/NBD r=%.3f α=%.3f a=%.3f b=%.3f; Gamma-Gamma p=%.3f q=%.3f γ=%.1f", bg.R, bg.Alpha, bg.A, bg.B, gg.P, gg.Q, gg.Gamma)
+}
+
+// ratioText prints a ratio with two decimals, or none from 100×.
+func ratioText(r float64) string {
+	if r >= 100 {
+		return fmt.Sprintf("%.0f×", r)
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
+
 // trimFloat prints a figure with at most two decimals and no trailing zeroes.
 func trimFloat(f float64) string {
 	s := strconv.FormatFloat(f, 'f', 2, 64)
@@ -394,6 +630,22 @@ const footnote = `Baselines (each measured in this run, on this machine, beside 
   of the Lambda Runtime API, i.e. main's init plus the runtime's start, with the function's
   environment from template.yaml. Measured on the host architecture (the deployed arm64 binary
   cannot run here), beside the hello-world Lambda; runs alternate, after one discarded run each.
+- Analytics compute (table 7): synthetic customers (BG/NBD purchases and Gamma-Gamma spend, fixed
+  seed, two years of history) built in memory, then analytics.Learn (RFM cut-points, BG/NBD and
+  Gamma-Gamma maximum likelihood) and Model.ScoreOf for every customer, each step after a GC.
+  "CPU s" is user + system time of the whole process (getrusage), the time per core; "cores busy"
+  is CPU over wall; "peak heap Δ" the highest Go heap (runtime/metrics, sampled every 5 ms) over
+  the heap that holds the input. Baseline: slices.Sort of a copy of the customers' revenues
+  (int64), the median of 5 runs, 3 before the analysis and 2 after it.
+- Nightly run (table 8): a merchant of its own with the default points program and synthetic
+  customers written straight to the table with BatchWriteItem (profile and identifier claim as
+  CreateCustomer writes them, DAY# and ORDER# items as ApplyOrder writes them; not through
+  ingest), then nightly.Worker.Run for the merchant, as the NightlyFunction runs one job. Calls are
+  counted by phase at the store's DynamoDB client. Baseline: one raw Query (ConsistentRead) of
+  each customer's DAY# items, one customer after another like the worker: half of the customers
+  before the run, half after. The run must end done with every customer scored, and sampled
+  stored scores must equal the model's score of the customer as seeded. The units come from a
+  second run over 250 customers through the counting proxy of table 5, with the write rules on.
 `
 
 // table renders rows in aligned columns: the first left columns

@@ -3,8 +3,11 @@
 // of the same items), the purchase webhook against raw SQS sends to the same
 // queue, the ingest consumer against raw transactions of one purchase's
 // items, the DynamoDB calls and capacity units per request and per purchase,
-// and the size and cold init of every Lambda binary against a hello-world
-// Lambda, each beside its baseline measured in the same run.
+// the size and cold init of every Lambda binary against a hello-world
+// Lambda, the nightly analysis of synthetic customers in memory against a
+// plain sort of as many keys, and the nightly run end to end on DynamoDB
+// Local against raw queries of the same customers' ticket days, each beside
+// its baseline measured in the same run.
 //
 //	go run ./infra/cmd/stack exec -- go run ./infra/cmd/bench [-json] [flags]
 //
