@@ -9,8 +9,10 @@
 package analytics
 
 import (
+	"cmp"
 	"errors"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mathext"
 	"gonum.org/v1/gonum/optimize"
@@ -68,12 +70,15 @@ func FitBGNBD(hs []History) (BGNBD, error) {
 	if len(hs) < MinCustomers || repeaters < MinRepeaters {
 		return BGNBD{}, ErrNotEnoughData
 	}
+	// Customers with the same (x, t_x, T) contribute the same likelihood:
+	// evaluate each distinct history once, weighted by how many share it.
+	groups := group(hs, func(h History) History { return History{X: h.X, Tx: h.Tx, T: h.T} })
 	// Optimise over log-parameters so that every value tried is positive.
 	negLL := func(x []float64) float64 {
 		m := BGNBD{R: math.Exp(x[0]), Alpha: math.Exp(x[1]), A: math.Exp(x[2]), B: math.Exp(x[3])}
 		var ll float64
-		for _, h := range hs {
-			ll += m.logLikelihood(h)
+		for _, g := range groups {
+			ll += g.n * m.logLikelihood(g.h)
 		}
 		if math.IsNaN(ll) || math.IsInf(ll, 0) {
 			return math.Inf(1)
@@ -85,6 +90,30 @@ func FitBGNBD(hs []History) (BGNBD, error) {
 		return BGNBD{}, err
 	}
 	return BGNBD{R: math.Exp(x[0]), Alpha: math.Exp(x[1]), A: math.Exp(x[2]), B: math.Exp(x[3])}, nil
+}
+
+// weighted is a distinct history and how many customers share it.
+type weighted struct {
+	h History
+	n float64
+}
+
+// group counts the histories that are equal under key, in a fixed order, so
+// that the likelihood's sum (and so the fit) depends only on the multiset of
+// histories, not on the order customers were read in.
+func group(hs []History, key func(History) History) []weighted {
+	counts := make(map[History]int)
+	for _, h := range hs {
+		counts[key(h)]++
+	}
+	out := make([]weighted, 0, len(counts))
+	for h, n := range counts {
+		out = append(out, weighted{h, float64(n)})
+	}
+	slices.SortFunc(out, func(a, b weighted) int {
+		return cmp.Or(cmp.Compare(a.h.X, b.h.X), cmp.Compare(a.h.Tx, b.h.Tx), cmp.Compare(a.h.T, b.h.T), cmp.Compare(a.h.MeanSpend, b.h.MeanSpend))
+	})
+	return out
 }
 
 // minimize runs Nelder-Mead and then BFGS from its result: robust start,
@@ -163,11 +192,12 @@ func FitGammaGamma(hs []History) (GammaGamma, error) {
 	if len(rep) < MinRepeaters {
 		return GammaGamma{}, ErrNotEnoughData
 	}
+	groups := group(rep, func(h History) History { return History{X: h.X, MeanSpend: h.MeanSpend} })
 	negLL := func(x []float64) float64 {
 		m := GammaGamma{P: math.Exp(x[0]), Q: math.Exp(x[1]), Gamma: math.Exp(x[2])}
 		var ll float64
-		for _, h := range rep {
-			ll += m.logLikelihood(h)
+		for _, g := range groups {
+			ll += g.n * m.logLikelihood(g.h)
 		}
 		if math.IsNaN(ll) || math.IsInf(ll, 0) {
 			return math.Inf(1)
