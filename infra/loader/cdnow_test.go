@@ -1,8 +1,6 @@
 package loader_test
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/http/httptest"
@@ -35,17 +33,7 @@ import (
 
 var awsCfg aws.Config
 
-func TestMain(m *testing.M) {
-	cfg, stop, err := localstack.ForTest(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	awsCfg = cfg
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
 
 // drain feeds the consumer from several pollers until the queue stays empty.
 func drain(t *testing.T, c gateway.Consumer, api *sqs.Client, pollers int) {

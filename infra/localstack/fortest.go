@@ -131,3 +131,18 @@ func UniquePrefix(name string) string {
 	}
 	return base + "-" + hex.EncodeToString(suffix)
 }
+
+// Main runs a package's tests against the local stack; call it from
+// TestMain. It sets *cfg, runs the tests, stops a stack it started and exits
+// with the tests' code.
+func Main(m *testing.M, cfg *aws.Config) {
+	c, stop, err := ForTest(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*cfg = c
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}

@@ -1,12 +1,9 @@
 package localstack
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -25,17 +22,7 @@ import (
 
 var testCfg aws.Config
 
-func TestMain(m *testing.M) {
-	cfg, stop, err := ForTest(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	testCfg = cfg
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { Main(m, &testCfg) }
 
 func loadTemplate(t *testing.T) *template.Template {
 	t.Helper()

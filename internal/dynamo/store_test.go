@@ -3,7 +3,6 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,17 +23,7 @@ import (
 
 var awsCfg aws.Config
 
-func TestMain(m *testing.M) {
-	cfg, stop, err := localstack.ForTest(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	awsCfg = cfg
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
 
 func newStore(t *testing.T) *dynamo.Store {
 	res := localstack.ProvisionTest(t, awsCfg)

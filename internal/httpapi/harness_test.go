@@ -2,14 +2,12 @@ package httpapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -33,17 +31,7 @@ var (
 	specOnce sync.Once
 )
 
-func TestMain(m *testing.M) {
-	cfg, stop, err := localstack.ForTest(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	awsCfg = cfg
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
 
 // env is one test's API: a fresh table, the gateway built from template.yaml
 // exactly as `make run` builds it, and a merchant with an admin key.

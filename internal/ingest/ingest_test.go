@@ -2,14 +2,12 @@ package ingest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,17 +35,7 @@ import (
 
 var awsCfg aws.Config
 
-func TestMain(m *testing.M) {
-	cfg, stop, err := localstack.ForTest(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	awsCfg = cfg
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
 
 // env is the whole purchase path as `make run` wires it: the gateway with
 // the webhook function, the queue, and the ingest consumer.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -30,17 +29,7 @@ import (
 
 var awsCfg aws.Config
 
-func TestMain(m *testing.M) {
-	cfg, stop, err := localstack.ForTest(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	awsCfg = cfg
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
 
 var quiet = slog.New(slog.DiscardHandler)
 

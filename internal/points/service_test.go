@@ -1,9 +1,6 @@
 package points_test
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -19,17 +16,7 @@ import (
 
 var awsCfg aws.Config
 
-func TestMain(m *testing.M) {
-	cfg, stop, err := localstack.ForTest(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	awsCfg = cfg
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
 
 // clock is a settable time source.
 type clock struct{ t time.Time }
