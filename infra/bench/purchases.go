@@ -271,26 +271,6 @@ func (pu *purchasesBench) purge(ctx context.Context) error {
 	return err
 }
 
-// queued returns how many messages a queue holds: visible, in flight and
-// delayed.
-func (pu *purchasesBench) queued(ctx context.Context, url string) (int, error) {
-	out, err := pu.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{
-		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-		sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
-	if err != nil {
-		return 0, fmt.Errorf("read the attributes of %s: %w", url, err)
-	}
-	n := 0
-	for name, v := range out.Attributes {
-		k, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, fmt.Errorf("queue attribute %s = %q", name, v)
-		}
-		n += k
-	}
-	return n, nil
-}
-
 // ingestOne hands one purchase event to the meter's ingest consumer as one
 // SQS message, the body the webhook would have queued, and fails unless the
 // consumer applied it.
@@ -499,7 +479,7 @@ func (pu *purchasesBench) drain(ctx context.Context, pollers int) (drained, erro
 				if n > 0 {
 					continue
 				}
-				switch left, err := pu.queued(ctx, pu.queue); {
+				switch left, err := gateway.Queued(ctx, pu.sqs, pu.queue); {
 				case err != nil && ctx.Err() == nil:
 					mu.Lock()
 					d.pollErrors++
@@ -677,7 +657,7 @@ func (pu *purchasesBench) verify(ctx context.Context, all []loader.Purchase, app
 		dates[ext][purchase.LocalDate(p.Date, loc)] = true
 	}
 	res.Customers = len(dates)
-	dead, err := pu.queued(ctx, pu.dlq)
+	dead, err := gateway.Queued(ctx, pu.sqs, pu.dlq)
 	if err != nil {
 		return err
 	}

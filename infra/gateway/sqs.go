@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -94,4 +97,88 @@ func (c Consumer) Poll(ctx context.Context, api SQSAPI, log *slog.Logger) {
 			time.Sleep(time.Second)
 		}
 	}
+}
+
+// QueueAttributesAPI is the part of the SQS client that reads a queue's
+// attributes.
+type QueueAttributesAPI interface {
+	GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput, ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+// Queued returns how many messages a queue holds: visible, in flight and
+// delayed.
+func Queued(ctx context.Context, api QueueAttributesAPI, url string) (int, error) {
+	out, err := api.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []types.QueueAttributeName{
+		types.QueueAttributeNameApproximateNumberOfMessages, types.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		types.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+	if err != nil {
+		return 0, fmt.Errorf("read the attributes of %s: %w", url, err)
+	}
+	n := 0
+	for name, v := range out.Attributes {
+		k, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("queue attribute %s = %q", name, v)
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// DrainAPI is what Drain needs of the SQS client.
+type DrainAPI interface {
+	SQSAPI
+	QueueAttributesAPI
+}
+
+// drainPause is how long a poller that received nothing waits before it
+// looks again at a queue whose messages are still in flight or delayed.
+const drainPause = 10 * time.Millisecond
+
+// Drain runs pollers that feed the consumer until its queue holds no
+// message: none visible, none in flight (a failed message comes back after
+// RetryDelay, or goes to the dead-letter queue) and none delayed. A poller
+// that received nothing does not stop while another one's batch may still
+// fail and return to the queue.
+func (c Consumer) Drain(ctx context.Context, api DrainAPI, pollers int, log *slog.Logger) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, err)
+	}
+	for range max(pollers, 1) {
+		wg.Go(func() {
+			for {
+				n, err := c.PollOnce(ctx, api, 0, log)
+				if err != nil {
+					fail(err)
+					return
+				}
+				if n > 0 {
+					continue
+				}
+				left, err := Queued(ctx, api, c.QueueURL)
+				if err != nil {
+					fail(err)
+					return
+				}
+				if left == 0 {
+					return
+				}
+				select {
+				case <-ctx.Done():
+					fail(fmt.Errorf("drain %s: %w", c.QueueURL, context.Cause(ctx)))
+					return
+				case <-time.After(drainPause):
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

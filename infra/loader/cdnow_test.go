@@ -6,8 +6,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,32 +32,6 @@ import (
 var awsCfg aws.Config
 
 func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
-
-// drain feeds the consumer from several pollers until the queue stays empty.
-func drain(t *testing.T, c gateway.Consumer, api *sqs.Client, pollers int) {
-	var wg sync.WaitGroup
-	var idle atomic.Int32
-	for range pollers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for misses := 0; misses < 3; {
-				n, err := c.PollOnce(t.Context(), api, time.Second, slog.New(slog.DiscardHandler))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if n == 0 {
-					misses++
-				} else {
-					misses = 0
-				}
-			}
-			idle.Add(1)
-		}()
-	}
-	wg.Wait()
-}
 
 // TestCDNOWThroughTheWebhook loads the CDNOW sample (6,919 purchases of
 // 2,357 customers) through the signed webhook, the queue and the ingest
@@ -114,7 +86,8 @@ func TestCDNOWThroughTheWebhook(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := localstack.ProvisionTest(t, awsCfg)
-	log := slog.New(slog.DiscardHandler)
+	// Failures (a dead-lettered purchase and why) reach the test's output.
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	gw, err := devserver.Gateway(t.Context(), tmpl, res, log)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +120,13 @@ func TestCDNOWThroughTheWebhook(t *testing.T) {
 	if ingest < 0 {
 		t.Fatalf("no ingest consumer in %v", consumers)
 	}
-	drain(t, consumers[ingest], sqs.NewFromConfig(awsCfg), 4)
+	api := sqs.NewFromConfig(awsCfg)
+	if err := consumers[ingest].Drain(t.Context(), api, 4, log); err != nil {
+		t.Fatal(err)
+	}
+	if dead, err := gateway.Queued(t.Context(), api, res.Ref("PurchasesDeadLetterQueue")); err != nil || dead != 0 {
+		t.Fatalf("%d purchases dead-lettered (%v); the log above says why", dead, err)
+	}
 
 	for id, w := range expected {
 		c, err := store.CustomerByUnique(t.Context(), m.ID, crm.Unique{Kind: "external_id", Value: "cust-" + id})

@@ -130,16 +130,10 @@ func (e *env) drainFunction(t *testing.T, function string) {
 		if c.Function != function {
 			continue
 		}
-		for range 50 {
-			n, err := c.PollOnce(t.Context(), api, 0, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				return
-			}
+		if err := c.Drain(t.Context(), api, 1, slog.New(slog.DiscardHandler)); err != nil {
+			t.Fatal(err)
 		}
-		t.Fatal("the queue did not drain")
+		return
 	}
 	t.Fatalf("no consumer %s", function)
 }

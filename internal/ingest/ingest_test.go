@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/regulars/regulars/infra/devserver"
 	"github.com/regulars/regulars/infra/gateway"
@@ -130,28 +129,18 @@ func (e *env) send(events ...map[string]any) {
 // drain feeds the consumer until the queue is empty.
 func (e *env) drain() {
 	e.t.Helper()
-	for range 50 {
-		n, err := e.consumer.PollOnce(e.t.Context(), e.sqs, 0, slog.New(slog.DiscardHandler))
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
+	if err := e.consumer.Drain(e.t.Context(), e.sqs, 1, slog.New(slog.DiscardHandler)); err != nil {
+		e.t.Fatal(err)
 	}
-	e.t.Fatal("the queue did not drain")
 }
 
 func (e *env) queued(url string) int {
 	e.t.Helper()
-	out, err := e.sqs.GetQueueAttributes(e.t.Context(), &sqs.GetQueueAttributesInput{QueueUrl: &url,
-		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
+	n, err := gateway.Queued(e.t.Context(), e.sqs, url)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	a, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
-	b, _ := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
-	return a + b
+	return n
 }
 
 func event(id, order, status string, at time.Time, customer map[string]any, lines ...map[string]any) map[string]any {
