@@ -48,12 +48,12 @@ lint: ## gofmt, go vet and cfn-lint on template.yaml
 	$(GO) vet ./...
 	cfn-lint template.yaml
 
-bench: deps ## benchmarks beside same-run baselines (gateway vs raw DynamoDB Local, binary size, cold init)
+bench: deps ## benchmarks beside same-run baselines (gateway vs raw DynamoDB Local, binary size, cold init, nightly, exports/imports)
 	$(STACK) $(GO) run ./infra/cmd/bench
 
-redrive: ## move dead-lettered purchase events back to the queue of the running `make run`
+redrive: ## move dead-lettered messages back to their queue on the running `make run` (QUEUE=purchases|jobs)
 	@test -f .local/env || { echo "no .local/env: start the stack with make run first" >&2; exit 1; }
-	$(LOCAL_ENV) && $(GO) run ./infra/cmd/operator queue redrive
+	$(LOCAL_ENV) && $(GO) run ./infra/cmd/operator queue redrive -queue $(or $(QUEUE),purchases)
 
 nightly: ## run the nightly analytics now on the running `make run` (AS_OF=YYYY-MM-DD for a backfill)
 	@test -f .local/env || { echo "no .local/env: start the stack with make run first" >&2; exit 1; }

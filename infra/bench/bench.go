@@ -9,7 +9,9 @@
 // against a hello-world Lambda, and the nightly analytics (the analysis of
 // synthetic customers in memory against a plain sort of as many keys, the
 // nightly worker end to end against raw queries of the same customers'
-// ticket days), each figure beside a baseline
+// ticket days), and the customer export and import jobs end to end (against
+// raw Queries of the partition the export reads, and raw CreateCustomer
+// calls), each figure beside a baseline
 // measured in the same run (this machine is small, shared and noisy: only
 // same-run ratios mean something). docs/benchmarks.md explains each figure.
 package bench
@@ -26,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +62,30 @@ type Config struct {
 	// nightly worker runs over on DynamoDB Local (table 8). 0 skips a table.
 	AnalyticsCustomers int
 	NightlyCustomers   int
+	// ExportCustomers is how many customers table 9 exports (and a tenth
+	// as many in a second export); ImportRows how many CSV rows it
+	// imports. 0 skips that part.
+	ExportCustomers int
+	ImportRows      int
+	// Only runs these tables alone (a comma-separated list of tableNames);
+	// "": all.
+	Only string
+}
+
+// tableNames name the tables -only selects: api is tables 1 to 5.
+var tableNames = []string{"api", "functions", "analytics", "nightly", "exports"}
+
+// runs reports whether the run includes the tables named name.
+func (c Config) runs(name string) bool {
+	if c.Only == "" {
+		return true
+	}
+	for t := range strings.SplitSeq(c.Only, ",") {
+		if strings.TrimSpace(t) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultConfig keeps tables 1 to 6 under two minutes on a 2-core machine
@@ -67,7 +94,7 @@ type Config struct {
 // (5,000 on DynamoDB Local), and take longer (docs/benchmarks.md).
 func DefaultConfig() Config {
 	return Config{Clients: 8, Phase: 750 * time.Millisecond, Rounds: 4, Warmup: 500 * time.Millisecond, Runs: 10, Timeout: time.Hour,
-		Purchases: 1000, Pollers: 5, AnalyticsCustomers: 1_000_000, NightlyCustomers: 5000}
+		Purchases: 1000, Pollers: 5, AnalyticsCustomers: 1_000_000, NightlyCustomers: 5000, ExportCustomers: 20_000, ImportRows: 2000}
 }
 
 // RegisterFlags binds c to flags of fs, with c's values as defaults.
@@ -83,12 +110,19 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Pollers, "pollers", c.Pollers, "concurrent pollers of the purchase queue (and clients of the ingest baseline)")
 	fs.IntVar(&c.AnalyticsCustomers, "analytics-customers", c.AnalyticsCustomers, "synthetic customers of the nightly analysis in memory (0: skip table 7)")
 	fs.IntVar(&c.NightlyCustomers, "nightly-customers", c.NightlyCustomers, "customers of the nightly run end to end on DynamoDB Local (0: skip table 8)")
+	fs.IntVar(&c.ExportCustomers, "export-customers", c.ExportCustomers, "customers of the export end to end in table 9, beside a tenth as many (0: skip the exports)")
+	fs.IntVar(&c.ImportRows, "import-rows", c.ImportRows, "CSV rows of the import end to end in table 9 (0: skip the import)")
+	fs.StringVar(&c.Only, "only", c.Only, "run only these tables, comma-separated: "+strings.Join(tableNames, ", ")+" (api: tables 1 to 5)")
 }
 
 // minAnalyticsCustomers is the least a nightly analysis table runs with:
 // enough customers for the models to fit (analytics.MinCustomers and
 // MinRepeaters, with margin).
 const minAnalyticsCustomers = 100
+
+// minExportCustomers is the least an export table runs with: its second
+// export, of a tenth as many, still fills pages.
+const minExportCustomers = 1000
 
 func (c Config) validate() error {
 	var errs []error
@@ -111,6 +145,19 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Errorf("-%s must be 0 (skip) or at least %d, not %d", f.name, minAnalyticsCustomers, f.v))
 		}
 	}
+	if c.ExportCustomers != 0 && c.ExportCustomers < minExportCustomers {
+		errs = append(errs, fmt.Errorf("-export-customers must be 0 (skip) or at least %d, not %d", minExportCustomers, c.ExportCustomers))
+	}
+	if c.ImportRows < 0 {
+		errs = append(errs, fmt.Errorf("-import-rows must not be negative, not %d", c.ImportRows))
+	}
+	if c.Only != "" {
+		for t := range strings.SplitSeq(c.Only, ",") {
+			if !slices.Contains(tableNames, strings.TrimSpace(t)) {
+				errs = append(errs, fmt.Errorf("-only: no table %q (tables: %s)", t, strings.Join(tableNames, ", ")))
+			}
+		}
+	}
 	if c.Requests < 0 {
 		errs = append(errs, fmt.Errorf("-requests must not be negative, not %d", c.Requests))
 	}
@@ -125,7 +172,8 @@ func (c Config) validate() error {
 
 func (c Config) settings() Settings {
 	s := Settings{Clients: c.Clients, RequestsPerClient: c.Requests, Rounds: c.Rounds, Warmup: c.Warmup.String(), InitRuns: c.Runs,
-		Purchases: c.Purchases, Pollers: c.Pollers, AnalyticsCustomers: c.AnalyticsCustomers, NightlyCustomers: c.NightlyCustomers}
+		Purchases: c.Purchases, Pollers: c.Pollers, AnalyticsCustomers: c.AnalyticsCustomers, NightlyCustomers: c.NightlyCustomers,
+		ExportCustomers: c.ExportCustomers, ImportRows: c.ImportRows, Only: c.Only}
 	if c.Requests == 0 {
 		s.Phase = c.Phase.String()
 	}
@@ -186,31 +234,41 @@ func run(ctx context.Context, cfg Config, say func(string)) (*Report, error) {
 		return nil, err
 	}
 	defer release()
-	if rep.Functions, err = benchFunctions(ctx, e, cfg.Runs, say); err != nil {
-		return nil, err
+	if cfg.runs("functions") {
+		if rep.Functions, err = benchFunctions(ctx, e, cfg.Runs, say); err != nil {
+			return nil, err
+		}
 	}
-	api, err := benchAPI(ctx, e, cfg, say)
-	if err != nil {
-		return nil, err
+	if cfg.runs("api") {
+		api, err := benchAPI(ctx, e, cfg, say)
+		if err != nil {
+			return nil, err
+		}
+		rep.API, rep.Points, rep.Capacity, rep.HandlerError, rep.Errors = api.api, api.points, api.capacity, api.handlerError, api.failed
+		rep.Webhook, rep.Ingest = api.webhook, api.ingest
 	}
-	rep.API, rep.Points, rep.Capacity, rep.HandlerError, rep.Errors = api.api, api.points, api.capacity, api.handlerError, api.failed
-	rep.Webhook, rep.Ingest = api.webhook, api.ingest
 	loc, err := time.LoadLocation(benchTimeZone)
 	if err != nil {
 		return nil, err
 	}
 	asOf := analyticsAsOf(time.Now(), loc)
-	if cfg.AnalyticsCustomers > 0 {
+	if cfg.AnalyticsCustomers > 0 && cfg.runs("analytics") {
 		if rep.Compute, err = benchCompute(ctx, cfg.AnalyticsCustomers, asOf, say); err != nil {
 			return nil, err
 		}
 		rep.Errors += rep.Compute.Errors
 	}
-	if cfg.NightlyCustomers > 0 {
+	if cfg.NightlyCustomers > 0 && cfg.runs("nightly") {
 		if rep.Nightly, err = benchNightly(ctx, e, cfg.NightlyCustomers, asOf, say); err != nil {
 			return nil, err
 		}
 		rep.Errors += rep.Nightly.Errors
+	}
+	if (cfg.ExportCustomers > 0 || cfg.ImportRows > 0) && cfg.runs("exports") {
+		if rep.Exports, err = benchExports(ctx, e, cfg.ExportCustomers, cfg.ImportRows, say); err != nil {
+			return nil, err
+		}
+		rep.Errors += rep.Exports.Errors
 	}
 	if end, ok := loadAverage(); ok && rep.Load != nil {
 		rep.Load.End = end

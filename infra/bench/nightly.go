@@ -305,11 +305,11 @@ func seedNightly(ctx context.Context, ddb *dynamodb.Client, table, mid string, n
 	var done int
 	for w := range nightlySeedWriters {
 		wg.Go(func() {
-			capture := &captureAPI{}
+			capture := &seed.Capture{}
 			cst := dynamo.New(capture, table)
-			var batch []types.WriteRequest
+			var batch []map[string]types.AttributeValue
 			flush := func() error {
-				err := batchWrite(ctx, ddb, table, batch)
+				err := seed.BatchWrite(ctx, ddb, table, batch)
 				batch = batch[:0]
 				return err
 			}
@@ -323,7 +323,7 @@ func seedNightly(ctx context.Context, ddb *dynamodb.Client, table, mid string, n
 					return
 				}
 				for _, it := range items {
-					batch = append(batch, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+					batch = append(batch, it)
 					if len(batch) == batchWriteMax {
 						if err := flush(); err != nil {
 							cancel(err)
@@ -367,17 +367,17 @@ type seedItem struct {
 
 // seedItems returns every item of customer i: the profile and identifier
 // claim CreateCustomer writes, the DAY# and the ORDER# items.
-func seedItems(ctx context.Context, cst *dynamo.Store, capture *captureAPI, mid string, i int, asOf time.Time, loc *time.Location,
+func seedItems(ctx context.Context, cst *dynamo.Store, capture *seed.Capture, mid string, i int, asOf time.Time, loc *time.Location,
 	now time.Time) ([]map[string]types.AttributeValue, seedItem, error) {
 	s, err := storedCustomer(mid, i, asOf, loc, now)
 	if err != nil {
 		return nil, seedItem{}, err
 	}
-	capture.items = capture.items[:0]
+	capture.Items = capture.Items[:0]
 	if err := cst.CreateCustomer(ctx, s.customer); err != nil {
 		return nil, seedItem{}, err
 	}
-	items := capture.items
+	items := capture.Items
 	if len(items) == 0 {
 		return nil, seedItem{}, errors.New("CreateCustomer wrote no item")
 	}
@@ -432,42 +432,6 @@ type seedOrderItem struct {
 	Version   int64          `dynamodbav:"version"`
 	Order     purchase.Order `dynamodbav:"order"`
 	UpdatedAt time.Time      `dynamodbav:"updated_at"`
-}
-
-// batchWrite writes items in one BatchWriteItem, again for the unprocessed
-// ones.
-func batchWrite(ctx context.Context, ddb *dynamodb.Client, table string, reqs []types.WriteRequest) error {
-	for attempt := 0; len(reqs) > 0; attempt++ {
-		if attempt == 10 {
-			return fmt.Errorf("BatchWriteItem: %d items still unprocessed after %d attempts", len(reqs), attempt)
-		}
-		out, err := ddb.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs}})
-		if err != nil {
-			return fmt.Errorf("BatchWriteItem: %w", err)
-		}
-		reqs = out.UnprocessedItems[table]
-		if len(reqs) > 0 {
-			time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
-		}
-	}
-	return nil
-}
-
-// captureAPI is a dynamo.API that keeps the items of the transactions it is
-// given instead of sending them: CreateCustomer's items, to be batch-written.
-type captureAPI struct {
-	dynamo.API // nil: any other call panics
-	items      []map[string]types.AttributeValue
-}
-
-func (c *captureAPI) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	for _, it := range in.TransactItems {
-		if it.Put == nil {
-			return nil, errors.New("the seed captures puts only")
-		}
-		c.items = append(c.items, it.Put.Item)
-	}
-	return &dynamodb.TransactWriteItemsOutput{}, nil
 }
 
 // dayQueries is the baseline of table 8: one raw Query of a customer's

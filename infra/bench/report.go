@@ -44,6 +44,10 @@ type Report struct {
 	// Nightly is the nightly worker end to end on DynamoDB Local beside raw
 	// queries of the same customers' DAY# items (table 8).
 	Nightly *Nightly `json:"nightly,omitempty"`
+	// Exports is the customer export and import jobs end to end on
+	// DynamoDB Local and the local S3 beside raw DynamoDB Local calls
+	// (table 9).
+	Exports *Exports `json:"exports,omitempty"`
 	// Errors counts the failed requests of every operation (API requests
 	// that did not answer 200/201, SDK calls that failed). A report with
 	// errors is not valid.
@@ -72,6 +76,11 @@ type Settings struct {
 	// AnalyticsCustomers and NightlyCustomers size tables 7 and 8 (0: not run).
 	AnalyticsCustomers int `json:"analytics_customers"`
 	NightlyCustomers   int `json:"nightly_customers"`
+	// ExportCustomers and ImportRows size table 9 (0: not run).
+	ExportCustomers int `json:"export_customers"`
+	ImportRows      int `json:"import_rows"`
+	// Only lists the tables run ("": all).
+	Only string `json:"only,omitempty"`
 }
 
 // Comparison is one API operation beside a raw DynamoDB baseline.
@@ -273,6 +282,93 @@ type NightlyMetered struct {
 	Rules            *WriteUnits    `json:"wcu_rules_per_customer"`
 }
 
+// Exports is table 9: customer exports of a tenth of the seeded customers
+// and of all of them, and a customer import, each run end to end through
+// jobs.Worker.Work beside raw DynamoDB Local calls of the same run.
+type Exports struct {
+	Customers int `json:"customers"` // seeded for the full export
+	// The seed (seed.Customers, BatchWriteItem): setup, not a figure to
+	// compare.
+	SeedSeconds   float64     `json:"seed_s"`
+	SeedPerSecond float64     `json:"seed_customers_per_s"`
+	Runs          []ExportRun `json:"exports"` // the tenth, then the full export
+	ImportRows    int         `json:"import_rows"`
+	Import        *ImportRun  `json:"import,omitempty"`
+	Errors        int         `json:"errors"`
+	HandlerError  string      `json:"handler_error,omitempty"` // the first error the worker logged
+}
+
+// ExportRun is one CustomerExport (full columns, no filter) of a merchant's
+// customers beside a raw Query of the index partition it reads.
+type ExportRun struct {
+	Customers int     `json:"customers"`
+	Rows      int64   `json:"rows"` // the job's written rows
+	Bytes     int64   `json:"bytes"`
+	Parts     int     `json:"parts"`
+	Slices    int     `json:"slices"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"rows_per_s"`
+	// Calls are the DynamoDB calls per row (job saves included);
+	// ItemsReadPerRow the items the export's Queries returned per row.
+	Calls           string  `json:"calls_per_row"`
+	CallsPerRow     float64 `json:"calls_per_row_total"`
+	ItemsReadPerRow float64 `json:"items_read_per_row"`
+	// The Go heap during the export (runtime/metrics every 10 ms):
+	// HeapBefore after a GC, the peak of the heap's objects (live or not
+	// yet swept), and the peaks over the heap before of it and of the live
+	// heap (as of each GC).
+	HeapBeforeMiB    float64 `json:"heap_before_mib"`
+	PeakHeapMiB      float64 `json:"peak_heap_mib"`
+	PeakHeapDeltaMiB float64 `json:"peak_heap_delta_mib"`
+	PeakLiveDeltaMiB float64 `json:"peak_live_heap_delta_mib"`
+	HeapSamples      int     `json:"heap_samples"`
+	BaselineOp       string  `json:"baseline_op"`
+	// Baseline is the raw Query of the partition, once before the export
+	// and once after it.
+	Baseline      ScanBaseline `json:"baseline"`
+	RateRatio     float64      `json:"rows_per_item_ratio"`
+	RoundRatioMin float64      `json:"round_ratio_min"`
+	RoundRatioMax float64      `json:"round_ratio_max"`
+	RowsRead      int          `json:"rows_read_back"` // data rows of the file read back
+	Errors        int          `json:"errors"`
+	FirstError    string       `json:"first_error,omitempty"`
+}
+
+// ScanBaseline is a raw paginated read of a partition, in rounds.
+type ScanBaseline struct {
+	Items     int       `json:"items"`
+	Pages     int       `json:"pages"`
+	PerSecond float64   `json:"items_per_s"` // over the rounds' total time
+	Rounds    []float64 `json:"round_items_per_s"`
+	PageP50   float64   `json:"page_p50_ms"`
+	PageMax   float64   `json:"page_max_ms"`
+}
+
+// ImportRun is one CustomerImport of an uploaded CSV file into an empty
+// merchant beside raw CreateCustomer calls of as many customers.
+type ImportRun struct {
+	Rows        int     `json:"rows"`
+	Bytes       int64   `json:"bytes"`
+	Written     int64   `json:"written"`
+	Rejected    int64   `json:"rejected"`
+	Slices      int     `json:"slices"`
+	Seconds     float64 `json:"seconds"`
+	PerSecond   float64 `json:"rows_per_s"`
+	Calls       string  `json:"calls_per_row"`
+	CallsPerRow float64 `json:"calls_per_row_total"`
+	BaselineOp  string  `json:"baseline_op"`
+	// Baseline is half of the rows' customers created before the import,
+	// half after it.
+	Baseline      Throughput `json:"baseline"`
+	RateRatio     float64    `json:"rows_per_create_ratio"`
+	RoundRatioMin float64    `json:"round_ratio_min"`
+	RoundRatioMax float64    `json:"round_ratio_max"`
+	Sampled       int        `json:"customers_sampled"`
+	Verified      int        `json:"customers_verified"`
+	Errors        int        `json:"errors"`
+	FirstError    string     `json:"first_error,omitempty"`
+}
+
 // FunctionResult is one function of template.yaml beside the hello-world
 // baseline.
 type FunctionResult struct {
@@ -307,7 +403,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "clients: %d · rounds: %d, each phase %s · warm-up: %s · cold starts per binary: %d · purchases: %d, pollers: %d\n",
 		s.Clients, s.Rounds, phase, s.Warmup, s.InitRuns, s.Purchases, s.Pollers)
-	fmt.Fprintf(&b, "nightly analytics: %d customers in memory, %d on DynamoDB Local\n", s.AnalyticsCustomers, s.NightlyCustomers)
+	fmt.Fprintf(&b, "nightly analytics: %d customers in memory, %d on DynamoDB Local · exports: %d customers (and a tenth) · import: %d rows\n",
+		s.AnalyticsCustomers, s.NightlyCustomers, s.ExportCustomers, s.ImportRows)
+	if s.Only != "" {
+		fmt.Fprintf(&b, "only: %s\n", s.Only)
+	}
 
 	if len(r.API) > 0 {
 		b.WriteString("\n1. API through the local gateway vs raw DynamoDB Local (same table, same item shapes)\n\n")
@@ -389,6 +489,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "\n8. Nightly run end to end (nightly.Worker.Run, %d customers, as of %s) on DynamoDB Local vs a raw Query of each customer's DAY# items\n\n",
 			r.Nightly.Customers, r.Nightly.AsOf)
 		writeNightly(&b, r.Nightly)
+	}
+
+	if r.Exports != nil {
+		fmt.Fprintf(&b, "\n9. Customer export and import jobs end to end (jobs.Worker.Work, slices) on DynamoDB Local and the local S3 vs raw DynamoDB Local calls\n\n")
+		writeExports(&b, r.Exports)
 	}
 
 	b.WriteString("\n" + footnote)
@@ -554,6 +659,60 @@ func writeNightly(b *strings.Builder, n *Nightly) {
 	}
 }
 
+// writeExports prints the exports beside the raw Query, their memory, and
+// the import beside raw creates.
+func writeExports(b *strings.Builder, x *Exports) {
+	if len(x.Runs) > 0 {
+		t := table{left: 2, header: []string{"job", "baseline op", "rows", "seconds", "rows/s", "base items/s", "rows/item ratio",
+			"round ratios", "slices", "parts", "MiB", "calls/row", "items read/row", "peak heap MiB", "peak heap Δ", "peak live Δ", "errors"}}
+		for _, r := range x.Runs {
+			t.rows = append(t.rows, []string{fmt.Sprintf("export of %d customers", r.Customers), r.BaselineOp, strconv.FormatInt(r.Rows, 10),
+				fmt.Sprintf("%.1f", r.Seconds), fmt.Sprintf("%.0f", r.PerSecond), fmt.Sprintf("%.0f", r.Baseline.PerSecond),
+				ratioText(r.RateRatio), fmt.Sprintf("%.2f–%.2f", r.RoundRatioMin, r.RoundRatioMax), strconv.Itoa(r.Slices),
+				strconv.Itoa(r.Parts), fmt.Sprintf("%.1f", mib(r.Bytes)), trimFloat(r.CallsPerRow), trimFloat(r.ItemsReadPerRow),
+				fmt.Sprintf("%.1f", r.PeakHeapMiB), fmt.Sprintf("%.1f", r.PeakHeapDeltaMiB), fmt.Sprintf("%.1f", r.PeakLiveDeltaMiB),
+				strconv.Itoa(r.Errors)})
+		}
+		t.write(b)
+		fmt.Fprintf(b, "  seeded with seed.Customers (BatchWriteItem, the items CreateCustomer writes): %d customers in %.1f s (%.0f/s), and a tenth of them for another merchant\n",
+			x.Customers, x.SeedSeconds, x.SeedPerSecond)
+		for _, r := range x.Runs {
+			fmt.Fprintf(b, "  export of %d: DynamoDB calls per row %s; baseline %d items in %d pages per round, page p50 %.2f ms (max %.2f); heap %.1f MiB before, %d samples; %d of %d rows read back\n",
+				r.Customers, r.Calls, r.Baseline.Items/max(len(r.Baseline.Rounds), 1), r.Baseline.Pages/max(len(r.Baseline.Rounds), 1),
+				r.Baseline.PageP50, r.Baseline.PageMax, r.HeapBeforeMiB, r.HeapSamples, r.RowsRead, r.Customers)
+			if r.FirstError != "" {
+				fmt.Fprintf(b, "  first error of the export of %d: %s\n", r.Customers, r.FirstError)
+			}
+		}
+		if len(x.Runs) == 2 {
+			fmt.Fprintf(b, "  memory: peak heap Δ %.1f MiB for %d customers, %.1f MiB for %d (%s); peak live heap Δ %.1f and %.1f MiB\n",
+				x.Runs[1].PeakHeapDeltaMiB, x.Runs[1].Customers, x.Runs[0].PeakHeapDeltaMiB, x.Runs[0].Customers,
+				ratioText(ratio(x.Runs[1].PeakHeapDeltaMiB, x.Runs[0].PeakHeapDeltaMiB)), x.Runs[1].PeakLiveDeltaMiB, x.Runs[0].PeakLiveDeltaMiB)
+		}
+	}
+	if in := x.Import; in != nil {
+		if len(x.Runs) > 0 {
+			b.WriteString("\n")
+		}
+		t := table{left: 2, header: []string{"job", "baseline op", "rows", "seconds", "rows/s", "base creates/s", "base p50", "base p99",
+			"rows/create ratio", "round ratios", "slices", "calls/row", "errors"}}
+		t.rows = append(t.rows, []string{fmt.Sprintf("import of %d CSV rows", in.Rows), in.BaselineOp, strconv.FormatInt(in.Written, 10),
+			fmt.Sprintf("%.1f", in.Seconds), fmt.Sprintf("%.0f", in.PerSecond), fmt.Sprintf("%.0f", in.Baseline.PerSecond),
+			fmt.Sprintf("%.2f", in.Baseline.P50), fmt.Sprintf("%.2f", in.Baseline.P99), ratioText(in.RateRatio),
+			fmt.Sprintf("%.2f–%.2f", in.RoundRatioMin, in.RoundRatioMax), strconv.Itoa(in.Slices), trimFloat(in.CallsPerRow),
+			strconv.Itoa(in.Errors)})
+		t.write(b)
+		fmt.Fprintf(b, "  file: %d rows, %.1f MiB; created %d, rejected %d; DynamoDB calls per row %s; checked: %d of %d sampled customers read back by e-mail as in the file\n",
+			in.Rows, mib(in.Bytes), in.Written, in.Rejected, in.Calls, in.Verified, in.Sampled)
+		if in.FirstError != "" {
+			fmt.Fprintf(b, "  first error of the import: %s\n", in.FirstError)
+		}
+	}
+	if x.HandlerError != "" {
+		fmt.Fprintf(b, "  first error the jobs worker logged: %s\n", x.HandlerError)
+	}
+}
+
 // fitText prints the fitted parameters, or why there is no fit.
 func fitText(bg *analytics.BGNBD, gg *analytics.GammaGamma, noFit string) string {
 	if bg == nil || gg == nil {
@@ -646,6 +805,21 @@ const footnote = `Baselines (each measured in this run, on this machine, beside 
   before the run, half after. The run must end done with every customer scored, and sampled
   stored scores must equal the model's score of the customer as seeded. The units come from a
   second run over 250 customers through the counting proxy of table 5, with the write rules on.
+- Exports and imports (table 9): customers with full profiles (names, e-mail, phone, tags,
+  attributes, address) written with seed.Customers for one merchant, and a tenth as many for
+  another. Each export is a CustomerExport job (all columns, no filter) run through
+  jobs.Worker.Work message after message, as the jobs function runs it: ListCustomers pages of 100
+  streamed into a multipart upload on the local S3, a checkpoint per part. Baseline: a raw
+  paginated Query of the same GSI1 partition, in the same order and with the Limit ListCustomers
+  sends, nothing done with the items, once before the export and once after it; the ratio is
+  rows/s over items/s. Memory: the Go heap sampled every 10 ms during the export after a GC; the
+  peak of the heap's objects (live or not yet swept) and of the live heap, each over the heap
+  before the export; the tenth export shows whether they grow with the base. The file is read
+  back: it must hold one row per customer, each customer once. The import uploads a CSV file
+  (internal/tabular's writer, the export's profile columns) and runs a CustomerImport job into
+  an empty merchant; baseline: dynamo.Store.CreateCustomer of the same customers in another empty
+  merchant, one at a time like the import, half before it and half after. Every row must be
+  created, and sampled customers read back by e-mail with the file's values.
 `
 
 // table renders rows in aligned columns: the first left columns

@@ -52,6 +52,13 @@ var consumers = map[string]func(ctx context.Context, env app.Env, log *slog.Logg
 		}
 		return w.HandleSQS, nil
 	},
+	"JobsFunction": func(ctx context.Context, env app.Env, log *slog.Logger) (gateway.SQSHandler, error) {
+		w, err := app.NewJobs(ctx, env, log)
+		if err != nil {
+			return nil, err
+		}
+		return w.HandleSQS, nil
+	},
 }
 
 // schedulers build each scheduled function's handler, by logical ID.

@@ -4,13 +4,17 @@
 //
 // Both emulators listen on 127.0.0.1 only. The same SDK code that runs in
 // Lambda talks to them through the standard endpoint variables
-// (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_S3).
+// (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_S3). S3
+// goes through the S3 front (s3front.go), a reverse proxy in this process that
+// verifies presigned URLs (expiry, signature) before forwarding to fauxqs,
+// which checks no signature.
 package localstack
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/regulars/regulars/infra/template"
 )
@@ -34,29 +40,41 @@ type Options struct {
 	// Dir is the infra directory (holding local/ and node_modules/). Empty
 	// means the infra directory beside the template.yaml found by template.Find.
 	Dir string
-	// DynamoPort and FauxqsPort are the loopback ports; 0 picks a free one.
-	DynamoPort, FauxqsPort int
+	// DynamoPort, FauxqsPort and S3Port (the S3 front) are the loopback
+	// ports; 0 picks a free one.
+	DynamoPort, FauxqsPort, S3Port int
 	// LogDir receives dynamodb.log and fauxqs.log. Empty means a temporary
 	// directory that Stop removes (it is kept when start-up fails).
 	LogDir string
 	// StartTimeout bounds start-up; 0 means DefaultStartTimeout.
 	StartTimeout time.Duration
+	// Logger receives the S3 front's lines (one per refused request); nil
+	// means slog.Default().
+	Logger *slog.Logger
 }
 
-// Stack is a running pair of emulators.
+// Stack is a running pair of emulators and the S3 front.
 type Stack struct {
 	DynamoEndpoint string // http://127.0.0.1:port of DynamoDB Local
-	FauxqsEndpoint string // http://127.0.0.1:port of fauxqs (SQS and S3)
+	FauxqsEndpoint string // http://127.0.0.1:port of fauxqs (SQS, and S3 behind the front)
+	S3Endpoint     string // http://127.0.0.1:port of the S3 front, forwarding to fauxqs
 	LogDir         string
 
 	removeLogs bool
 	procs      []*process
+	front      *s3Front
 	stopOnce   sync.Once
 	stopErr    error
 }
 
-// Start checks the prerequisites, starts DynamoDB Local and fauxqs, and waits
-// until both answer. ctx bounds start-up only: the emulators run until Stop.
+// Start checks the prerequisites, starts DynamoDB Local and fauxqs, waits
+// until both answer, then starts the S3 front (in this process, forwarding
+// to fauxqs). ctx bounds
+// start-up only: the emulators and the front run until Stop.
+//
+// The front verifies presigned URLs with the credentials that Env hands the
+// SDK, read from this process's environment now: AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY when set, else the dummy pair local/local.
 func Start(ctx context.Context, opts Options) (*Stack, error) {
 	dir, err := infraDir(opts.Dir)
 	if err != nil {
@@ -92,7 +110,17 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
 
-	if err := s.launch(ctx, l, dynamoPort, fauxqsPort, opts.StartTimeout); err != nil {
+	err = s.launch(ctx, l, dynamoPort, fauxqsPort, opts.StartTimeout)
+	if err == nil {
+		log := opts.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		if s.front, err = startS3Front(s.FauxqsEndpoint, opts.S3Port, stackCredentials(), log); err == nil {
+			s.S3Endpoint = s.front.endpoint
+		}
+	}
+	if err != nil {
 		s.removeLogs = false // keep the logs that the error points to
 		if stopErr := s.Stop(); stopErr != nil {
 			err = errors.Join(err, stopErr)
@@ -189,11 +217,14 @@ func expectOK(client *http.Client, req *http.Request) error {
 	return nil
 }
 
-// Stop stops both emulators (SIGTERM, then SIGKILL) and removes a temporary
-// log directory. It is safe to call more than once.
+// Stop stops the S3 front and both emulators (SIGTERM, then SIGKILL) and
+// removes a temporary log directory. It is safe to call more than once.
 func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() {
 		var errs []error
+		if s.front != nil { // first: no request reaches a stopping fauxqs
+			errs = append(errs, s.front.stop())
+		}
 		for _, p := range s.procs {
 			errs = append(errs, p.stop())
 		}
@@ -206,22 +237,38 @@ func (s *Stack) Stop() error {
 }
 
 // Env returns the environment that points the AWS SDK at the stack: the
-// per-service endpoint variables, and AWS_REGION and dummy credentials for
-// those not already set in this process's environment.
+// per-service endpoint variables (S3 at the S3 front), and AWS_REGION and
+// dummy credentials for those not already set in this process's environment.
 func (s *Stack) Env() map[string]string {
 	env := map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": s.DynamoEndpoint,
 		"AWS_ENDPOINT_URL_SQS":      s.FauxqsEndpoint,
-		"AWS_ENDPOINT_URL_S3":       s.FauxqsEndpoint,
+		"AWS_ENDPOINT_URL_S3":       s.S3Endpoint,
 	}
 	if os.Getenv("AWS_REGION") == "" {
 		env["AWS_REGION"] = "us-east-1"
 	}
 	if os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		env["AWS_ACCESS_KEY_ID"] = "local"
-		env["AWS_SECRET_ACCESS_KEY"] = "local"
+		env["AWS_ACCESS_KEY_ID"] = localCredentials.AccessKeyID
+		env["AWS_SECRET_ACCESS_KEY"] = localCredentials.SecretAccessKey
 	}
 	return env
+}
+
+// localCredentials are the dummy credentials Env exports when the environment
+// has none. The emulators accept any; the S3 front checks presigned URLs
+// against them.
+var localCredentials = aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local"}
+
+// stackCredentials are the credentials the SDK ends up with in an
+// environment made by Env: those already in this process's environment (Env
+// keeps them, and the SDK's default chain prefers them), else
+// localCredentials.
+func stackCredentials() aws.Credentials {
+	if id := os.Getenv("AWS_ACCESS_KEY_ID"); id != "" {
+		return aws.Credentials{AccessKeyID: id, SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY")}
+	}
+	return localCredentials
 }
 
 // infraDir returns dir, or the infra directory of the repository.

@@ -20,7 +20,7 @@ func TestStartListensOnLoopbackOnlyAndStops(t *testing.T) {
 	}
 	t.Cleanup(func() { stack.Stop() })
 
-	for _, endpoint := range []string{stack.DynamoEndpoint, stack.FauxqsEndpoint} {
+	for _, endpoint := range []string{stack.DynamoEndpoint, stack.FauxqsEndpoint, stack.S3Endpoint} {
 		host, port, err := net.SplitHostPort(strings.TrimPrefix(endpoint, "http://"))
 		if err != nil || host != "127.0.0.1" {
 			t.Fatalf("endpoint %q: want http://127.0.0.1:port", endpoint)
@@ -37,6 +37,10 @@ func TestStartListensOnLoopbackOnlyAndStops(t *testing.T) {
 		if err := syscall.Kill(p.cmd.Process.Pid, 0); !errors.Is(err, syscall.ESRCH) {
 			t.Errorf("%s (pid %d) still exists after Stop: %v", p.name, p.cmd.Process.Pid, err)
 		}
+	}
+	if conn, err := net.Dial("tcp", strings.TrimPrefix(stack.S3Endpoint, "http://")); err == nil {
+		conn.Close()
+		t.Errorf("S3 front %s still accepts connections after Stop", stack.S3Endpoint)
 	}
 	if _, err := os.Stat(stack.LogDir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("log directory %s not removed: %v", stack.LogDir, err)
@@ -145,11 +149,11 @@ func TestVersionParsing(t *testing.T) {
 }
 
 func TestEnv(t *testing.T) {
-	s := &Stack{DynamoEndpoint: "http://127.0.0.1:1", FauxqsEndpoint: "http://127.0.0.1:2"}
+	s := &Stack{DynamoEndpoint: "http://127.0.0.1:1", FauxqsEndpoint: "http://127.0.0.1:2", S3Endpoint: "http://127.0.0.1:3"}
 	endpoints := map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:1",
 		"AWS_ENDPOINT_URL_SQS":      "http://127.0.0.1:2",
-		"AWS_ENDPOINT_URL_S3":       "http://127.0.0.1:2",
+		"AWS_ENDPOINT_URL_S3":       "http://127.0.0.1:3", // the S3 front, not fauxqs
 	}
 	tests := []struct {
 		name         string

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/logging"
 	"go.yaml.in/yaml/v3"
@@ -22,9 +23,14 @@ import (
 
 	"github.com/regulars/regulars/docs"
 	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/erasure"
+	"github.com/regulars/regulars/internal/exports"
 	"github.com/regulars/regulars/internal/httpapi"
+	"github.com/regulars/regulars/internal/imports"
 	"github.com/regulars/regulars/internal/ingest"
+	"github.com/regulars/regulars/internal/jobs"
 	"github.com/regulars/regulars/internal/nightly"
+	"github.com/regulars/regulars/internal/objects"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/queue"
 )
@@ -49,7 +55,10 @@ func NewAPI(ctx context.Context, env Env, log *slog.Logger) (*httpapi.Server, er
 	}
 	srv := httpapi.New(store, log, time.Now, OpenAPIJSON)
 	if url := env("NIGHTLY_QUEUE_URL"); url != "" {
-		srv.WithJobs(queue.New(sqs.NewFromConfig(cfg), url))
+		srv.WithRuns(queue.New(sqs.NewFromConfig(cfg), url))
+	}
+	if url, bucket := env("JOBS_QUEUE_URL"), env("EXPORTS_BUCKET"); url != "" && bucket != "" {
+		srv.WithJobs(queue.New(sqs.NewFromConfig(cfg), url), bucketOf(cfg, bucket))
 	}
 	return srv, nil
 }
@@ -83,6 +92,35 @@ func NewNightly(ctx context.Context, env Env, log *slog.Logger) (*nightly.Worker
 		return nil, err
 	}
 	return nightly.NewWorker(store, points.New(store, time.Now), time.Now, log), nil
+}
+
+// NewJobs builds the jobs worker (the jobs queue's consumer): exports,
+// imports and erasures.
+func NewJobs(ctx context.Context, env Env, log *slog.Logger) (*jobs.Worker, error) {
+	cfg, store, err := storeFrom(ctx, env, log)
+	if err != nil {
+		return nil, err
+	}
+	url, err := required(env, "JOBS_QUEUE_URL")
+	if err != nil {
+		return nil, err
+	}
+	name, err := required(env, "EXPORTS_BUCKET")
+	if err != nil {
+		return nil, err
+	}
+	bucket := bucketOf(cfg, name)
+	export := exports.NewRunner(store, bucket)
+	runners := map[jobs.Kind]jobs.Runner{jobs.CustomerExport: export, jobs.LedgerExport: export, jobs.Erasure: erasure.NewRunner(store, time.Now),
+		jobs.CustomerImport: imports.NewRunner(store, points.New(store, time.Now), bucket, time.Now, log)}
+	return jobs.NewWorker(store, queue.New(sqs.NewFromConfig(cfg), url), runners, time.Now, log), nil
+}
+
+// bucketOf opens a bucket. A custom S3 endpoint (the local stack's
+// emulator) is addressed path-style, as emulators need; AWS itself is not.
+func bucketOf(cfg aws.Config, name string) *objects.Bucket {
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = os.Getenv("AWS_ENDPOINT_URL_S3") != "" })
+	return objects.New(client, name)
 }
 
 // NewScheduler builds the scheduled fan-out of the nightly run.

@@ -6,6 +6,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an application error.
@@ -84,6 +85,11 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return Internal
+}
+
+// PointerToken escapes s as one reference token of a JSON Pointer (RFC 6901).
+func PointerToken(s string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
 
 // Fields collects validation errors and turns them into one *Error.

@@ -188,7 +188,7 @@ func (p Profile) Normalize(now time.Time) (Profile, error) {
 	}
 	if p.Birthday != "" {
 		if err := validBirthday(p.Birthday, now); err != nil {
-			fe.Add("/birthday", "%s", err.Error())
+			fe.Add("/birthday", "%s", apperr.As(err).Message)
 		}
 	}
 	switch p.Type {
@@ -256,7 +256,7 @@ func validAttributes(attrs map[string]string, fe *apperr.Fields) {
 	}
 	for k, v := range attrs {
 		if !attributeKey.MatchString(k) {
-			fe.Add("/attributes/"+escapePointer(k), "keys must be 1 to %d letters, digits, '_', '.' or '-'", MaxAttributeKey)
+			fe.Add("/attributes/"+apperr.PointerToken(k), "keys must be 1 to %d letters, digits, '_', '.' or '-'", MaxAttributeKey)
 		} else if len(v) > MaxAttributeValue {
 			fe.Add("/attributes/"+k, "must be at most %d characters", MaxAttributeValue)
 		} else if hasControl(v) {
@@ -309,10 +309,5 @@ func normalizeAddresses(addrs []Address, fe *apperr.Fields) []Address {
 // hasControl reports whether s holds control characters (line breaks included):
 // none of these fields is multi-line.
 func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
-
-// escapePointer escapes a JSON Pointer reference token (RFC 6901).
-func escapePointer(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
-}
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -303,27 +303,18 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 	return crm.Customer{}, apperr.New(apperr.Conflict, "customer %s is being changed concurrently; retry", cid)
 }
 
-// DeleteCustomer removes the profile, its unique identifiers and everything
-// stored in the customer's partition. Deleting a deleted customer answers
-// NotFound, after finishing the partition's clean-up should an earlier
-// deletion have stopped half-way.
+// DeleteCustomer removes the profile and the identifiers that resolve to it,
+// atomically: the customer disappears at once and their email, phone or
+// card can enrol again (as a new customer, from zero). What else they own —
+// ledger, orders and their claims, visits, events, memberships, idempotency
+// records — EraseCustomerData removes afterwards. NotFound when there is no
+// profile.
 func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 	stored, err := s.profileItem(ctx, mid, cid)
-	if isNotFound(err) {
-		if perr := s.deleteOrderClaims(ctx, mid, cid); perr != nil {
-			return perr
-		}
-		if perr := s.deletePartition(ctx, customerPK(mid, cid)); perr != nil {
-			return perr
-		}
-		return err
-	}
 	if err != nil {
 		return err
 	}
 	c := stored.customer()
-	// First, atomically: the profile and the identifiers that resolve to it, so
-	// the customer disappears at once and the email or phone can enrol again.
 	items := []types.TransactWriteItem{{Delete: &types.Delete{TableName: &s.table, Key: keyOf(customerPK(mid, cid), skProfile),
 		ConditionExpression:       aws.String("version = :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(c.Version)}}}}
@@ -338,7 +329,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 	for attempt := 0; ; attempt++ {
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
-			break
+			return nil
 		}
 		reasons, ok := cancellationReasons(err)
 		switch {
@@ -352,62 +343,64 @@ func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 		}
 		return fmt.Errorf("delete customer: %w", err)
 	}
-	// Then the claims of the customer's orders (outside the partition), and
-	// everything in the partition: name tokens, ledger, orders, days, visits,
-	// events, redemptions, badge memberships, source claims.
-	if err := s.deleteOrderClaims(ctx, mid, cid); err != nil {
-		return err
-	}
-	return s.deletePartition(ctx, customerPK(mid, cid))
 }
 
-// deleteOrderClaims removes the merchant-wide claims of a customer's orders,
-// so that an erased customer's order IDs resolve to nobody.
-func (s *Store) deleteOrderClaims(ctx context.Context, mid, cid string) error {
-	orders, err := s.partitionItems(ctx, mid, cid, orderSKPfx)
-	if err != nil {
-		return err
+// eraseBatch is how many of a customer's items one erasure transaction
+// deletes (each may take an order claim or an idempotency record with it,
+// within DynamoDB's 100 operations per transaction).
+const eraseBatch = 50
+
+// EraseCustomerData deletes up to max items of what a deleted customer
+// left in their partition — name tokens, ledger, orders with the
+// merchant-wide claims of their order IDs, ticket days, visits, events,
+// redemptions, badge and segment memberships, source claims, the analytics
+// score — and the idempotency records of requests about them (their stored
+// responses hold personal data). It reports whether nothing is left; it is
+// safe to repeat and to run after a deletion that stopped half-way. It
+// returns how many of the customer's items it deleted.
+func (s *Store) EraseCustomerData(ctx context.Context, mid, cid string, max int) (erased int, done bool, err error) {
+	if _, err := s.profileItem(ctx, mid, cid); err == nil {
+		return 0, false, apperr.New(apperr.Conflict, "customer %s is not deleted", cid)
+	} else if !isNotFound(err) {
+		return 0, false, err
 	}
-	for chunk := range slices.Chunk(orders, 25) {
-		items := make([]types.TransactWriteItem, len(chunk))
-		for i, o := range chunk {
-			id := strings.TrimPrefix(o["SK"].(*types.AttributeValueMemberS).Value, orderSKPfx)
-			items[i] = types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(orderClaimPK(mid, id), skOrder),
-				ConditionExpression:       aws.String("attribute_not_exists(PK) OR customer_id = :c"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(cid)}}}
+	pk := customerPK(mid, cid)
+	for erased < max {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 &s.table,
+			KeyConditionExpression:    aws.String("PK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+			ProjectionExpression:      aws.String("PK, SK"),
+			ConsistentRead:            aws.Bool(true),
+			Limit:                     aws.Int32(int32(min(eraseBatch, max-erased))),
+		})
+		if err != nil {
+			return erased, false, err
+		}
+		if len(out.Items) == 0 {
+			return erased, true, nil
+		}
+		items := make([]types.TransactWriteItem, 0, 2*len(out.Items))
+		for _, k := range out.Items {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: k}})
+			sk := k["SK"].(*types.AttributeValueMemberS).Value
+			switch {
+			case strings.HasPrefix(sk, orderSKPfx):
+				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table,
+					Key:                       keyOf(orderClaimPK(mid, strings.TrimPrefix(sk, orderSKPfx)), skOrder),
+					ConditionExpression:       aws.String("attribute_not_exists(PK) OR customer_id = :c"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(cid)}}})
+			case strings.HasPrefix(sk, idemRefSKPfx):
+				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table,
+					Key: keyOf(idempotencyPK(mid, strings.TrimPrefix(sk, idemRefSKPfx)), skIdem)}})
+			}
 		}
 		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
-			return fmt.Errorf("delete order claims: %w", err)
+			return erased, false, fmt.Errorf("erase customer data: %w", err)
 		}
+		erased += len(out.Items)
 	}
-	return nil
-}
-
-// deletePartition deletes every item under pk, 25 at a time.
-func (s *Store) deletePartition(ctx context.Context, pk string) error {
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
-		ProjectionExpression:      aws.String("PK, SK"),
-		ConsistentRead:            aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return err
-		}
-		for chunk := range slices.Chunk(page.Items, 25) {
-			items := make([]types.TransactWriteItem, len(chunk))
-			for i, k := range chunk {
-				items[i] = types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: k}}
-			}
-			if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
-				return fmt.Errorf("delete partition items: %w", err)
-			}
-		}
-	}
-	return nil
+	return erased, false, nil
 }
 
 // claimWrites returns the writes that move a customer's unique identifiers

@@ -64,8 +64,22 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint s
 	return idempotency.Record{Fingerprint: it.Fingerprint, Done: it.Done, Status: it.Status, Body: it.Body, Headers: it.Headers}, false, nil
 }
 
-// CompleteIdempotencyKey stores the response of the request that claimed key.
-func (s *Store) CompleteIdempotencyKey(ctx context.Context, mid, key string, rec idempotency.Record) error {
+// idemRefSKPfx starts the key of a customer's reference to an idempotency
+// record about them: erasing the customer erases the record too.
+const idemRefSKPfx = "IDEM#"
+
+type idemRefItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	ExpiresAt int64  `dynamodbav:"expires_at"` // the record's own TTL
+}
+
+// CompleteIdempotencyKey stores the response of the request that claimed
+// key. When the request was about a customer (cid), a reference in their
+// partition, written in the same transaction, lets their erasure find the
+// record.
+func (s *Store) CompleteIdempotencyKey(ctx context.Context, mid, key, cid string, rec idempotency.Record, expires time.Time) error {
 	body, err := attributevalue.Marshal(rec.Body)
 	if err != nil {
 		return err
@@ -74,14 +88,22 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, mid, key string, rec
 	if err != nil {
 		return err
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: keyOf(idempotencyPK(mid, key), skIdem),
+	items := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: keyOf(idempotencyPK(mid, key), skIdem),
 		UpdateExpression:         aws.String("SET done = :t, #s = :s, body = :b, headers = :h"),
 		ConditionExpression:      aws.String("fingerprint = :f"),
 		ExpressionAttributeNames: map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":t": &types.AttributeValueMemberBOOL{Value: true}, ":s": num(int64(rec.Status)), ":b": body, ":h": headers,
 			":f": str(rec.Fingerprint),
-		}})
+		}}}}
+	if cid != "" {
+		ref, err := attributevalue.MarshalMap(idemRefItem{PK: customerPK(mid, cid), SK: idemRefSKPfx + key, Type: "idempotency_ref", ExpiresAt: expires.Unix()})
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ref}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	return err
 }
 

@@ -186,7 +186,7 @@ func TestAbandonedIdempotencyClaim(t *testing.T) {
 	}
 }
 
-// A deletion that stopped after removing the profile is finished by the retry.
+// A deletion that stopped after removing the profile is finished by the erasure.
 func TestDeleteRetryFinishesCleanUp(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsCfg)
 	table := localstack.ProvisionTest(t, awsCfg).Ref("Table")
@@ -205,6 +205,9 @@ func TestDeleteRetryFinishesCleanUp(t *testing.T) {
 	}
 	if err := st.DeleteCustomer(t.Context(), "M1", c.ID); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("retry: %v", err)
+	}
+	if _, done, err := st.EraseCustomerData(t.Context(), "M1", c.ID, 1000); err != nil || !done {
+		t.Fatalf("erase: done %v, %v", done, err)
 	}
 	out, err := db.Query(t.Context(), &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": pk}})
@@ -312,7 +315,7 @@ func TestIdempotencyKeyExpires(t *testing.T) {
 	if _, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "fp", now.Add(-25*time.Hour), 24*time.Hour); err != nil || !claimed {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
-	if err := st.CompleteIdempotencyKey(t.Context(), "M1", "k", idempotency.Record{Fingerprint: "fp", Done: true, Status: 201, Body: []byte("{}")}); err != nil {
+	if err := st.CompleteIdempotencyKey(t.Context(), "M1", "k", "", idempotency.Record{Fingerprint: "fp", Done: true, Status: 201, Body: []byte("{}")}, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "other", now, 24*time.Hour); err != nil || !claimed {

@@ -10,9 +10,9 @@ import (
 	"github.com/regulars/regulars/internal/nightly"
 )
 
-// WithJobs lets the API queue analytics runs on demand.
-func (s *Server) WithJobs(jobs Sender) *Server {
-	s.jobs = jobs
+// WithRuns lets the API queue analytics runs on demand.
+func (s *Server) WithRuns(runs Sender) *Server {
+	s.runs = runs
 	return s
 }
 
@@ -41,14 +41,14 @@ func (s *Server) startRun(ctx context.Context, r *request) (response, error) {
 	if today := r.now.In(r.merchant.Location()); !day.Before(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
 		return response{}, apperr.Field("/as_of", "must be a day before today in the merchant's time zone")
 	}
-	if s.jobs == nil {
+	if s.runs == nil {
 		return response{}, apperr.New(apperr.Internal, "the analytics queue is not configured")
 	}
 	body, err := json.Marshal(nightly.Job{MerchantID: r.merchant.ID, AsOf: in.AsOf})
 	if err != nil {
 		return response{}, err
 	}
-	if err := s.jobs.Send(ctx, [][]byte{body}); err != nil {
+	if err := s.runs.Send(ctx, [][]byte{body}); err != nil {
 		return response{}, err
 	}
 	resp := jsonResponse(http.StatusAccepted, queuedRunJSON{AsOf: in.AsOf, Status: "queued"})

@@ -10,7 +10,9 @@ import (
 	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/erasure"
 	"github.com/regulars/regulars/internal/ids"
+	"github.com/regulars/regulars/internal/jobs"
 )
 
 type addressJSON struct {
@@ -244,11 +246,38 @@ func (s *Server) deleteCustomer(ctx context.Context, r *request) (response, erro
 	if err != nil {
 		return response{}, err
 	}
-	if err := s.store.DeleteCustomer(ctx, r.merchant.ID, cid); err != nil {
+	mid := r.merchant.ID
+	err = s.store.DeleteCustomer(ctx, mid, cid)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		// Deleted before: finish what that deletion may have left.
+		if _, _, eerr := s.store.EraseCustomerData(ctx, mid, cid, inlineErasure); eerr != nil {
+			return response{}, eerr
+		}
 		return response{}, err
 	}
-	return noContent(), nil
+	if err != nil {
+		return response{}, err
+	}
+	if _, done, err := s.store.EraseCustomerData(ctx, mid, cid, inlineErasure); err != nil || done {
+		return noContent(), err
+	}
+	// A long history: the customer is gone already; a job erases the rest.
+	if err := s.jobsConfigured(); err != nil {
+		return response{}, err
+	}
+	j, err := jobs.New(mid, jobs.Erasure, erasure.Params{CustomerID: cid}, r.actor(), r.now)
+	if err != nil {
+		return response{}, err
+	}
+	if j, err = jobs.Enqueue(ctx, s.store, s.jobQueue, j); err != nil {
+		return response{}, err
+	}
+	return s.jobResponse(ctx, http.StatusAccepted, j)
 }
+
+// inlineErasure is how many of a deleted customer's items the DELETE
+// request erases itself; a longer history is left to an erasure job.
+const inlineErasure = 1000
 
 func (s *Server) suspendCustomer(ctx context.Context, r *request) (response, error) {
 	return s.transition(ctx, r, crm.Customer.Suspend)

@@ -18,7 +18,8 @@ import (
 // TestSampleEvents replays every events/api fixture through the Lambda
 // handler itself (no gateway), with the placeholders filled in ({{customerToken}}
 // with a token issued for the customer, {{asOf}} with the date of an analytics
-// run already done): each must name a route of
+// run already done, {{jobId}} with an export job of the merchant): each must
+// name a route of
 // template.yaml and succeed. The signed purchase webhook's fixture is only
 // checked for its route, not replayed.
 func TestSampleEvents(t *testing.T) {
@@ -74,6 +75,8 @@ func TestSampleEvents(t *testing.T) {
 		Token string `json:"token"`
 	}
 	e.must(http.StatusCreated, "POST", "/v1/customers/"+ids["customer"]+"/portal-token", e.key, nil).decode(t, &token)
+	// start-import.json starts the import of resourcesOf, whose file is uploaded here.
+	e.uploadImport(ids["import"], "text/csv", []byte("email,given_name\r\nimportada@example.com,Importada\r\n"))
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -83,7 +86,8 @@ func TestSampleEvents(t *testing.T) {
 			"{{customerId}}", ids["customer"], "{{keyId}}", ids["key"], "{{badgeId}}", ids["badge"],
 			"{{rewardId}}", ids["reward"], "{{entryId}}", ids["entry"], "{{orderRef}}", ids["order"],
 			"{{scheduleId}}", ids["gift"], "{{customerToken}}", token.Token,
-			"{{merchantId}}", ids["merchant"], "{{segmentId}}", ids["segment"], "{{asOf}}", asOf).Replace(string(raw))
+			"{{merchantId}}", ids["merchant"], "{{segmentId}}", ids["segment"], "{{asOf}}", asOf,
+			"{{jobId}}", ids["job"], "{{importId}}", ids["import"]).Replace(string(raw))
 		var ev events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal([]byte(text), &ev); err != nil {
 			t.Fatalf("%s: %v", f, err)

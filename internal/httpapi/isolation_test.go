@@ -72,6 +72,10 @@ func routeCalls(ids map[string]string) map[string]struct {
 		"GET /v1/analytics/runs/{asOf}":                                 {"/v1/analytics/runs/2026-01-01", nil},
 		"GET /v1/customers/{customerId}/analytics":                      {c + "/analytics", nil},
 		"GET /v1/webhook-secrets":                                       {"/v1/webhook-secrets", nil},
+		"POST /v1/exports":                                              {"/v1/exports", map[string]any{"type": "customers", "filters": map[string]any{"tag": "vip"}}},
+		"GET /v1/jobs/{jobId}":                                          {"/v1/jobs/" + ids["job"], nil},
+		"POST /v1/imports":                                              {"/v1/imports", map[string]any{"format": "csv"}},
+		"POST /v1/imports/{jobId}/start":                                {"/v1/imports/" + ids["import"] + "/start", nil},
 		"POST /v1/webhook-secrets":                                      {"/v1/webhook-secrets", nil},
 		"POST /v1/webhooks/{merchantId}/purchases":                      {"/v1/webhooks/" + ids["merchant"] + "/purchases", map[string]any{"events": []any{}}},
 		"GET /v1/me/points":                                             {"/v1/me/points", nil},
@@ -140,8 +144,16 @@ func (e *env) resourcesOf(key string) map[string]string {
 	e.must(http.StatusCreated, "POST", "/v1/segments", key, map[string]any{"name": "Todos", "rule": map[string]any{"field": "points_balance", "op": "gte", "value": 0}}).decode(e.t, &segment)
 	e.must(http.StatusAccepted, "POST", "/v1/analytics/runs", key, map[string]any{"as_of": "2026-01-01"}) // a run and a score to read
 	e.drainFunction(e.t, "NightlyFunction")
+	var job struct {
+		ID string `json:"id"`
+	}
+	e.must(http.StatusAccepted, "POST", "/v1/exports", key, map[string]any{"type": "ledger"}).decode(e.t, &job) // a job to read
+	var imp struct {
+		ID string `json:"id"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/imports", key, map[string]any{"format": "csv"}).decode(e.t, &imp) // an import waiting for its file
 	return map[string]string{"customer": c.ID, "key": k.ID, "email": email, "badge": badge.ID, "reward": reward.ID, "merchant": me.ID,
-		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order, "segment": segment.ID}
+		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order, "segment": segment.ID, "job": job.ID, "import": imp.ID}
 }
 
 // TestTenantIsolation calls every route with merchant B's key on merchant A's

@@ -16,36 +16,19 @@ import (
 // beyond, the summary says it is truncated (the export path handles more).
 const maxReportEntries = 100_000
 
+// movementFilter is the report's filter and its page.
 type movementFilter struct {
-	from, to   time.Time
-	customer   string
-	min, max   *int64
-	kind       loyalty.Kind
-	reason     string
-	location   string
+	loyalty.MovementFilter
 	limit      int
 	afterEntry string // cursor: the last entry ID returned
-}
-
-func (f movementFilter) match(e loyalty.Entry) bool {
-	switch {
-	case f.customer != "" && e.CustomerID != f.customer,
-		f.min != nil && e.Points < *f.min,
-		f.max != nil && e.Points > *f.max,
-		f.kind != "" && e.Kind != f.kind,
-		f.reason != "" && e.Reason != f.reason,
-		f.location != "" && e.Location != f.location:
-		return false
-	}
-	return true
 }
 
 func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, error) {
 	limit, err := pageLimit(q, "from", "to", "customer_id", "min", "max", "kind", "reason", "location", "cursor")
 	var fe apperr.Fields
 	fe.Merge("", err)
-	f := movementFilter{limit: limit, to: now, from: now.AddDate(0, 0, -30), customer: q["customer_id"], reason: q["reason"],
-		location: q["location"], kind: loyalty.Kind(q["kind"])}
+	f := movementFilter{limit: limit, MovementFilter: loyalty.MovementFilter{To: now, From: now.AddDate(0, 0, -30), Customer: q["customer_id"],
+		Reason: q["reason"], Location: q["location"], Kind: loyalty.Kind(q["kind"])}}
 	day := func(name string, v string, end bool) time.Time {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
 			return t
@@ -60,15 +43,15 @@ func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, er
 		return time.Time{}
 	}
 	if v, ok := q["from"]; ok {
-		f.from = day("from", v, false)
+		f.From = day("from", v, false)
 	}
 	if v, ok := q["to"]; ok {
-		f.to = day("to", v, true)
+		f.To = day("to", v, true)
 	}
-	if f.to.Before(f.from) {
+	if f.To.Before(f.From) {
 		fe.Add("?to", "must not be before from")
 	}
-	for name, dst := range map[string]**int64{"min": &f.min, "max": &f.max} {
+	for name, dst := range map[string]**int64{"min": &f.Min, "max": &f.Max} {
 		if v, ok := q[name]; ok {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -77,13 +60,13 @@ func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, er
 			*dst = &n
 		}
 	}
-	switch f.kind {
+	switch f.Kind {
 	case "", loyalty.KindEarn, loyalty.KindSpend, loyalty.KindAdjust, loyalty.KindVoid, loyalty.KindExpire, loyalty.KindGift,
 		loyalty.KindRedeem, loyalty.KindRefund, loyalty.KindImport, loyalty.KindTransfer:
 	default:
 		fe.Add("?kind", "is not an entry kind")
 	}
-	if f.customer != "" && !ids.Valid(f.customer) {
+	if f.Customer != "" && !ids.Valid(f.Customer) {
 		fe.Add("?customer_id", "must be a customer ID")
 	}
 	if c, ok := q["cursor"]; ok {
@@ -127,15 +110,15 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 	if err != nil {
 		return response{}, err
 	}
-	out := reportJSON{From: f.from.UTC(), To: f.to.UTC(), Data: []entryJSON{}}
+	out := reportJSON{From: f.From.UTC(), To: f.To.UTC(), Data: []entryJSON{}}
 	passedCursor := f.afterEntry == ""
 	var read int
-	err = s.store.Movements(ctx, r.merchant.ID, f.from, f.to, func(e loyalty.Entry) bool {
+	err = s.store.Movements(ctx, r.merchant.ID, f.From, f.To, func(e loyalty.Entry) bool {
 		if read++; read > maxReportEntries {
 			out.Summary.Truncated = true
 			return false
 		}
-		if !f.match(e) {
+		if !f.Match(e) {
 			return true
 		}
 		out.Summary.Operations++

@@ -23,6 +23,7 @@ import (
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/idempotency"
+	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/purchase"
@@ -45,6 +46,7 @@ type (
 		Customer(ctx context.Context, mid, cid string) (crm.Customer, error)
 		UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm.Customer) (crm.Customer, error)) (crm.Customer, error)
 		DeleteCustomer(ctx context.Context, mid, cid string) error
+		EraseCustomerData(ctx context.Context, mid, cid string, max int) (erased int, done bool, err error)
 		ListCustomers(ctx context.Context, mid string, q crm.Query) (crm.Page, error)
 	}
 	programStore interface {
@@ -78,7 +80,7 @@ type (
 	}
 	idempotencyStore interface {
 		ClaimIdempotencyKey(ctx context.Context, mid, key, fingerprint string, now time.Time, ttl time.Duration) (idempotency.Record, bool, error)
-		CompleteIdempotencyKey(ctx context.Context, mid, key string, rec idempotency.Record) error
+		CompleteIdempotencyKey(ctx context.Context, mid, key, cid string, rec idempotency.Record, expires time.Time) error
 		ReleaseIdempotencyKey(ctx context.Context, mid, key, fingerprint string) error
 	}
 )
@@ -90,17 +92,20 @@ type Store interface {
 	customerStore
 	programStore
 	idempotencyStore
+	jobStore
 }
 
 // Server answers API Gateway HTTP API events.
 type Server struct {
-	store  Store
-	points *points.Service
-	jobs   Sender // queues analytics runs; nil when not configured
-	log    *slog.Logger
-	now    func() time.Time
-	spec   func() ([]byte, error) // the OpenAPI document as JSON, made on first use
-	routes map[string]route
+	store    Store
+	points   *points.Service
+	runs     Sender    // queues analytics runs; nil when not configured
+	jobQueue Sender    // queues jobs (exports, imports, erasures); nil when not configured
+	files    fileStore // signs the URLs of jobs' files; nil when not configured
+	log      *slog.Logger
+	now      func() time.Time
+	spec     func() ([]byte, error) // the OpenAPI document as JSON, made on first use
+	routes   map[string]route
 }
 
 type handlerFunc func(ctx context.Context, r *request) (response, error)
@@ -180,6 +185,12 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"GET /v1/customers/{customerId}/analytics": {handle: s.getCustomerAnalytics},
 		"GET /v1/webhook-secrets":                  {handle: s.listWebhookSecrets},
 		"POST /v1/webhook-secrets":                 {handle: s.rotateWebhookSecret, secret: true},
+
+		"POST /v1/exports":     {handle: s.createExport},
+		"GET /v1/jobs/{jobId}": {handle: s.getJob},
+		"POST /v1/imports":     {handle: s.createImport},
+
+		"POST /v1/imports/{jobId}/start": {handle: s.startImport},
 
 		"GET /v1/me/points":  {handle: s.myPoints, customer: true},
 		"GET /v1/me/entries": {handle: s.myEntries, customer: true},
@@ -431,10 +442,23 @@ func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, targ
 	if rt.secret && resp.status < 300 {
 		kept.Body, kept.Headers = nil, nil
 	}
-	if cerr := s.store.CompleteIdempotencyKey(context.WithoutCancel(ctx), mid, key, kept); cerr != nil {
+	if cerr := s.store.CompleteIdempotencyKey(context.WithoutCancel(ctx), mid, key, subjectOf(r, resp), kept, r.now.Add(idempotency.TTL)); cerr != nil {
 		log.ErrorContext(ctx, "complete idempotency key", "err", cerr)
 	}
 	return resp, nil
+}
+
+// subjectOf is the customer a request was about — the one in its path, or
+// the one it created — whose erasure must take the request's idempotency
+// record (and the response it keeps) with it.
+func subjectOf(r *request, resp response) string {
+	if cid := r.path["customerId"]; cid != "" {
+		return cid
+	}
+	if cid, ok := strings.CutPrefix(resp.headers["Location"], "/v1/customers/"); ok && ids.Valid(cid) {
+		return cid
+	}
+	return ""
 }
 
 func (s *Server) getOpenAPI(context.Context, *request) (response, error) {

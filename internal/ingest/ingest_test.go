@@ -338,6 +338,9 @@ func TestErasureAfterPurchases(t *testing.T) {
 	if err := e.store.DeleteCustomer(t.Context(), e.merchant.ID, c.ID); err != nil {
 		t.Fatal(err)
 	}
+	if _, done, err := e.store.EraseCustomerData(t.Context(), e.merchant.ID, c.ID, 1000); err != nil || !done {
+		t.Fatalf("erase: done %v, %v", done, err)
+	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	tableName := e.store.Table()
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: &tableName})

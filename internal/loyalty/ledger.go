@@ -37,6 +37,31 @@ type Entry struct {
 // Credit reports whether the entry added points.
 func (e Entry) Credit() bool { return e.Points > 0 }
 
+// MovementFilter selects a merchant's ledger entries: those of a period
+// (inclusive) that match every filter set.
+type MovementFilter struct {
+	From, To time.Time
+	Customer string
+	Min, Max *int64 // points
+	Kind     Kind
+	Reason   string
+	Location string
+}
+
+// Match reports whether e passes the filters other than the period.
+func (f MovementFilter) Match(e Entry) bool {
+	switch {
+	case f.Customer != "" && e.CustomerID != f.Customer,
+		f.Min != nil && e.Points < *f.Min,
+		f.Max != nil && e.Points > *f.Max,
+		f.Kind != "" && e.Kind != f.Kind,
+		f.Reason != "" && e.Reason != f.Reason,
+		f.Location != "" && e.Location != f.Location:
+		return false
+	}
+	return true
+}
+
 // EntryPage is a page of ledger entries.
 type EntryPage struct {
 	Entries    []Entry

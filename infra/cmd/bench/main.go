@@ -6,10 +6,11 @@
 // the size and cold init of every Lambda binary against a hello-world
 // Lambda, the nightly analysis of synthetic customers in memory against a
 // plain sort of as many keys, and the nightly run end to end on DynamoDB
-// Local against raw queries of the same customers' ticket days, each beside
-// its baseline measured in the same run.
+// Local against raw queries of the same customers' ticket days, and the
+// customer export and import jobs end to end against raw DynamoDB Local
+// calls, each beside its baseline measured in the same run.
 //
-//	go run ./infra/cmd/stack exec -- go run ./infra/cmd/bench [-json] [flags]
+//	go run ./infra/cmd/stack exec -- go run ./infra/cmd/bench [-json] [-only exports] [flags]
 //
 // Without the stack's variables it starts its own stack. Progress goes to
 // stderr, the report to stdout. It exits 1 if any request failed. See

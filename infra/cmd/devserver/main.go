@@ -74,7 +74,7 @@ func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) 
 	}
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
 		fmt.Fprintln(os.Stderr, "starting DynamoDB Local and fauxqs…")
-		stack, err := localstack.Start(ctx, localstack.Options{})
+		stack, err := localstack.Start(ctx, localstack.Options{Logger: log})
 		if err != nil {
 			return err
 		}
@@ -126,7 +126,8 @@ func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) 
 	dlqArn, _ := res.Lookup("PurchasesDeadLetterQueue", "Arn")
 	local := map[string]string{"TABLE_NAME": table, "PURCHASES_QUEUE_URL": res.Ref("PurchasesQueue"),
 		"PURCHASES_DLQ_URL": res.Ref("PurchasesDeadLetterQueue"), "PURCHASES_DLQ_ARN": dlqArn,
-		"EXPORTS_BUCKET": res.Ref("ExportsBucket"), "API_URL": "http://" + addr, "NIGHTLY_QUEUE_URL": res.Ref("NightlyQueue")}
+		"EXPORTS_BUCKET": res.Ref("ExportsBucket"), "API_URL": "http://" + addr, "NIGHTLY_QUEUE_URL": res.Ref("NightlyQueue"),
+		"JOBS_QUEUE_URL": res.Ref("JobsQueue"), "JOBS_DLQ_URL": res.Ref("JobsDeadLetterQueue")}
 	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
 		local[k] = os.Getenv(k)
 	}

@@ -5,13 +5,13 @@
 //	operator key create -merchant ID -scope admin|read [-name NAME]
 //	operator key list -merchant ID
 //	operator key revoke -merchant ID -key KEY_ID
-//	operator queue redrive [-max N]
+//	operator queue redrive [-queue purchases|jobs] [-max N]
 //	operator nightly run [-as-of YYYY-MM-DD]   (queues a job per merchant; NIGHTLY_QUEUE_URL)
 //
-// It reads TABLE_NAME (and, for the queue, PURCHASES_QUEUE_URL and
-// PURCHASES_DLQ_URL) and the standard AWS SDK variables (AWS_REGION,
-// AWS_ENDPOINT_URL_* for the local stack, credentials). Locally, `make run`
-// writes all of them to .local/env.
+// It reads TABLE_NAME (and, for the queues, PURCHASES_QUEUE_URL and
+// PURCHASES_DLQ_URL, or JOBS_QUEUE_URL and JOBS_DLQ_URL) and the standard
+// AWS SDK variables (AWS_REGION, AWS_ENDPOINT_URL_* for the local stack,
+// credentials). Locally, `make run` writes all of them to .local/env.
 package main
 
 import (
@@ -41,7 +41,7 @@ const usage = `usage:
   operator key create -merchant ID -scope admin|read [-name NAME]
   operator key list -merchant ID
   operator key revoke -merchant ID -key KEY_ID
-  operator queue redrive [-max N]
+  operator queue redrive [-queue purchases|jobs] [-max N]
   operator nightly run [-as-of YYYY-MM-DD]`
 
 func main() {
@@ -123,23 +123,35 @@ func run(ctx context.Context, args []string) error {
 	return errors.New(usage)
 }
 
-// runQueue moves dead-lettered purchase events back to the purchases queue,
-// once their cause is fixed (see docs/operations.md).
+// redriveQueues names, for each queue with a dead-letter queue, the
+// variables that hold the URLs of the queue and of its dead-letter queue.
+var redriveQueues = map[string][2]string{
+	"purchases": {"PURCHASES_QUEUE_URL", "PURCHASES_DLQ_URL"},
+	"jobs":      {"JOBS_QUEUE_URL", "JOBS_DLQ_URL"},
+}
+
+// runQueue moves dead-lettered messages — purchase events, or job slices —
+// back to their queue, once their cause is fixed (see docs/operations.md).
 func runQueue(ctx context.Context, cfg aws.Config, args []string) error {
 	fs := flag.NewFlagSet("queue", flag.ContinueOnError)
 	max := fs.Int("max", 1000, "most messages to move")
+	name := fs.String("queue", "purchases", "the queue to redrive: purchases or jobs")
 	if len(args) == 0 || args[0] != "redrive" {
 		return errors.New(usage)
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	url, dlq := os.Getenv("PURCHASES_QUEUE_URL"), os.Getenv("PURCHASES_DLQ_URL")
+	vars, ok := redriveQueues[*name]
+	if !ok {
+		return fmt.Errorf("no queue %q: purchases or jobs", *name)
+	}
+	url, dlq := os.Getenv(vars[0]), os.Getenv(vars[1])
 	if url == "" || dlq == "" {
-		return errors.New("PURCHASES_QUEUE_URL and PURCHASES_DLQ_URL must be set")
+		return fmt.Errorf("%s and %s must be set", vars[0], vars[1])
 	}
 	moved, err := queue.New(sqs.NewFromConfig(cfg), url).Redrive(ctx, dlq, *max)
-	fmt.Fprintf(os.Stderr, "moved %d messages from the dead-letter queue back to the purchases queue\n", moved)
+	fmt.Fprintf(os.Stderr, "moved %d messages from the dead-letter queue back to the %s queue\n", moved, *name)
 	return err
 }
 

@@ -53,11 +53,12 @@ func run(ctx context.Context, args []string, signals <-chan os.Signal, stdout, s
 }
 
 // stackFlags registers the flags that configure the stack.
-func stackFlags(fs *flag.FlagSet, dynamoPort, fauxqsPort int) *localstack.Options {
+func stackFlags(fs *flag.FlagSet, dynamoPort, fauxqsPort, s3Port int) *localstack.Options {
 	opts := &localstack.Options{}
 	fs.StringVar(&opts.Dir, "dir", "", "infra directory (default: infra/ beside template.yaml)")
 	fs.IntVar(&opts.DynamoPort, "dynamodb-port", dynamoPort, "loopback port of DynamoDB Local (0: a free port)")
 	fs.IntVar(&opts.FauxqsPort, "fauxqs-port", fauxqsPort, "loopback port of fauxqs, SQS and S3 (0: a free port)")
+	fs.IntVar(&opts.S3Port, "s3-port", s3Port, "loopback port of the S3 front that checks presigned URLs before fauxqs (0: a free port)")
 	fs.StringVar(&opts.LogDir, "logs", "", "directory kept for dynamodb.log and fauxqs.log (default: a temporary one, removed on stop)")
 	fs.DurationVar(&opts.StartTimeout, "timeout", localstack.DefaultStartTimeout, "start-up deadline")
 	return opts
@@ -76,11 +77,12 @@ func startStack(ctx context.Context, opts localstack.Options, signals <-chan os.
 		case <-done:
 		}
 	}()
+	opts.Logger = log
 	stack, err := localstack.Start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("local stack started", "dynamodb", stack.DynamoEndpoint, "fauxqs", stack.FauxqsEndpoint, "logs", stack.LogDir)
+	log.Info("local stack started", "dynamodb", stack.DynamoEndpoint, "fauxqs", stack.FauxqsEndpoint, "s3", stack.S3Endpoint, "logs", stack.LogDir)
 	return stack, nil
 }
 
@@ -95,7 +97,7 @@ func stopStack(stack *localstack.Stack, log *slog.Logger) {
 func execCommand(ctx context.Context, args []string, signals <-chan os.Signal, stderr io.Writer, log *slog.Logger) int {
 	fs := flag.NewFlagSet("stack exec", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	opts := stackFlags(fs, 0, 0)
+	opts := stackFlags(fs, 0, 0, 0)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -163,7 +165,7 @@ func exitStatus(err error, stderr io.Writer) int {
 func up(ctx context.Context, args []string, signals <-chan os.Signal, stdout, stderr io.Writer, log *slog.Logger) int {
 	fs := flag.NewFlagSet("stack up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	opts := stackFlags(fs, 8000, 4566)
+	opts := stackFlags(fs, 8000, 4566, 4567)
 	prefix := fs.String("provision", "", "also provision template.yaml's resources with this name prefix (e.g. regulars)")
 	if err := fs.Parse(args); err != nil {
 		return 2

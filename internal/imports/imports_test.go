@@ -1,0 +1,518 @@
+package imports_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/regulars/regulars/infra/localstack"
+	"github.com/regulars/regulars/infra/seed"
+	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/exports"
+	"github.com/regulars/regulars/internal/imports"
+	"github.com/regulars/regulars/internal/jobs"
+	"github.com/regulars/regulars/internal/objects"
+	"github.com/regulars/regulars/internal/points"
+	"github.com/regulars/regulars/internal/tabular"
+	"github.com/regulars/regulars/internal/tenant"
+)
+
+var awsCfg aws.Config
+
+func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
+
+// env is freshly provisioned resources with a jobs worker whose queue is a
+// slice: the test delivers the messages itself.
+type env struct {
+	t      *testing.T
+	store  *dynamo.Store
+	ddb    *dynamodb.Client
+	table  string
+	bucket *objects.Bucket
+	points *points.Service
+	worker *jobs.Worker
+	queue  *sliceQueue
+	runner *imports.Runner
+	export *exports.Runner
+}
+
+type sliceQueue struct{ msgs [][]byte }
+
+func (q *sliceQueue) Send(_ context.Context, bodies [][]byte) error {
+	q.msgs = append(q.msgs, bodies...)
+	return nil
+}
+
+func newEnv(t *testing.T) *env {
+	res := localstack.ProvisionTest(t, awsCfg)
+	ddb := dynamodb.NewFromConfig(awsCfg)
+	e := &env{t: t, ddb: ddb, table: res.Ref("Table"), store: dynamo.New(ddb, res.Ref("Table")),
+		bucket: objects.New(s3.NewFromConfig(awsCfg, localstack.S3PathStyle), res.Ref("ExportsBucket")), queue: &sliceQueue{}}
+	log := slog.New(slog.DiscardHandler)
+	e.points = points.New(e.store, time.Now)
+	e.runner = imports.NewRunner(e.store, e.points, e.bucket, time.Now, log)
+	e.export = exports.NewRunner(e.store, e.bucket)
+	e.worker = jobs.NewWorker(e.store, e.queue, map[jobs.Kind]jobs.Runner{jobs.CustomerImport: e.runner, jobs.CustomerExport: e.export}, time.Now, log)
+	return e
+}
+
+func (e *env) merchant(name string) tenant.Merchant {
+	m, _, err := seed.Merchant(e.t.Context(), e.store, name, "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// upload creates an import job and PUTs the file to its presigned URL with
+// plain net/http, as a merchant's browser does.
+func (e *env) upload(mid string, p imports.Params, file []byte) jobs.Job {
+	e.t.Helper()
+	if err := p.Validate(); err != nil {
+		e.t.Fatal(err)
+	}
+	j, err := jobs.New(mid, jobs.CustomerImport, p, "key:test", time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	j.Result.Object = imports.UploadKey(mid, j.ID, p.Format)
+	url, _, err := e.bucket.PresignPut(e.t.Context(), j.Result.Object, p.ContentType(), time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(e.t.Context(), http.MethodPut, url, bytes.NewReader(file))
+	req.Header.Set("Content-Type", p.ContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("PUT to the upload URL: %s", resp.Status)
+	}
+	j.State = jobs.Queued
+	if j, err = jobs.Enqueue(e.t.Context(), e.store, e.queue, j); err != nil {
+		e.t.Fatal(err)
+	}
+	return j
+}
+
+// drain delivers the queue's messages until none is left and returns the
+// job as it ended.
+func (e *env) drain(j jobs.Job) jobs.Job {
+	e.t.Helper()
+	for len(e.queue.msgs) > 0 {
+		var m jobs.Message
+		if err := json.Unmarshal(e.queue.msgs[0], &m); err != nil {
+			e.t.Fatal(err)
+		}
+		e.queue.msgs = e.queue.msgs[1:]
+		if err := e.worker.Work(e.t.Context(), m); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	j, err := e.store.Job(e.t.Context(), j.MerchantID, j.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return j
+}
+
+func (e *env) run(mid string, p imports.Params, file []byte) jobs.Job {
+	e.t.Helper()
+	j := e.drain(e.upload(mid, p, file))
+	if j.State != jobs.Succeeded {
+		e.t.Fatalf("job %s: %s (%s)", j.ID, j.State, j.Error)
+	}
+	return j
+}
+
+// report reads a job's report.
+func (e *env) report(j jobs.Job) [][]string {
+	e.t.Helper()
+	rc, err := e.bucket.Open(e.t.Context(), j.Result.Report, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rc.Close()
+	r := tabular.NewCSVReader(rc, tabular.Position{}, tabular.Limits{})
+	var rows [][]string
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			return rows
+		}
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rows = append(rows, row.Cells)
+	}
+}
+
+func csvFile(rows ...string) []byte { return []byte(strings.Join(rows, "\r\n") + "\r\n") }
+
+// state is what the test compares before and after a re-run: every customer
+// with its version and balance, and the number of ledger entries.
+func (e *env) state(mid string) map[string]string {
+	e.t.Helper()
+	out := map[string]string{}
+	page, err := e.store.ListCustomers(e.t.Context(), mid, crm.Query{Order: crm.OrderEnrolled, Limit: crm.MaxLimit, Now: time.Now()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, c := range page.Customers {
+		entries, err := e.store.Entries(e.t.Context(), mid, c.ID, 100, "")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out[c.Email+c.Phone] = fmt.Sprintf("%s v%d balance %d entries %d", c.ID, c.Version, c.Metrics.PointsBalance, len(entries.Entries))
+	}
+	return out
+}
+
+func (e *env) byEmail(mid, email string) (crm.Customer, bool) {
+	e.t.Helper()
+	c, err := e.store.CustomerByUnique(e.t.Context(), mid, crm.Unique{Kind: "email", Value: email})
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return crm.Customer{}, false
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c, true
+}
+
+// badFile has a row of every kind: created (with a balance to open),
+// rejected for each reason, updated, unchanged, skipped-worthy.
+func badFile() []byte {
+	return csvFile(
+		"Email,phone,given_name,birthday,tags,favorite,points_balance,colour",
+		"ana@example.com,+34 600 111 222,Ana,1990-05-01,vip|café,sí,100,rojo", // 2 created
+		",,Nadie,,,,,",                                          // 3 no identifier
+		"bea@,,Bea,,,,,",                                        // 4 bad email
+		"carla@example.com,12,Carla,,,,,",                       // 5 bad phone
+		"dani@example.com,,Dani,2999-01-01,,,,",                 // 6 bad birthday
+		"eva@example.com,,Eva,,ok|***,,,",                       // 7 bad tag
+		"ANA@example.com,,Ana otra,,,,,",                        // 8 duplicate of row 2
+		"xavi@example.com,+34600000002,Xavi,,,,,",               // 9 conflicting identifiers
+		"fede@example.com,,Fede,,,,,,extra",                     // 10 ragged
+		`fran@example.com,,'=SUM(A1),,,,5,`,                     // 11 neutralised formula, created
+		"xavi@example.com,,Xavier,,,,50,",                       // 12 updated (no balance for updates)
+		"yago@example.com,+34600000002,Yago,,,,,",               // 13 unchanged
+		"gus@example.com,,"+strings.Repeat("g", 70<<10)+",,,,,", // 14 oversized
+		"hugo@example.com,,Hugo,,,maybe,,",                      // 15 bad boolean
+	)
+}
+
+func (e *env) seedBase(mid string) (xavi, yago crm.Customer) {
+	e.t.Helper()
+	for _, p := range []crm.Profile{{Email: "xavi@example.com", GivenName: "Xavi"}, {Email: "yago@example.com", Phone: "+34600000002", GivenName: "Yago"}} {
+		c, err := crm.New(mid, crm.Enrolment{Profile: p}, time.Now())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if err := e.store.CreateCustomer(e.t.Context(), c); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	xavi, _ = e.byEmail(mid, "xavi@example.com")
+	yago, _ = e.byEmail(mid, "yago@example.com")
+	return xavi, yago
+}
+
+func TestImportReport(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Importadora")
+	xavi, yago := e.seedBase(m.ID)
+	p := imports.Params{Format: imports.CSV, OpeningBalance: true}
+	j := e.run(m.ID, p, badFile())
+	ana, ok := e.byEmail(m.ID, "ana@example.com")
+	if !ok {
+		t.Fatal("ana was not created")
+	}
+	fran, ok := e.byEmail(m.ID, "fran@example.com")
+	if !ok {
+		t.Fatal("fran was not created")
+	}
+	want := [][]string{
+		imports.ReportHeader,
+		{"2", "created", ana.ID, "", ""},
+		{"3", "rejected", "", "", "has none of external_id, card_number, email, phone"},
+		{"4", "rejected", "", "/email", "must be an email address such as ana@example.com"},
+		{"5", "rejected", "", "/phone", "must be an international phone number in E.164 form such as +34600123456"},
+		{"6", "rejected", "", "/birthday", "must be between 1900-01-01 and today"},
+		{"7", "rejected", "", "/tags/1", "must contain a letter or digit"},
+		{"8", "rejected", "", "/email", "duplicate of row 2"},
+		{"9", "rejected", "", "/phone", fmt.Sprintf("conflicts with customers %s (by email) and %s (by phone)", xavi.ID, yago.ID)},
+		{"10", "rejected", "", "", "has 9 cells, more than the 8 columns of the header"},
+		{"11", "created", fran.ID, "", ""},
+		{"12", "updated", xavi.ID, "", ""},
+		{"13", "unchanged", yago.ID, "", ""},
+		{"14", "rejected", "", "", "the row is too long to read (more than 64 KiB)"},
+		{"15", "rejected", "", "/favorite", "must be true, false, 1, 0, sí, si, yes or no"},
+	}
+	if got := e.report(j); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("report:\n%s\nwant:\n%s", lines(got), lines(want))
+	}
+	if j.Progress != (jobs.Progress{Processed: 14, Written: 4, Rejected: 10}) || !slices.Equal(j.Result.IgnoredColumns, []string{"colour"}) {
+		t.Fatalf("progress %+v, ignored %v", j.Progress, j.Result.IgnoredColumns)
+	}
+	// Created customers carry the row's values; the formula is restored.
+	if ana.Phone != "+34600111222" || ana.Birthday != "1990-05-01" || !slices.Equal(ana.Tags, []string{"vip", "café"}) || !ana.Favorite ||
+		ana.Metrics.PointsBalance != 100 || fran.GivenName != "=SUM(A1)" || fran.Metrics.PointsBalance != 5 {
+		t.Fatalf("ana %+v\nfran %+v", ana, fran)
+	}
+	entries, err := e.store.Entries(t.Context(), m.ID, ana.ID, 10, "")
+	if err != nil || len(entries.Entries) != 1 || entries.Entries[0].Kind != "import" || entries.Entries[0].Points != 100 {
+		t.Fatalf("ana's ledger: %+v, %v", entries, err)
+	}
+	// An update takes the row's values but opens no balance.
+	if x, _ := e.byEmail(m.ID, "xavi@example.com"); x.GivenName != "Xavier" || x.Metrics.PointsBalance != 0 || x.Version != xavi.Version+1 {
+		t.Fatalf("xavi %+v", x)
+	}
+	// No partial customers: nothing of a rejected row was written.
+	for _, email := range []string{"carla@example.com", "dani@example.com", "eva@example.com", "fede@example.com", "gus@example.com", "hugo@example.com"} {
+		if _, ok := e.byEmail(m.ID, email); ok {
+			t.Errorf("rejected row's %s was created", email)
+		}
+	}
+	if y, _ := e.byEmail(m.ID, "yago@example.com"); y.Version != yago.Version {
+		t.Fatalf("an unchanged row wrote yago: v%d, was v%d", y.Version, yago.Version)
+	}
+	before := e.state(m.ID)
+
+	// Running the same job's rows again from the start gives the same report
+	// and changes nothing.
+	again := j
+	again.State, again.Cursor, again.Result.Report, again.Progress = jobs.Queued, nil, "", jobs.Progress{}
+	if _, err := e.store.SaveJob(t.Context(), again); err != nil {
+		t.Fatal(err)
+	}
+	e.queue.msgs = [][]byte{fmt.Appendf(nil, `{"merchant_id":%q,"job_id":%q}`, m.ID, j.ID)}
+	rerun := e.drain(j)
+	if got := e.report(rerun); rerun.State != jobs.Succeeded || !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("re-run %s (%s):\n%s", rerun.State, rerun.Error, lines(got))
+	}
+	if after := e.state(m.ID); !equalMaps(before, after) {
+		t.Fatalf("the re-run changed the base:\n%v\n%v", before, after)
+	}
+
+	// A second import of the same file finds every customer as it is.
+	second := e.run(m.ID, p, badFile())
+	outcomes := map[string]string{}
+	for _, r := range e.report(second)[1:] {
+		outcomes[r[0]] += r[1]
+	}
+	for _, n := range []string{"2", "11", "12", "13"} {
+		if outcomes[n] != "unchanged" {
+			t.Errorf("second import, row %s: %s", n, outcomes[n])
+		}
+	}
+	if outcomes["8"] != "rejected" {
+		t.Errorf("second import, row 8: %s", outcomes["8"])
+	}
+	if after := e.state(m.ID); !equalMaps(before, after) {
+		t.Fatalf("the second import changed the base:\n%v\n%v", before, after)
+	}
+
+	// on_existing=skip leaves existing customers alone.
+	skip := e.run(m.ID, imports.Params{Format: imports.CSV, OnExisting: imports.Skip}, csvFile("email,given_name", "xavi@example.com,Otro"))
+	if got := e.report(skip); got[1][1] != "skipped" || got[1][2] != xavi.ID {
+		t.Fatalf("skip: %v", got)
+	}
+}
+
+// A file without an identifying column, or empty, fails the job with a
+// clear error; nothing is written.
+func TestImportBadFiles(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Importadora")
+	for file, want := range map[string]string{
+		"given_name,family_name\r\nAna,García\r\n": "no identifying column",
+		"\r\n\r\n":                   "the file is empty",
+		"email,EMAIL\r\na@b.es,\r\n": "names the column email twice",
+	} {
+		j := e.drain(e.upload(m.ID, imports.Params{Format: imports.CSV}, []byte(file)))
+		if j.State != jobs.Failed || !strings.Contains(j.Error, want) {
+			t.Errorf("%q: %s %q, want an error about %q", file, j.State, j.Error, want)
+		}
+	}
+	j := e.drain(e.upload(m.ID, imports.Params{Format: imports.XLSX}, []byte("not a zip")))
+	if j.State != jobs.Failed || !strings.Contains(j.Error, "cannot be read") {
+		t.Errorf("bad xlsx: %s %q", j.State, j.Error)
+	}
+	if page, _ := e.store.ListCustomers(t.Context(), m.ID, crm.Query{Order: crm.OrderEnrolled, Limit: 10, Now: time.Now()}); len(page.Customers) != 0 {
+		t.Fatalf("customers were written: %d", len(page.Customers))
+	}
+}
+
+// An import resumed at every row (one row per slice, the report's lines
+// carried between slices) gives the same report and the same customers as
+// an import done in one slice.
+func TestImportResumes(t *testing.T) {
+	e := newEnv(t)
+	p := imports.Params{Format: imports.CSV, OpeningBalance: true}
+	one := e.merchant("Una vez")
+	e.seedBase(one.ID)
+	whole := e.run(one.ID, p, badFile())
+	want := anonymous(e.report(whole))
+
+	sliced := e.merchant("A trozos")
+	e.seedBase(sliced.ID)
+	e.worker.SliceLimit = time.Nanosecond // every slice stops after one row
+	j := e.run(sliced.ID, p, badFile())
+	if got := anonymous(e.report(j)); !slices.EqualFunc(got, want, slices.Equal) || j.Slices < 14 {
+		t.Fatalf("%d slices:\n%s\nwant\n%s", j.Slices, lines(got), lines(want))
+	}
+	if j.Progress != whole.Progress {
+		t.Fatalf("progress %+v, want %+v", j.Progress, whole.Progress)
+	}
+
+	if a, b := anonymousState(e.state(one.ID)), anonymousState(e.state(sliced.ID)); !equalMaps(a, b) {
+		t.Fatalf("customers differ:\n%v\n%v", a, b)
+	}
+}
+
+// An XLSX file imports like its CSV: formulas neutralised by the writer are
+// restored, booleans and dates read.
+func TestImportXLSX(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Hoja")
+	var buf bytes.Buffer
+	if err := tabular.WriteXLSX(&buf, [][]string{
+		{"email", "given_name", "favorite", "birthday", "points_balance"},
+		{"ana@example.com", "=Ana", "TRUE", "32874", "7"},
+		{},
+		{"bea@example.com", "Bea", "FALSE", "", ""},
+		{"ana@example.com", "Ana 2", "", "", ""},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	j := e.run(m.ID, imports.Params{Format: imports.XLSX, OpeningBalance: true}, buf.Bytes())
+	ana, _ := e.byEmail(m.ID, "ana@example.com")
+	bea, _ := e.byEmail(m.ID, "bea@example.com")
+	want := [][]string{imports.ReportHeader, {"2", "created", ana.ID, "", ""}, {"4", "created", bea.ID, "", ""},
+		{"5", "rejected", "", "/email", "duplicate of row 2"}}
+	if got := e.report(j); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("report:\n%s", lines(got))
+	}
+	if ana.GivenName != "=Ana" || !ana.Favorite || ana.Birthday != "1990-01-01" || ana.Metrics.PointsBalance != 7 || bea.Favorite {
+		t.Fatalf("ana %+v bea %+v", ana, bea)
+	}
+}
+
+// A full export of one merchant imports into another as the same customers.
+func TestExportImportRoundTrip(t *testing.T) {
+	e := newEnv(t)
+	from, to := e.merchant("Origen"), e.merchant("Destino")
+	now := time.Now()
+	profiles := []crm.Profile{
+		{Email: "ana@example.com", GivenName: "Ana", FamilyName: "=García", Phone: "+34600111222", Tags: []string{"vip", "café"}, Favorite: true,
+			Attributes: map[string]string{"talla": "M"}, Birthday: "--06-15", NewsletterConsent: true, DocumentNumber: "X1", DeviceType: "ios",
+			Addresses: []crm.Address{{Label: "casa", Line1: "Calle Mayor, 1", City: "Madrid", PostalCode: "28001", Country: "ES", Primary: true}}},
+		{ExternalID: "ext-2", CardNumber: "RG000000000002", GivenName: "Bea", Type: crm.TypeProspect},
+	}
+	for _, p := range profiles {
+		c, err := crm.New(from.ID, crm.Enrolment{Profile: p}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.CreateCustomer(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ex, err := jobs.New(from.ID, jobs.CustomerExport, exports.CustomerParams{Columns: crm.ColumnsFull, BOM: true, Query: crm.Query{Order: crm.OrderEnrolled, Now: now}}, "test", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex, err = jobs.Enqueue(t.Context(), e.store, e.queue, ex); err != nil {
+		t.Fatal(err)
+	}
+	ex = e.drain(ex)
+	rc, err := e.bucket.Open(t.Context(), ex.Result.Object, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, _ := io.ReadAll(rc)
+	rc.Close()
+	j := e.run(to.ID, imports.Params{Format: imports.CSV}, file)
+	if j.Progress.Written != 2 || len(j.Result.IgnoredColumns) != 0 {
+		t.Fatalf("progress %+v, ignored %v: %v", j.Progress, j.Result.IgnoredColumns, e.report(j))
+	}
+	for _, u := range []crm.Unique{{Kind: "email", Value: "ana@example.com"}, {Kind: "external_id", Value: "ext-2"}} {
+		a, err := e.store.CustomerByUnique(t.Context(), from.ID, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.store.CustomerByUnique(t.Context(), to.ID, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changed := crm.ChangedFields(a, b); len(changed) != 0 || !a.EnrolledAt.Equal(b.EnrolledAt) {
+			t.Fatalf("%s differs in %v:\n%+v\n%+v", u.Value, changed, a, b)
+		}
+	}
+}
+
+var ulid = regexp.MustCompile(`[0-9A-HJKMNP-TV-Z]{26}`)
+
+// anonymous replaces customer IDs by their order of appearance.
+func anonymous(rows [][]string) [][]string {
+	seen := map[string]string{}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = make([]string, len(r))
+		for k, c := range r {
+			out[i][k] = ulid.ReplaceAllStringFunc(c, func(id string) string {
+				if _, ok := seen[id]; !ok {
+					seen[id] = fmt.Sprintf("C%d", len(seen)+1)
+				}
+				return seen[id]
+			})
+		}
+	}
+	return out
+}
+
+func anonymousState(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = ulid.ReplaceAllString(v, "ID")
+	}
+	return out
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func lines(rows [][]string) string {
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%q\n", r)
+	}
+	return b.String()
+}
