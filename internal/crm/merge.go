@@ -121,3 +121,36 @@ func mergeAddresses(a, b []Address) []Address {
 	}
 	return out
 }
+
+// MergeStep is how far a merge has come; each step is resumable.
+type MergeStep string
+
+// Merge steps, in order.
+const (
+	// MergeCutover: nothing written yet but the merge record. The cut-over
+	// moves, in one transaction, the points (a transfer pair), the profile,
+	// the identifiers and the badges, and makes the duplicate a tombstone.
+	MergeCutover MergeStep = "cutover"
+	// MergeMove: the duplicate's orders, visits and segment memberships are
+	// being moved to the survivor (its ticket days and score deleted), in
+	// transactions of at most 100 items.
+	MergeMove MergeStep = "move"
+	// MergeMetrics: the survivor's metrics and ticket days are being
+	// recomputed from its orders.
+	MergeMetrics MergeStep = "metrics"
+	// MergeDone: finished.
+	MergeDone MergeStep = "done"
+)
+
+// MergeRecord is the progress of the merge of a duplicate into a survivor.
+type MergeRecord struct {
+	SurvivorID  string
+	DuplicateID string
+	Step        MergeStep
+	Points      int64 // the duplicate's balance, transferred at the cut-over
+	Moved       int64 // items moved (or deleted) from the duplicate so far
+	Actor       string
+	StartedAt   time.Time
+	FinishedAt  *time.Time
+	Version     int64
+}
