@@ -37,8 +37,8 @@ type addressItem struct {
 }
 
 type customerItem struct {
-	PK     string `dynamodbav:"PK"`
-	SK     string `dynamodbav:"SK"`
+	PK string `dynamodbav:"PK"`
+	SK string `dynamodbav:"SK"`
 	// The list indexes; absent on a merged customer's tombstone, which no
 	// list shows.
 	GSI1PK string `dynamodbav:"GSI1PK,omitempty"`

@@ -90,6 +90,7 @@ func routeCalls(ids map[string]string) map[string]struct {
 		"DELETE /v1/customers/{customerId}":          {c, nil},
 		"POST /v1/customers/{customerId}/suspend":    {c + "/suspend", nil},
 		"POST /v1/customers/{customerId}/reactivate": {c + "/reactivate", nil},
+		"POST /v1/customers/{customerId}/merge":      {c + "/merge", map[string]any{"duplicate_id": ids["duplicate"]}},
 	}
 }
 
@@ -108,6 +109,8 @@ func (e *env) resourcesOf(key string) map[string]string {
 	var c customer
 	email := "iso-" + key[3:11] + "@example.com"
 	e.must(http.StatusCreated, "POST", "/v1/customers", key, map[string]any{"email": email, "given_name": "Isolda"}).decode(e.t, &c)
+	var dup customer // a duplicate of c, to merge into c
+	e.must(http.StatusCreated, "POST", "/v1/customers", key, map[string]any{"email": "dup-" + email, "given_name": "Isolda"}).decode(e.t, &dup)
 	var k struct {
 		ID string `json:"id"`
 	}
@@ -141,7 +144,7 @@ func (e *env) resourcesOf(key string) map[string]string {
 	e.must(http.StatusAccepted, "POST", "/v1/analytics/runs", key, map[string]any{"as_of": "2026-01-01"}) // a run and a score to read
 	e.drainFunction(e.t, "NightlyFunction")
 	return map[string]string{"customer": c.ID, "key": k.ID, "email": email, "badge": badge.ID, "reward": reward.ID, "merchant": me.ID,
-		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order, "segment": segment.ID}
+		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order, "segment": segment.ID, "duplicate": dup.ID}
 }
 
 // TestTenantIsolation calls every route with merchant B's key on merchant A's
