@@ -1,9 +1,13 @@
 package points_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
@@ -218,4 +222,42 @@ func TestMergeResumable(t *testing.T) {
 		t.Fatalf("done in %d steps: the test does not interrupt the move", steps)
 	}
 	mc.checkMerged(t)
+}
+
+// lostReply is a DynamoDB client whose armed-th transaction is written but
+// answered with an error, as when the reply is lost or the function dies
+// right after the write.
+type lostReply struct {
+	dynamo.API
+	at, n int
+}
+
+func (l *lostReply) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	out, err := l.API.TransactWriteItems(ctx, in, opts...)
+	if l.n++; l.n == l.at && err == nil {
+		return nil, errors.New("connection reset after the write")
+	}
+	return out, err
+}
+
+// TestMergeInterrupted: a merge whose step was written but not acknowledged
+// (the cut-over, a move batch, the metrics step) fails, and the repeat
+// carries on from the merge record without applying that step again.
+func TestMergeInterrupted(t *testing.T) {
+	for _, at := range []int{1, 3, 8} {
+		t.Run(fmt.Sprint("transaction ", at), func(t *testing.T) {
+			mc := newMergeCase(t)
+			lost := &lostReply{API: dynamodb.NewFromConfig(awsCfg), at: at}
+			flaky := dynamo.New(lost, mc.st.Table())
+			if _, err := mc.svc.Merge(t.Context(), flaky, "M1", mc.survivor, mc.dup, "test", mc.loc, 0); err == nil {
+				t.Fatalf("the merge ran %d transactions: none was interrupted", lost.n)
+			}
+			mc.check(t)
+			res, err := mc.svc.Merge(t.Context(), mc.st, "M1", mc.survivor, mc.dup, "test", mc.loc, 0)
+			if err != nil || !res.Done() {
+				t.Fatalf("continuing: %+v %v", res.Record, err)
+			}
+			mc.checkMerged(t)
+		})
+	}
 }
