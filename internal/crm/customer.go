@@ -26,6 +26,7 @@ const (
 	StatePending   State = "pending"   // waiting for the merchant to activate them
 	StateActive    State = "active"    // may buy and earn
 	StateSuspended State = "suspended" // kept, but neither earns nor redeems
+	StateMerged    State = "merged"    // a duplicate merged into another customer: a tombstone (see Merge)
 )
 
 // ActivityWindow is how recent a transaction must be for a customer to count
@@ -122,6 +123,11 @@ type Customer struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Metrics    Metrics
+	// MergedInto is the survivor of a merged duplicate (State merged).
+	MergedInto string
+	// Aliases are the identifiers of duplicates merged into this customer
+	// that now resolve to them besides their own (see Merge).
+	Aliases []Unique
 	// Version increases with every write; storage uses it for optimistic locking.
 	Version int64
 }
@@ -162,7 +168,19 @@ type Unique struct {
 	Value string
 }
 
-// Uniques lists the customer's unique identifiers.
+// Uniques lists the customer's unique identifiers: the profile's and the
+// aliases taken over from merged duplicates.
+func (c Customer) Uniques() []Unique {
+	u := c.Profile.Uniques()
+	for _, a := range c.Aliases {
+		if !slices.Contains(u, a) {
+			u = append(u, a)
+		}
+	}
+	return u
+}
+
+// Uniques lists the profile's unique identifiers.
 func (p Profile) Uniques() []Unique {
 	var u []Unique
 	for _, x := range []Unique{{"email", p.Email}, {"phone", p.Phone}, {"card", p.CardNumber}, {"external_id", p.ExternalID}} {

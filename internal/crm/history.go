@@ -82,8 +82,8 @@ var eventType = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
 // form answer…).
 func NewInteraction(typ string, at time.Time, data map[string]string, now time.Time) (Event, error) {
 	var fe apperr.Fields
-	if !eventType.MatchString(typ) || strings.HasPrefix(typ, "badge_") || strings.HasPrefix(typ, "profile_") || strings.HasPrefix(typ, "segment_") {
-		fe.Add("/type", "must be a lower-case code such as campaign_email_opened (badge_, profile_ and segment_ are reserved)")
+	if !eventType.MatchString(typ) || strings.HasPrefix(typ, "badge_") || strings.HasPrefix(typ, "profile_") || strings.HasPrefix(typ, "segment_") || typ == "customer_merged" {
+		fe.Add("/type", "must be a lower-case code such as campaign_email_opened (badge_, profile_, segment_ and customer_merged are reserved)")
 	}
 	if at.IsZero() {
 		at = now

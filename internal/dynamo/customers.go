@@ -37,14 +37,16 @@ type addressItem struct {
 }
 
 type customerItem struct {
-	PK     string `dynamodbav:"PK"`
-	SK     string `dynamodbav:"SK"`
-	GSI1PK string `dynamodbav:"GSI1PK"`
-	GSI1SK string `dynamodbav:"GSI1SK"`
-	GSI2PK string `dynamodbav:"GSI2PK"`
-	GSI2SK string `dynamodbav:"GSI2SK"`
-	GSI3PK string `dynamodbav:"GSI3PK"`
-	GSI3SK string `dynamodbav:"GSI3SK"`
+	PK string `dynamodbav:"PK"`
+	SK string `dynamodbav:"SK"`
+	// The list indexes; absent on a merged customer's tombstone, which no
+	// list shows.
+	GSI1PK string `dynamodbav:"GSI1PK,omitempty"`
+	GSI1SK string `dynamodbav:"GSI1SK,omitempty"`
+	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
+	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
 	Type   string `dynamodbav:"type"`
 
 	ID                string            `dynamodbav:"id"`
@@ -70,6 +72,8 @@ type customerItem struct {
 	CreatedAt         time.Time         `dynamodbav:"created_at"`
 	UpdatedAt         time.Time         `dynamodbav:"updated_at"`
 	Version           int64             `dynamodbav:"version"`
+	MergedInto        string            `dynamodbav:"merged_into,omitempty"`
+	Aliases           []aliasItem       `dynamodbav:"aliases,omitempty"`
 
 	Tickets         int64            `dynamodbav:"tickets"`
 	Tickets12M      int64            `dynamodbav:"tickets_12m"`
@@ -94,6 +98,12 @@ type customerItem struct {
 	GSI4SK string `dynamodbav:"GSI4SK,omitempty"`
 }
 
+// aliasItem is an identifier of a merged duplicate that resolves to this customer.
+type aliasItem struct {
+	Kind  string `dynamodbav:"kind"`
+	Value string `dynamodbav:"value"`
+}
+
 type lotItem struct {
 	EarnedAt  time.Time  `dynamodbav:"earned_at"`
 	ExpiresAt *time.Time `dynamodbav:"expires_at,omitempty"`
@@ -113,7 +123,11 @@ func toItem(c crm.Customer) customerItem {
 	tags, attrs := nonNil(c.Tags), nonNilMap(c.Attributes)
 	gsiPK := customersGSIPK(c.MerchantID)
 	m := c.Metrics
-	return customerItem{
+	var aliases []aliasItem
+	for _, a := range c.Aliases {
+		aliases = append(aliases, aliasItem(a))
+	}
+	it := customerItem{
 		PK: customerPK(c.MerchantID, c.ID), SK: skProfile, Type: "customer",
 		GSI1PK: gsiPK, GSI1SK: sortKeyWithID(lastVisit, c.ID),
 		GSI2PK: gsiPK, GSI2SK: sortKeyWithID(c.EnrolledAt.UTC().Format(sortTime), c.ID),
@@ -127,7 +141,12 @@ func toItem(c crm.Customer) customerItem {
 		Margin12M: m.Margin12M, Units: m.Units, LastVisitAt: m.LastVisitAt, FirstPurchaseAt: m.FirstPurchaseAt,
 		FirstStore: m.FirstStore, PointsBalance: m.PointsBalance, Lots: []lotItem{}, Badges: badges,
 		LastProducts: nonNil(m.LastProducts), LocationVisits: nonNilMap(m.LocationVisits),
+		MergedInto: c.MergedInto, Aliases: aliases,
 	}
+	if c.State == crm.StateMerged { // a tombstone is in no list
+		it.GSI1PK, it.GSI1SK, it.GSI2PK, it.GSI2SK, it.GSI3PK, it.GSI3SK = "", "", "", "", "", ""
+	}
+	return it
 }
 
 func nonNil[T any](s []T) []T {
@@ -159,6 +178,10 @@ func (it customerItem) customer() crm.Customer {
 	for i, a := range it.Addresses {
 		addrs[i] = crm.Address(a)
 	}
+	var aliases []crm.Unique
+	for _, a := range it.Aliases {
+		aliases = append(aliases, crm.Unique(a))
+	}
 	return crm.Customer{
 		ID: it.ID, MerchantID: it.MerchantID,
 		Profile: crm.Profile{ExternalID: it.ExternalID, CardNumber: it.CardNumber, CardTemplate: it.CardTemplate,
@@ -167,7 +190,7 @@ func (it customerItem) customer() crm.Customer {
 			Favorite: it.Favorite, Attributes: it.Attributes, Addresses: addrs, Type: crm.Type(it.CustomerType),
 			NewsletterConsent: it.NewsletterConsent},
 		State: crm.State(it.State), EnrolledAt: it.EnrolledAt, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
-		Version: it.Version,
+		Version: it.Version, MergedInto: it.MergedInto, Aliases: aliases,
 		Metrics: crm.Metrics{Tickets: it.Tickets, Tickets12M: it.Tickets12M, Revenue: it.Revenue, Revenue12M: it.Revenue12M,
 			Margin: it.Margin, Margin12M: it.Margin12M, Units: it.Units, LastVisitAt: it.LastVisitAt,
 			FirstPurchaseAt: it.FirstPurchaseAt, FirstStore: it.FirstStore, PointsBalance: it.PointsBalance,
@@ -261,6 +284,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 			return crm.Customer{}, err
 		}
 		old := stored.customer()
+		if err := notMerged(old); err != nil {
+			return crm.Customer{}, err
+		}
 		c, err := fn(old)
 		if err != nil {
 			return crm.Customer{}, err
@@ -301,6 +327,15 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 		return c, nil
 	}
 	return crm.Customer{}, apperr.New(apperr.Conflict, "customer %s is being changed concurrently; retry", cid)
+}
+
+// notMerged refuses changes to a merged customer's tombstone: whatever comes
+// for them belongs to the customer they were merged into.
+func notMerged(c crm.Customer) error {
+	if c.State == crm.StateMerged {
+		return apperr.New(apperr.Conflict, "customer %s was merged into customer %s", c.ID, c.MergedInto)
+	}
+	return nil
 }
 
 // DeleteCustomer removes the profile and the identifiers that resolve to it,

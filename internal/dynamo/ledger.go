@@ -206,6 +206,9 @@ func (s *Store) Post(ctx context.Context, mid, cid string, fn func(loyalty.Accou
 			return loyalty.Account{}, loyalty.Posting{}, err
 		}
 		acc := loyalty.Account{Customer: it.customer(), Wallet: walletOf(it), Badges: it.Badges}
+		if err := notMerged(acc.Customer); err != nil {
+			return acc, loyalty.Posting{}, err
+		}
 		p, err := fn(acc)
 		if err != nil {
 			return acc, loyalty.Posting{}, err
@@ -254,14 +257,7 @@ const (
 // first and the claim (if any) second.
 func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Posting) ([]types.TransactWriteItem, error) {
 	pk := customerPK(mid, cid)
-	lots := make([]lotItem, len(p.Wallet.Lots))
-	var earliest *time.Time
-	for i, l := range p.Wallet.Lots {
-		lots[i] = lotItem(l)
-		if l.ExpiresAt != nil && (earliest == nil || l.ExpiresAt.Before(*earliest)) {
-			earliest = l.ExpiresAt
-		}
-	}
+	lots, earliest := lotsOf(p.Wallet)
 	badges := p.Badges
 	if badges == nil {
 		badges = []string{}
@@ -278,26 +274,11 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 	values := map[string]types.AttributeValue{":b": num(p.Wallet.Balance), ":e": num(p.Wallet.EarnedTotal), ":l": lotsAV,
 		":g": badgesAV, ":one": num(1), ":v": num(stored.Version)}
 	if m := p.Metrics; m != nil {
-		metrics, err := attributevalue.MarshalMap(metricsItem{Tickets: m.Tickets, Tickets12M: m.Tickets12M, Revenue: m.Revenue,
-			Revenue12M: m.Revenue12M, Margin: m.Margin, Margin12M: m.Margin12M, Units: m.Units, FirstStore: m.FirstStore,
-			LastProducts: nonNil(m.LastProducts), LocationVisits: nonNilMap(m.LocationVisits)})
+		set, err := metricsSet(cid, *m, values)
 		if err != nil {
 			return nil, err
 		}
-		for name, v := range metrics {
-			update += ", " + name + " = :m_" + name
-			values[":m_"+name] = v
-		}
-		for name, t := range map[string]*time.Time{"last_visit_at": m.LastVisitAt, "first_purchase_at": m.FirstPurchaseAt} {
-			if t != nil {
-				update += ", " + name + " = :m_" + name
-				values[":m_"+name] = str(t.UTC().Format(time.RFC3339Nano))
-			}
-		}
-		if m.LastVisitAt != nil {
-			update += ", GSI1SK = :m_gsi1sk"
-			values[":m_gsi1sk"] = str(sortKeyWithID(m.LastVisitAt.UTC().Format(sortTime), cid))
-		}
+		update += set
 	}
 	if earliest != nil {
 		update += ", GSI4PK = :xpk, GSI4SK = :xsk"
@@ -394,6 +375,48 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 		return nil, apperr.New(apperr.Unprocessable, "this operation touches too many items for one transaction")
 	}
 	return items, nil
+}
+
+// lotsOf returns a wallet's lots as stored and the earliest expiry among them
+// (nil when none expires): the GSI4 expiry key.
+func lotsOf(w loyalty.Wallet) ([]lotItem, *time.Time) {
+	lots := make([]lotItem, len(w.Lots))
+	var earliest *time.Time
+	for i, l := range w.Lots {
+		lots[i] = lotItem(l)
+		if l.ExpiresAt != nil && (earliest == nil || l.ExpiresAt.Before(*earliest)) {
+			earliest = l.ExpiresAt
+		}
+	}
+	return lots, earliest
+}
+
+// metricsSet returns the ", name = :m_name" clauses that write a customer's
+// purchase metrics (and GSI1SK once there is a last visit), adding their
+// values to values.
+func metricsSet(cid string, m crm.Metrics, values map[string]types.AttributeValue) (string, error) {
+	metrics, err := attributevalue.MarshalMap(metricsItem{Tickets: m.Tickets, Tickets12M: m.Tickets12M, Revenue: m.Revenue,
+		Revenue12M: m.Revenue12M, Margin: m.Margin, Margin12M: m.Margin12M, Units: m.Units, FirstStore: m.FirstStore,
+		LastProducts: nonNil(m.LastProducts), LocationVisits: nonNilMap(m.LocationVisits)})
+	if err != nil {
+		return "", err
+	}
+	var set string
+	for name, v := range metrics {
+		set += ", " + name + " = :m_" + name
+		values[":m_"+name] = v
+	}
+	for name, t := range map[string]*time.Time{"last_visit_at": m.LastVisitAt, "first_purchase_at": m.FirstPurchaseAt} {
+		if t != nil {
+			set += ", " + name + " = :m_" + name
+			values[":m_"+name] = str(t.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	if m.LastVisitAt != nil {
+		set += ", GSI1SK = :m_gsi1sk"
+		values[":m_gsi1sk"] = str(sortKeyWithID(m.LastVisitAt.UTC().Format(sortTime), cid))
+	}
+	return set, nil
 }
 
 // explainPosting interprets a failed posting: retry (a concurrent write or a

@@ -76,6 +76,9 @@ func (s *Store) ApplyOrder(ctx context.Context, mid, cid, orderID string, fn fun
 			return err
 		}
 		acc := loyalty.Account{Customer: stored.customer(), Wallet: walletOf(stored), Badges: stored.Badges}
+		if err := notMerged(acc.Customer); err != nil {
+			return err
+		}
 		var order orderItem
 		if err := s.get(ctx, pk, orderSKPfx+orderID, &order); err != nil && !isNotFound(err) {
 			return err

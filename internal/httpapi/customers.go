@@ -89,11 +89,20 @@ type customerJSON struct {
 	EnrolledAt    time.Time   `json:"enrolled_at"`
 	CreatedAt     time.Time   `json:"created_at"`
 	UpdatedAt     time.Time   `json:"updated_at"`
+	// Only on a merged duplicate: the customer it was merged into.
+	MergedInto string `json:"merged_into,omitempty"`
+	// Only when duplicates were merged into the customer: their identifiers.
+	Aliases []aliasJSON `json:"aliases,omitempty"`
+}
+
+type aliasJSON struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
 }
 
 // readOnlyMembers are in the representation but never written by clients.
 var readOnlyMembers = []string{"id", "active", "points_balance", "metrics", "created_at", "updated_at",
-	"aov", "ltv", "revenue", "tickets", "last_visit_at"}
+	"aov", "ltv", "revenue", "tickets", "last_visit_at", "merged_into", "aliases"}
 
 func customerOf(c crm.Customer, currency string, now time.Time) customerJSON {
 	addrs := make([]addressJSON, len(c.Addresses))
@@ -106,8 +115,16 @@ func customerOf(c crm.Customer, currency string, now time.Time) customerJSON {
 		d := int64(now.Sub(*m.LastVisitAt) / (24 * time.Hour))
 		days = &d
 	}
+	var aliases []aliasJSON
+	for _, a := range c.Aliases {
+		kind := a.Kind
+		if kind == "card" {
+			kind = "card_number" // the API's name of the field
+		}
+		aliases = append(aliases, aliasJSON{Kind: kind, Value: a.Value})
+	}
 	return customerJSON{
-		ID: c.ID,
+		ID: c.ID, MergedInto: c.MergedInto, Aliases: aliases,
 		profileJSON: profileJSON{ExternalID: c.ExternalID, CardNumber: c.CardNumber, CardTemplate: c.CardTemplate,
 			GivenName: c.GivenName, FamilyName: c.FamilyName, Email: c.Email, Phone: c.Phone,
 			DocumentNumber: c.DocumentNumber, Birthday: c.Birthday, DeviceType: c.DeviceType, Tags: c.Tags,

@@ -86,7 +86,7 @@ func TestSampleEvents(t *testing.T) {
 			"{{customerId}}", ids["customer"], "{{keyId}}", ids["key"], "{{badgeId}}", ids["badge"],
 			"{{rewardId}}", ids["reward"], "{{entryId}}", ids["entry"], "{{orderRef}}", ids["order"],
 			"{{scheduleId}}", ids["gift"], "{{customerToken}}", token.Token,
-			"{{merchantId}}", ids["merchant"], "{{segmentId}}", ids["segment"], "{{asOf}}", asOf,
+			"{{merchantId}}", ids["merchant"], "{{segmentId}}", ids["segment"], "{{duplicateId}}", ids["duplicate"], "{{asOf}}", asOf,
 			"{{jobId}}", ids["job"], "{{importId}}", ids["import"]).Replace(string(raw))
 		var ev events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal([]byte(text), &ev); err != nil {

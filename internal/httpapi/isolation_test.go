@@ -94,6 +94,7 @@ func routeCalls(ids map[string]string) map[string]struct {
 		"DELETE /v1/customers/{customerId}":          {c, nil},
 		"POST /v1/customers/{customerId}/suspend":    {c + "/suspend", nil},
 		"POST /v1/customers/{customerId}/reactivate": {c + "/reactivate", nil},
+		"POST /v1/customers/{customerId}/merge":      {c + "/merge", map[string]any{"duplicate_id": ids["duplicate"]}},
 	}
 }
 
@@ -112,6 +113,8 @@ func (e *env) resourcesOf(key string) map[string]string {
 	var c customer
 	email := "iso-" + key[3:11] + "@example.com"
 	e.must(http.StatusCreated, "POST", "/v1/customers", key, map[string]any{"email": email, "given_name": "Isolda"}).decode(e.t, &c)
+	var dup customer // a duplicate of c, to merge into c
+	e.must(http.StatusCreated, "POST", "/v1/customers", key, map[string]any{"email": "dup-" + email, "given_name": "Isolda"}).decode(e.t, &dup)
 	var k struct {
 		ID string `json:"id"`
 	}
@@ -153,7 +156,7 @@ func (e *env) resourcesOf(key string) map[string]string {
 	}
 	e.must(http.StatusCreated, "POST", "/v1/imports", key, map[string]any{"format": "csv"}).decode(e.t, &imp) // an import waiting for its file
 	return map[string]string{"customer": c.ID, "key": k.ID, "email": email, "badge": badge.ID, "reward": reward.ID, "merchant": me.ID,
-		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order, "segment": segment.ID, "job": job.ID, "import": imp.ID}
+		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order, "segment": segment.ID, "duplicate": dup.ID, "job": job.ID, "import": imp.ID}
 }
 
 // TestTenantIsolation calls every route with merchant B's key on merchant A's

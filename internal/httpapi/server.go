@@ -48,6 +48,7 @@ type (
 		DeleteCustomer(ctx context.Context, mid, cid string) error
 		EraseCustomerData(ctx context.Context, mid, cid string, max int) (erased int, done bool, err error)
 		ListCustomers(ctx context.Context, mid string, q crm.Query) (crm.Page, error)
+		points.MergeStore
 	}
 	programStore interface {
 		points.Store
@@ -136,6 +137,7 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"DELETE /v1/customers/{customerId}":          {handle: s.deleteCustomer},
 		"POST /v1/customers/{customerId}/suspend":    {handle: s.suspendCustomer},
 		"POST /v1/customers/{customerId}/reactivate": {handle: s.reactivateCustomer},
+		"POST /v1/customers/{customerId}/merge":      {handle: s.mergeCustomer},
 
 		"GET /v1/program":                    {handle: s.getProgram},
 		"PUT /v1/program":                    {handle: s.putProgram},
@@ -385,10 +387,11 @@ func (s *Server) authenticateCustomer(ctx context.Context, r *request) error {
 	if err := t.Verify(m, r.now); err != nil {
 		return err
 	}
-	if _, err := s.store.Customer(ctx, m.ID, t.CustomerID); err != nil {
-		if apperr.CodeOf(err) == apperr.NotFound {
-			return apperr.New(apperr.Unauthorized, "this customer no longer exists")
-		}
+	c, err := s.store.Customer(ctx, m.ID, t.CustomerID)
+	if apperr.CodeOf(err) == apperr.NotFound || err == nil && c.State == crm.StateMerged {
+		return apperr.New(apperr.Unauthorized, "this customer no longer exists")
+	}
+	if err != nil {
 		return err
 	}
 	r.merchant, r.customer = m, t.CustomerID

@@ -95,6 +95,9 @@ func (in *Ingestor) customerOf(ctx context.Context, m tenant.Merchant, e purchas
 	ref := e.Customer
 	if ref.CustomerID != "" {
 		c, err := in.store.Customer(ctx, m.ID, ref.CustomerID)
+		if err == nil && c.MergedInto != "" {
+			return c.MergedInto, nil // a merged duplicate buys as the customer it became
+		}
 		if err == nil {
 			return c.ID, nil
 		}

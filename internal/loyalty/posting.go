@@ -40,3 +40,11 @@ type ProgramVersion struct {
 	UpdatedAt time.Time
 	UpdatedBy string
 }
+
+// MergeCutover is what the cut-over of a merge of duplicates writes at once:
+// both customers as they become (the survivor with the merged profile, the
+// duplicate as a tombstone) and the postings of the points transfer.
+type MergeCutover struct {
+	Survivor, Duplicate               crm.Customer
+	SurvivorPosting, DuplicatePosting Posting
+}

@@ -88,12 +88,43 @@ func (w Wallet) Credit(points int64, at time.Time, expiresAt *time.Time, earned 
 		return w
 	}
 	w.Lots = append(w.Lots, Lot{EarnedAt: at.UTC(), ExpiresAt: expiresAt, Remaining: points})
-	slices.SortStableFunc(w.Lots, func(a, b Lot) int { return a.EarnedAt.Compare(b.EarnedAt) })
-	for len(w.Lots) > MaxLots {
-		// Keep the profile item small: the oldest lot joins the next one and
-		// takes its later expiry (in the customer's favour).
-		w.Lots[1].Remaining += w.Lots[0].Remaining
-		w.Lots = w.Lots[1:]
+	w.Lots = sortedLots(w.Lots)
+	return w
+}
+
+// sortedLots orders lots by earned_at and keeps at most MaxLots: the oldest
+// lot joins the next one and takes its later expiry (in the customer's
+// favour), which keeps the profile item small.
+func sortedLots(lots []Lot) []Lot {
+	slices.SortStableFunc(lots, func(a, b Lot) int { return a.EarnedAt.Compare(b.EarnedAt) })
+	for len(lots) > MaxLots {
+		lots[1].Remaining += lots[0].Remaining
+		lots = lots[1:]
+	}
+	return lots
+}
+
+// Absorb adds a merged duplicate's wallet to w: the balances and the earned
+// totals add up, and the duplicate's lots join w's with their own earning and
+// expiry dates. A negative balance on either side is repaid from the other's
+// oldest lots first; a negative sum leaves no lots, as a debit under
+// AllowNegative would.
+func (w Wallet) Absorb(dup Wallet) Wallet {
+	w.EarnedTotal += dup.EarnedTotal
+	if dup.Balance < 0 {
+		out, _, _ := w.Debit(-dup.Balance, AllowNegative)
+		out.EarnedTotal = w.EarnedTotal
+		return out
+	}
+	if w.Balance < 0 {
+		repaid, taken, _ := dup.Debit(-w.Balance, WithinBalance)
+		w.Balance += taken
+		dup = repaid
+	}
+	w.Balance += dup.Balance
+	w.Lots = sortedLots(append(slices.Clone(w.Lots), dup.Lots...))
+	if len(w.Lots) == 0 {
+		w.Lots = nil
 	}
 	return w
 }

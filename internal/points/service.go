@@ -143,14 +143,20 @@ func (r rules) plan(acc loyalty.Account, ops []Op, now time.Time) (loyalty.Posti
 	ch := Change{BalanceBefore: acc.Wallet.Balance, BalanceAfter: w.Balance,
 		Rewards: loyalty.Diff(loyalty.AvailableIDs(r.rewards, acc.Wallet.Balance), loyalty.AvailableIDs(r.rewards, w.Balance)),
 		Badges:  loyalty.Diff(acc.Badges, held)}
-	p := loyalty.Posting{Wallet: w, Badges: held, Entries: entries}
-	for _, id := range ch.Badges.Gained {
-		p.Events = append(p.Events, crm.Event{ID: ids.New(now), Type: "badge_gained", At: now, Data: map[string]string{"badge_id": id}})
-	}
-	for _, id := range ch.Badges.Lost {
-		p.Events = append(p.Events, crm.Event{ID: ids.New(now), Type: "badge_lost", At: now, Data: map[string]string{"badge_id": id}})
-	}
+	p := loyalty.Posting{Wallet: w, Badges: held, Entries: entries, Events: badgeEvents(ch.Badges, now)}
 	return p, ch, nil
+}
+
+// badgeEvents are the timeline events of the badges gained and lost.
+func badgeEvents(ch loyalty.Change, now time.Time) []crm.Event {
+	var evs []crm.Event
+	for _, id := range ch.Gained {
+		evs = append(evs, crm.Event{ID: ids.New(now), Type: "badge_gained", At: now, Data: map[string]string{"badge_id": id}})
+	}
+	for _, id := range ch.Lost {
+		evs = append(evs, crm.Event{ID: ids.New(now), Type: "badge_lost", At: now, Data: map[string]string{"badge_id": id}})
+	}
+	return evs
 }
 
 // post runs one operation: its ops (from build, on fresh data at every retry)

@@ -149,3 +149,18 @@ func addVisit(v map[string]int64, l Location, delta int64) map[string]int64 {
 
 // LocalDate is the merchant-local calendar date of t.
 func LocalDate(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
+
+// Fold computes a customer's metrics and ticket days afresh from all of
+// their orders, as applying each order's contribution in turn would (oldest
+// first, so that the newest order's products are the last ones); the
+// 12-month figures are as of now. A merge of customers uses it.
+func Fold(orders []Order, loc *time.Location, now time.Time) (crm.Metrics, map[string]Day) {
+	sorted := slices.Clone(orders)
+	slices.SortStableFunc(sorted, func(a, b Order) int { return a.At().Compare(b.At()) })
+	var m crm.Metrics
+	days := map[string]Day{}
+	for _, o := range sorted {
+		m, days = Update(m, days, Contribution{}, ContributionOf(o), loc, now)
+	}
+	return m, days
+}

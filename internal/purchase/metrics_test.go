@@ -742,3 +742,33 @@ func TestUpdateRandomHistories(t *testing.T) {
 		}
 	}
 }
+
+// Fold gives what applying the orders one by one gives, in any order: the
+// merge of two customers' histories counts a day both bought on once.
+func TestFold(t *testing.T) {
+	madrid := mustZone(t, "Europe/Madrid")
+	order := func(id, at string, price int64) Order {
+		ts, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Order{OrderID: id, Location: Location{ID: "sol", Name: "Sol"}, Statuses: map[Status]time.Time{Paid: ts},
+			Lines: []Line{{SKU: id, Name: id, Quantity: 1, UnitPrice: price}}}
+	}
+	orders := []Order{order("b", "2026-03-01T10:00:00Z", 500), order("a", "2026-03-01T18:00:00Z", 700), order("c", "2026-02-20T09:00:00Z", 300)}
+	m, days := Fold(orders, madrid, testNow)
+	if m.Tickets != 2 || m.Tickets12M != 2 || m.Revenue != 1500 || m.Units != 3 || len(days) != 2 || days["2026-03-01"].Orders != 2 {
+		t.Fatalf("fold: %+v %+v", m, days)
+	}
+	if m.LastProducts[0] != "a" || m.FirstStore != "Sol" || !m.FirstPurchaseAt.Equal(orders[2].At()) || m.LocationVisits["Sol"] != 3 {
+		t.Fatalf("fold: %+v", m)
+	}
+	var inc crm.Metrics
+	incDays := map[string]Day{}
+	for _, o := range []Order{orders[2], orders[0], orders[1]} {
+		inc, incDays = Update(inc, incDays, Contribution{}, ContributionOf(o), madrid, testNow)
+	}
+	if inc.Revenue != m.Revenue || inc.Tickets != m.Tickets || len(incDays) != len(days) {
+		t.Fatalf("fold %+v differs from the incremental %+v", m, inc)
+	}
+}
