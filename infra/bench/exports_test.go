@@ -2,10 +2,14 @@ package bench
 
 import (
 	"encoding/json"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/regulars/regulars/infra/localstack"
+	"github.com/regulars/regulars/infra/template"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/objects"
 )
@@ -100,8 +104,9 @@ func TestConfigOnly(t *testing.T) {
 }
 
 func TestHeapSamplerSeesTheHeapItGrows(t *testing.T) {
-	s := startHeapSampler(time.Millisecond)
+	runtime.GC()
 	before, _ := heapNow()
+	s := startHeapSampler(time.Millisecond)
 	keep := make([][]byte, 0, 64)
 	for range 64 {
 		keep = append(keep, make([]byte, 1<<20))
@@ -128,4 +133,51 @@ func TestWriteTextExports(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
 	}
+}
+
+// TestExportsAgainstTheLocalStack runs table 9 small: both exports and the
+// import must succeed with every row accounted for.
+func TestExportsAgainstTheLocalStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the local stack")
+	}
+	cfg, stop, err := localstack.ForTest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	path, err := template.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := template.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &environment{root: filepath.Dir(path), tmpl: tmpl, res: localstack.ProvisionTest(t, cfg), aws: cfg}
+	for _, x := range tmpl.Tables {
+		if x.LogicalID == "Table" {
+			e.table = x
+		}
+	}
+	x, err := benchExports(t.Context(), e, minExportCustomers, 50, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Errors != 0 || len(x.Runs) != 2 || x.Import == nil {
+		t.Fatalf("%d errors, %d exports, import %v: %+v", x.Errors, len(x.Runs), x.Import, x)
+	}
+	for _, r := range x.Runs {
+		if r.Rows != int64(r.Customers) || r.RowsRead != r.Customers || r.Baseline.Items != 2*r.Customers || r.RateRatio == 0 || r.PeakHeapMiB == 0 {
+			t.Errorf("export %+v", r)
+		}
+	}
+	if in := x.Import; in.Written != 50 || in.Verified != in.Sampled || in.Sampled == 0 || in.Baseline.Requests != 50 || in.RateRatio == 0 {
+		t.Errorf("import %+v", in)
+	}
+	var b strings.Builder
+	if err := (&Report{Exports: x}).WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + b.String())
 }

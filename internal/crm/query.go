@@ -105,6 +105,13 @@ func (q Query) Matches(c Customer) bool {
 	return true
 }
 
+// Filtered reports whether Matches may refuse a customer: a list without
+// filters reads no more items than it returns.
+func (q Query) Filtered() bool {
+	return q.Activity != "" || q.State != "" || q.Type != "" || q.CardTemplate != "" || q.Favorite != nil || q.Tag != "" ||
+		q.SearchKind == SearchName
+}
+
 // SearchToken is the word of a name search that the index is asked for: the
 // first, cut as stored tokens are.
 func (q Query) SearchToken() string {

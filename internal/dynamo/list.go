@@ -208,12 +208,18 @@ type customerOf func(raw map[string]types.AttributeValue) (crm.Customer, bool, e
 // scan pages through a query of an index, resolving each page's items to
 // customers, keeping those the query's filters accept, until the page is
 // full or maxExamined items were read; the cursor is the last item examined.
+// Without filters it asks for no more items than the page still needs: the
+// items read past the cursor would be read again by the next page.
 func (s *Store) scan(ctx context.Context, in *dynamodb.QueryInput, q crm.Query, batch int, list string, keyNames []string,
 	resolve func(context.Context, []map[string]types.AttributeValue) (customerOf, error)) (crm.Page, error) {
 	page := crm.Page{Customers: []crm.Customer{}}
 	examined := 0
 	for {
-		in.Limit = aws.Int32(int32(batch))
+		limit := batch
+		if !q.Filtered() {
+			limit = min(batch, max(q.Limit-len(page.Customers), 1))
+		}
+		in.Limit = aws.Int32(int32(limit))
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
 			return crm.Page{}, err

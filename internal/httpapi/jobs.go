@@ -122,6 +122,11 @@ func (s *Server) createExport(ctx context.Context, r *request) (response, error)
 		j   jobs.Job
 		err error
 	)
+	for _, k := range []string{"limit", "cursor"} {
+		if _, ok := in.Filters[k]; ok {
+			return response{}, apperr.Field("/filters/"+k, "is a paging parameter, not a filter: an export has every match")
+		}
+	}
 	switch in.Type {
 	case "customers":
 		cols := crm.Columns(in.Columns)
@@ -132,28 +137,18 @@ func (s *Server) createExport(ctx context.Context, r *request) (response, error)
 		default:
 			return response{}, apperr.Field("/columns", "must be full or emails")
 		}
-		for _, k := range []string{"limit", "cursor"} {
-			if _, ok := in.Filters[k]; ok {
-				return response{}, apperr.Field("/filters/"+k, "is a paging parameter, not a filter: an export has every match")
-			}
-		}
-		q, err := parseListQuery(in.Filters, r.now)
-		if err != nil {
-			return response{}, underFilters(err)
+		q, perr := parseListQuery(in.Filters, r.now)
+		if perr != nil {
+			return response{}, underFilters(perr)
 		}
 		j, err = jobs.New(r.merchant.ID, jobs.CustomerExport, exports.CustomerParams{Columns: cols, BOM: in.BOM, Query: q}, r.actor(), r.now)
 	case "ledger":
 		if in.Columns != "" {
 			return response{}, apperr.Field("/columns", "applies to customer exports only")
 		}
-		for _, k := range []string{"limit", "cursor"} {
-			if _, ok := in.Filters[k]; ok {
-				return response{}, apperr.Field("/filters/"+k, "is a paging parameter, not a filter: an export has every match")
-			}
-		}
-		f, err := parseMovementFilter(in.Filters, r.now)
-		if err != nil {
-			return response{}, underFilters(err)
+		f, perr := parseMovementFilter(in.Filters, r.now)
+		if perr != nil {
+			return response{}, underFilters(perr)
 		}
 		j, err = jobs.New(r.merchant.ID, jobs.LedgerExport, exports.LedgerParams{BOM: in.BOM, Filter: f.MovementFilter}, r.actor(), r.now)
 	default:

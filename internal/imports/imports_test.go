@@ -2,8 +2,6 @@ package imports_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +24,7 @@ import (
 	"github.com/regulars/regulars/internal/exports"
 	"github.com/regulars/regulars/internal/imports"
 	"github.com/regulars/regulars/internal/jobs"
+	"github.com/regulars/regulars/internal/jobs/jobstest"
 	"github.com/regulars/regulars/internal/objects"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/tabular"
@@ -46,23 +45,16 @@ type env struct {
 	bucket *objects.Bucket
 	points *points.Service
 	worker *jobs.Worker
-	queue  *sliceQueue
+	queue  *jobstest.Queue
 	runner *imports.Runner
 	export *exports.Runner
-}
-
-type sliceQueue struct{ msgs [][]byte }
-
-func (q *sliceQueue) Send(_ context.Context, bodies [][]byte) error {
-	q.msgs = append(q.msgs, bodies...)
-	return nil
 }
 
 func newEnv(t *testing.T) *env {
 	res := localstack.ProvisionTest(t, awsCfg)
 	ddb := dynamodb.NewFromConfig(awsCfg)
 	e := &env{t: t, ddb: ddb, table: res.Ref("Table"), store: dynamo.New(ddb, res.Ref("Table")),
-		bucket: objects.New(s3.NewFromConfig(awsCfg, localstack.S3PathStyle), res.Ref("ExportsBucket")), queue: &sliceQueue{}}
+		bucket: objects.New(s3.NewFromConfig(awsCfg, localstack.S3PathStyle), res.Ref("ExportsBucket")), queue: &jobstest.Queue{}}
 	log := slog.New(slog.DiscardHandler)
 	e.points = points.New(e.store, time.Now)
 	e.runner = imports.NewRunner(e.store, e.points, e.bucket, time.Now, log)
@@ -116,15 +108,8 @@ func (e *env) upload(mid string, p imports.Params, file []byte) jobs.Job {
 // job as it ended.
 func (e *env) drain(j jobs.Job) jobs.Job {
 	e.t.Helper()
-	for len(e.queue.msgs) > 0 {
-		var m jobs.Message
-		if err := json.Unmarshal(e.queue.msgs[0], &m); err != nil {
-			e.t.Fatal(err)
-		}
-		e.queue.msgs = e.queue.msgs[1:]
-		if err := e.worker.Work(e.t.Context(), m); err != nil {
-			e.t.Fatal(err)
-		}
+	if _, err := e.queue.Drain(e.t.Context(), e.worker); err != nil {
+		e.t.Fatal(err)
 	}
 	j, err := e.store.Job(e.t.Context(), j.MerchantID, j.ID)
 	if err != nil {
@@ -303,7 +288,9 @@ func TestImportReport(t *testing.T) {
 	if _, err := e.store.SaveJob(t.Context(), again); err != nil {
 		t.Fatal(err)
 	}
-	e.queue.msgs = [][]byte{fmt.Appendf(nil, `{"merchant_id":%q,"job_id":%q}`, m.ID, j.ID)}
+	if err := jobs.Send(t.Context(), e.queue, again); err != nil {
+		t.Fatal(err)
+	}
 	rerun := e.drain(j)
 	if got := e.report(rerun); rerun.State != jobs.Succeeded || !slices.EqualFunc(got, want, slices.Equal) {
 		t.Fatalf("re-run %s (%s):\n%s", rerun.State, rerun.Error, lines(got))
