@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/regulars/regulars/internal/exports"
 	"github.com/regulars/regulars/internal/imports"
 	"github.com/regulars/regulars/internal/jobs"
+	"github.com/regulars/regulars/internal/jobs/jobstest"
 	"github.com/regulars/regulars/internal/objects"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/tabular"
@@ -210,7 +210,7 @@ func benchExport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 	counter := &phaseCounter{db: items}
 	wst := dynamo.New(counter, table)
 	runner := exports.NewRunner(wst, bucket)
-	q := &memQueue{}
+	q := &jobstest.Queue{}
 	w := jobs.NewWorker(wst, q, map[jobs.Kind]jobs.Runner{jobs.CustomerExport: runner}, time.Now, log)
 	params := exports.CustomerParams{Columns: crm.ColumnsFull, Query: crm.Query{Now: now}}
 
@@ -265,35 +265,10 @@ func benchExport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 	return run, nil
 }
 
-// memQueue is the jobs queue of the bench: the bench delivers the messages
-// itself, one after another, as the jobs function consumes them.
-type memQueue struct {
-	mu   sync.Mutex
-	msgs [][]byte
-}
-
-func (q *memQueue) Send(_ context.Context, bodies [][]byte) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.msgs = append(q.msgs, bodies...)
-	return nil
-}
-
-func (q *memQueue) next() ([]byte, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.msgs) == 0 {
-		return nil, false
-	}
-	b := q.msgs[0]
-	q.msgs = q.msgs[1:]
-	return b, true
-}
-
 // runJob enqueues a job of kind (prepare, if set, runs first: an import's
 // upload) and works its messages until none is left; it returns the job as
 // stored at the end.
-func runJob(ctx context.Context, st *dynamo.Store, w *jobs.Worker, q *memQueue, mid string, kind jobs.Kind, params any,
+func runJob(ctx context.Context, st *dynamo.Store, w *jobs.Worker, q *jobstest.Queue, mid string, kind jobs.Kind, params any,
 	prepare func(jobs.Job) error) (jobs.Job, error) {
 	j, err := jobs.New(mid, kind, params, "bench", time.Now())
 	if err != nil {
@@ -308,18 +283,8 @@ func runJob(ctx context.Context, st *dynamo.Store, w *jobs.Worker, q *memQueue, 
 	if j, err = jobs.Enqueue(ctx, st, q, j); err != nil {
 		return jobs.Job{}, err
 	}
-	for {
-		body, ok := q.next()
-		if !ok {
-			break
-		}
-		var msg jobs.Message
-		if err := json.Unmarshal(body, &msg); err != nil {
-			return jobs.Job{}, err
-		}
-		if err := w.Work(ctx, msg); err != nil {
-			return jobs.Job{}, fmt.Errorf("slice: %w", err)
-		}
+	if _, err := q.Drain(ctx, w); err != nil {
+		return jobs.Job{}, fmt.Errorf("slice: %w", err)
 	}
 	return st.Job(ctx, mid, j.ID)
 }
@@ -539,7 +504,7 @@ func benchImport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 	counter := &phaseCounter{db: ddb}
 	wst := dynamo.New(counter, table)
 	runner := imports.NewRunner(wst, points.New(wst, time.Now), bucket, time.Now, log)
-	q := &memQueue{}
+	q := &jobstest.Queue{}
 	w := jobs.NewWorker(wst, q, map[jobs.Kind]jobs.Runner{jobs.CustomerImport: runner}, time.Now, log)
 	params := imports.Params{Format: imports.CSV, OnExisting: imports.Update}
 	upload := func(j jobs.Job) error {

@@ -78,6 +78,9 @@ func TestLoadRepositoryTemplate(t *testing.T) {
 		"NightlyDeadLetterQueue": {LogicalID: "NightlyDeadLetterQueue", VisibilityTimeout: 30, MessageRetentionPeriod: 1209600},
 		"NightlyQueue": {LogicalID: "NightlyQueue", VisibilityTimeout: 5400, MessageRetentionPeriod: 345600,
 			RedrivePolicy: &RedrivePolicy{DeadLetterQueue: "NightlyDeadLetterQueue", MaxReceiveCount: 20}},
+		"JobsDeadLetterQueue": {LogicalID: "JobsDeadLetterQueue", VisibilityTimeout: 30, MessageRetentionPeriod: 1209600},
+		"JobsQueue": {LogicalID: "JobsQueue", VisibilityTimeout: 5400, MessageRetentionPeriod: 345600,
+			RedrivePolicy: &RedrivePolicy{DeadLetterQueue: "JobsDeadLetterQueue", MaxReceiveCount: 5}},
 	}
 	if !reflect.DeepEqual(queues, wantQueues) {
 		t.Errorf("queues = %+v, want %+v", queues, wantQueues)

@@ -83,6 +83,14 @@ func (s *Server) startImport(ctx context.Context, r *request) (response, error) 
 	if j.Kind != jobs.CustomerImport {
 		return response{}, apperr.New(apperr.NotFound, "import not found")
 	}
+	if j.State == jobs.Queued {
+		// Started before, perhaps by a request that died between saving the
+		// job and queueing it: queue it again (a duplicate message of a job
+		// that runs or ran changes nothing).
+		if err := jobs.Send(ctx, s.jobQueue, j); err != nil {
+			return response{}, err
+		}
+	}
 	if j.State != jobs.AwaitingUpload {
 		return s.jobResponse(ctx, http.StatusAccepted, j)
 	}
