@@ -82,7 +82,7 @@ func benchExports(ctx context.Context, e *environment, n, m int, progress func(s
 				return nil, fmt.Errorf("seed the export merchant: %w", err)
 			}
 			mids[size] = mt.ID
-			progress(fmt.Sprintf("exports: seed %d customers (seed.Customers, %d writers)", size, exportSeedWriters))
+			progress(fmt.Sprintf("exports: seed %d customer profiles (seed.Profiles, %d writers)", size, exportSeedWriters))
 			start := time.Now()
 			if err := seedExportCustomers(ctx, ddb, table, mt.ID, size, now, progress); err != nil {
 				return nil, err
@@ -151,7 +151,8 @@ func benchCustomer(mid string, i int, now time.Time) (crm.Customer, error) {
 	return crm.New(mid, crm.Enrolment{Profile: benchProfile(i)}, now)
 }
 
-// seedExportCustomers writes n customers of merchant mid with seed.Customers,
+// seedExportCustomers writes the profiles of n customers of merchant mid (all
+// an export reads) with seed.Profiles,
 // exportSeedChunk at a time (a million customers are not held in memory at
 // once).
 func seedExportCustomers(ctx context.Context, ddb *dynamodb.Client, table, mid string, n int, now time.Time, progress func(string)) error {
@@ -166,7 +167,7 @@ func seedExportCustomers(ctx context.Context, ddb *dynamodb.Client, table, mid s
 			}
 			cs = append(cs, c)
 		}
-		if err := seed.Customers(ctx, ddb, table, cs, exportSeedWriters); err != nil {
+		if err := seed.Profiles(ctx, ddb, table, cs, exportSeedWriters); err != nil {
 			return fmt.Errorf("seed customers %d–%d: %w", from, from+len(cs), err)
 		}
 		if done := from + len(cs); n >= 100_000 && done >= next {

@@ -70,6 +70,21 @@ func BatchWrite(ctx context.Context, ddb BatchWriter, table string, items []map[
 // and benchmarks. The customers must not exist and their identifiers must
 // be free.
 func Customers(ctx context.Context, ddb BatchWriter, table string, cs []crm.Customer, writers int) error {
+	return customers(ctx, ddb, table, cs, writers, func(map[string]types.AttributeValue) bool { return true })
+}
+
+// Profiles writes only the profile items of new customers (no name tokens,
+// no identifier claims): what a reader of profiles alone, such as an export,
+// sees, at a fraction of the writes. Their names are not searchable and
+// their identifiers do not resolve.
+func Profiles(ctx context.Context, ddb BatchWriter, table string, cs []crm.Customer, writers int) error {
+	return customers(ctx, ddb, table, cs, writers, func(it map[string]types.AttributeValue) bool {
+		sk, ok := it["SK"].(*types.AttributeValueMemberS)
+		return ok && sk.Value == "PROFILE"
+	})
+}
+
+func customers(ctx context.Context, ddb BatchWriter, table string, cs []crm.Customer, writers int, keep func(map[string]types.AttributeValue) bool) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -78,10 +93,12 @@ func Customers(ctx context.Context, ddb BatchWriter, table string, cs []crm.Cust
 			capture := &Capture{}
 			st := dynamo.New(capture, table)
 			for i := w; i < len(cs) && ctx.Err() == nil; i += max(writers, 1) {
+				n := len(capture.Items)
 				if err := st.CreateCustomer(ctx, cs[i]); err != nil {
 					cancel(fmt.Errorf("customer %d: %w", i, err))
 					return
 				}
+				capture.Items = append(capture.Items[:n], slices.DeleteFunc(capture.Items[n:], func(it map[string]types.AttributeValue) bool { return !keep(it) })...)
 				if len(capture.Items) >= 250 {
 					if err := BatchWrite(ctx, ddb, table, capture.Items); err != nil {
 						cancel(err)
