@@ -390,7 +390,8 @@ const eraseBatch = 50
 // merchant-wide claims of their order IDs, ticket days, visits, events,
 // redemptions, badge and segment memberships, source claims, the analytics
 // score — and the idempotency records of requests about them (their stored
-// responses hold personal data). It reports whether nothing is left; it is
+// responses hold personal data) and the import claims that name them (they
+// hold an identifier). It reports whether nothing is left; it is
 // safe to repeat and to run after a deletion that stopped half-way. It
 // returns how many of the customer's items it deleted.
 func (s *Store) EraseCustomerData(ctx context.Context, mid, cid string, max int) (erased int, done bool, err error) {
@@ -428,6 +429,9 @@ func (s *Store) EraseCustomerData(ctx context.Context, mid, cid string, max int)
 			case strings.HasPrefix(sk, idemRefSKPfx):
 				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table,
 					Key: keyOf(idempotencyPK(mid, strings.TrimPrefix(sk, idemRefSKPfx)), skIdem)}})
+			case strings.HasPrefix(sk, importRefSKPfx):
+				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table,
+					Key: keyOf(tenantPrefix(mid)+sk, skImportRow)}})
 			}
 		}
 		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {

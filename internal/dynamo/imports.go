@@ -21,7 +21,23 @@ import (
 const skImportRow = "ROW"
 
 func importClaimPK(mid, job string, u crm.Unique) string {
-	return "M#" + mid + "#IMPORT#" + job + "#U#" + u.Kind + "#" + u.Value
+	return tenantPrefix(mid) + importRefSK(job, u)
+}
+
+// importRefSK is the key, in the partition of the customer a claim names,
+// of the reference through which erasing that customer erases the claim
+// (it holds their identifier): the claim's PK without the merchant prefix.
+func importRefSK(job string, u crm.Unique) string {
+	return importRefSKPfx + job + "#U#" + u.Kind + "#" + u.Value
+}
+
+const importRefSKPfx = "IMPORT#"
+
+type importRefItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Type      string `dynamodbav:"type"`
+	ExpiresAt int64  `dynamodbav:"expires_at"` // the claim's TTL
 }
 
 type importClaimItem struct {
@@ -64,12 +80,21 @@ func (s *Store) RowClaims(ctx context.Context, mid, job string, us []crm.Unique)
 }
 
 // ClaimRow records, in one transaction, that row c.Row of an import takes
-// the identifiers us with its planned outcome. Claims of the same row are
-// taken again (a row processed again); a claim of another row answers
+// the identifiers us with its planned outcome, with a reference to each
+// claim in the partition of the customer it names. Claims of the same row
+// are taken again (a row processed again); a claim of another row answers
 // Conflict and writes nothing.
 func (s *Store) ClaimRow(ctx context.Context, mid, job string, us []crm.Unique, c imports.RowClaim, expires time.Time) error {
-	items := make([]types.TransactWriteItem, len(us))
+	items := make([]types.TransactWriteItem, len(us), 2*len(us))
 	for i, u := range us {
+		if c.CustomerID != "" {
+			ref, err := attributevalue.MarshalMap(importRefItem{PK: customerPK(mid, c.CustomerID), SK: importRefSK(job, u), Type: "import_claim_ref",
+				ExpiresAt: expires.Unix()})
+			if err != nil {
+				return err
+			}
+			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ref}})
+		}
 		av, err := attributevalue.MarshalMap(importClaimItem{PK: importClaimPK(mid, job, u), SK: skImportRow, Type: "import_claim",
 			Row: c.Row, Outcome: string(c.Outcome), CustomerID: c.CustomerID, ExpiresAt: expires.Unix()})
 		if err != nil {
@@ -88,15 +113,29 @@ func (s *Store) ClaimRow(ctx context.Context, mid, job string, us []crm.Unique, 
 }
 
 // ReleaseRow deletes the claims row took on us (a row that could not be
-// written after all), leaving those of other rows.
+// written after all), leaving those of other rows, and their references.
 func (s *Store) ReleaseRow(ctx context.Context, mid, job string, us []crm.Unique, row int) error {
 	for _, u := range us {
-		_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: keyOf(importClaimPK(mid, job, u), skImportRow),
+		var old importClaimItem
+		out, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: keyOf(importClaimPK(mid, job, u), skImportRow),
 			ConditionExpression:       aws.String("#row = :row"),
 			ExpressionAttributeNames:  map[string]string{"#row": "row"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":row": num(int64(row))}})
-		if err != nil && !conditionFailed(err) {
+			ExpressionAttributeValues: map[string]types.AttributeValue{":row": num(int64(row))},
+			ReturnValues:              types.ReturnValueAllOld})
+		if conditionFailed(err) {
+			continue
+		}
+		if err != nil {
 			return err
+		}
+		if err := attributevalue.UnmarshalMap(out.Attributes, &old); err != nil {
+			return err
+		}
+		if old.CustomerID != "" {
+			if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table,
+				Key: keyOf(customerPK(mid, old.CustomerID), importRefSK(job, u))}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

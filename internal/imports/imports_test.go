@@ -503,3 +503,37 @@ func lines(rows [][]string) string {
 	}
 	return b.String()
 }
+
+// Erasing an imported customer erases the import's claims on their
+// identifiers too: no item of the table names them afterwards.
+func TestErasureOfAnImportedCustomer(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Borrado")
+	e.run(m.ID, imports.Params{Format: imports.CSV, OpeningBalance: true},
+		csvFile("email,phone,given_name,points_balance", "olvido@example.com,+34600111333,Olvido,40", "queda@example.com,,Queda,0"))
+	c, ok := e.byEmail(m.ID, "olvido@example.com")
+	if !ok {
+		t.Fatal("the row was not imported")
+	}
+	if err := e.store.DeleteCustomer(t.Context(), m.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, done, err := e.store.EraseCustomerData(t.Context(), m.ID, c.ID, 1000); err != nil || !done {
+		t.Fatalf("erase: %v %v", done, err)
+	}
+	p := dynamodb.NewScanPaginator(e.ddb, &dynamodb.ScanInput{TableName: &e.table})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			if s := fmt.Sprint(it); strings.Contains(s, c.ID) || strings.Contains(s, "olvido@example.com") || strings.Contains(s, "34600111333") {
+				t.Fatalf("left behind: %.300s", s)
+			}
+		}
+	}
+	if _, ok := e.byEmail(m.ID, "queda@example.com"); !ok {
+		t.Fatal("the other customer went too")
+	}
+}
