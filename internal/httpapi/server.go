@@ -117,6 +117,10 @@ type route struct {
 	customer bool // a customer-area token, not an API key
 	signed   bool // a webhook signature, checked by the handler on the raw body
 	secret   bool // answers a secret shown once: never kept in an idempotency record
+	// resumable answers 202 while work remains, to be repeated: a 202 is not
+	// its final answer, so a repeat with the same Idempotency-Key continues
+	// the work instead of replaying the 202.
+	resumable bool
 }
 
 // New returns a server. now is the clock (time.Now in production); openAPI
@@ -137,7 +141,7 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"DELETE /v1/customers/{customerId}":          {handle: s.deleteCustomer},
 		"POST /v1/customers/{customerId}/suspend":    {handle: s.suspendCustomer},
 		"POST /v1/customers/{customerId}/reactivate": {handle: s.reactivateCustomer},
-		"POST /v1/customers/{customerId}/merge":      {handle: s.mergeCustomer},
+		"POST /v1/customers/{customerId}/merge":      {handle: s.mergeCustomer, resumable: true},
 
 		"GET /v1/program":                    {handle: s.getProgram},
 		"PUT /v1/program":                    {handle: s.putProgram},
@@ -434,7 +438,7 @@ func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, targ
 	if err != nil {
 		resp = problemOf(ctx, log, err)
 	}
-	if resp.status >= 500 {
+	if resp.status >= 500 || rt.resumable && resp.status == http.StatusAccepted {
 		// Not a final answer: let a retry with the same key try again.
 		if rerr := s.store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), mid, key, fp); rerr != nil {
 			log.ErrorContext(ctx, "release idempotency key", "err", rerr)
