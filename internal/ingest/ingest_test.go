@@ -362,3 +362,30 @@ func TestErasureAfterPurchases(t *testing.T) {
 		t.Fatalf("re-enrolment after erasure: %s, dead letters %d", again.ID, e.queued(e.dlq))
 	}
 }
+
+// A purchase that names a merged duplicate by its customer ID is the
+// survivor's: the tombstone refuses every change.
+func TestPurchaseOfAMergedDuplicate(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	at := time.Now().Add(-48 * time.Hour).Truncate(24 * time.Hour).Add(10 * time.Hour) // 10:00 UTC: the same local day an hour later
+	e.send(event("e1", "M-1", "paid", at, map[string]any{"email": "sobrevive@example.com"}, line("CAFE", 1, 500)),
+		event("e2", "M-2", "paid", at, map[string]any{"email": "duplicado@example.com"}, line("CAFE", 1, 700)))
+	e.drain()
+	survivor, dup := e.customerBy("sobrevive@example.com"), e.customerBy("duplicado@example.com")
+	svc := points.New(e.store, time.Now)
+	if _, err := svc.Merge(t.Context(), e.store, e.merchant.ID, survivor.ID, dup.ID, "test", time.UTC, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.send(event("e3", "M-3", "paid", at.Add(time.Hour), map[string]any{"customer_id": dup.ID}, line("TE", 1, 300)))
+	e.drain()
+	if e.queued(e.dlq) != 0 {
+		t.Fatal("the purchase was dead-lettered")
+	}
+	got, err := e.store.Customer(t.Context(), e.merchant.ID, survivor.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Metrics.Revenue != 1500 || got.Metrics.Tickets != 1 {
+		t.Fatalf("survivor: revenue %d, tickets %d; want 1500 and 1 (one local day)", got.Metrics.Revenue, got.Metrics.Tickets)
+	}
+}
