@@ -674,7 +674,7 @@ func writeExports(b *strings.Builder, x *Exports) {
 				strconv.Itoa(r.Errors)})
 		}
 		t.write(b)
-		fmt.Fprintf(b, "  seeded with seed.Customers (BatchWriteItem, the items CreateCustomer writes): %d customers in %.1f s (%.0f/s), and a tenth of them for another merchant\n",
+		fmt.Fprintf(b, "  seeded with seed.Profiles (BatchWriteItem of the profile items CreateCustomer writes: all an export reads): %d customers in %.1f s (%.0f/s), and a tenth of them for another merchant\n",
 			x.Customers, x.SeedSeconds, x.SeedPerSecond)
 		for _, r := range x.Runs {
 			fmt.Fprintf(b, "  export of %d: DynamoDB calls per row %s; baseline %d items in %d pages per round, page p50 %.2f ms (max %.2f); heap %.1f MiB before, %d samples; %d of %d rows read back\n",
