@@ -2,14 +2,11 @@ package bench
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/regulars/regulars/infra/localstack"
-	"github.com/regulars/regulars/infra/template"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/objects"
 )
@@ -141,25 +138,7 @@ func TestExportsAgainstTheLocalStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the local stack")
 	}
-	cfg, stop, err := localstack.ForTest(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	path, err := template.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := template.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &environment{root: filepath.Dir(path), tmpl: tmpl, res: localstack.ProvisionTest(t, cfg), aws: cfg}
-	for _, x := range tmpl.Tables {
-		if x.LogicalID == "Table" {
-			e.table = x
-		}
-	}
+	e, _ := testEnvironment(t)
 	x, err := benchExports(t.Context(), e, minExportCustomers, 50, func(string) {})
 	if err != nil {
 		t.Fatal(err)

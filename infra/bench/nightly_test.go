@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/logging"
@@ -155,25 +156,7 @@ func TestNightlyAgainstDynamoDBLocal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the local stack")
 	}
-	cfg, stop, err := localstack.ForTest(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	path, err := template.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := template.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &environment{root: filepath.Dir(path), tmpl: tmpl, res: localstack.ProvisionTest(t, cfg), aws: cfg}
-	for _, x := range tmpl.Tables {
-		if x.LogicalID == "Table" {
-			e.table = x
-		}
-	}
+	e, cfg := testEnvironment(t)
 	loc := madrid(t)
 
 	// The seed reads back through the store.
@@ -257,4 +240,30 @@ func TestNightlyAgainstDynamoDBLocal(t *testing.T) {
 		}
 	}
 	t.Log("\n" + b.String())
+}
+
+// testEnvironment starts (or joins) the local stack and provisions
+// template.yaml for one test, as the bench's own run does.
+func testEnvironment(t *testing.T) (*environment, aws.Config) {
+	t.Helper()
+	cfg, stop, err := localstack.ForTest(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	path, err := template.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := template.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &environment{root: filepath.Dir(path), tmpl: tmpl, res: localstack.ProvisionTest(t, cfg), aws: cfg}
+	for _, x := range tmpl.Tables {
+		if x.LogicalID == "Table" {
+			e.table = x
+		}
+	}
+	return e, cfg
 }
