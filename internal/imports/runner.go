@@ -106,7 +106,18 @@ type cursor struct {
 	Report  objects.Upload   `json:"report"`
 	Pending string           `json:"pending,omitempty"` // key of the report lines after the last part, saved by a paused slice
 	Counts  jobs.Progress    `json:"counts"`
-	Done    bool             `json:"done"` // every row is reported; the report only needs completing
+	Size    int64            `json:"size,omitempty"` // of a CSV file: its progress is the bytes read
+	Done    bool             `json:"done"`           // every row is reported; the report only needs completing
+}
+
+// progress is the job's progress at the cursor.
+func (c cursor) progress() jobs.Progress {
+	p := c.Counts
+	if c.Size > 0 {
+		pct := min(c.At.Offset*100/c.Size, 100)
+		p.Percent = &pct
+	}
+	return p
 }
 
 // Run does one slice of an import job.
@@ -162,7 +173,7 @@ func (r *Runner) Run(ctx context.Context, s jobs.Slice) (bool, error) {
 	if err := r.bucket.CompleteUpload(ctx, c.Report.Key, c.Report.ID, c.Report.Parts); err != nil {
 		return false, err
 	}
-	j.Result.Report, j.Progress = c.Report.Key, c.Counts
+	j.Result.Report, j.Progress = c.Report.Key, c.progress()
 	return true, nil
 }
 
@@ -170,9 +181,12 @@ func (r *Runner) Run(ctx context.Context, s jobs.Slice) (bool, error) {
 // it paused because the slice ran out of time.
 func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 	j := w.slice.Job
-	rd, closeFile, err := r.open(ctx, j, p, w.cursor.At)
+	rd, size, closeFile, err := r.open(ctx, j, p, w.cursor.At)
 	if err != nil {
 		return false, err
+	}
+	if p.Format == CSV {
+		w.cursor.Size = size
 	}
 	defer closeFile()
 	defer rd.Close()
@@ -224,7 +238,7 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 		}
 		if now.Sub(saved) >= r.ProgressEvery {
 			saved = now
-			j.Progress = w.cursor.Counts
+			j.Progress = w.cursor.progress()
 			if err := w.slice.Save(ctx); err != nil {
 				return false, err
 			}
@@ -233,47 +247,48 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 }
 
 // open returns a reader of the uploaded file from at on.
-func (r *Runner) open(ctx context.Context, j *jobs.Job, p Params, at tabular.Position) (*tabular.Reader, func(), error) {
+// It also returns the file's size.
+func (r *Runner) open(ctx context.Context, j *jobs.Job, p Params, at tabular.Position) (*tabular.Reader, int64, func(), error) {
 	key := UploadKey(j.MerchantID, j.ID, p.Format)
 	size, err := r.bucket.Size(ctx, key)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	if p.Format == CSV {
 		if at.Offset >= size { // every row was read: a range from the end is not satisfiable
-			return tabular.NewCSVReader(strings.NewReader(""), at, r.Limits), func() {}, nil
+			return tabular.NewCSVReader(strings.NewReader(""), at, r.Limits), size, func() {}, nil
 		}
 		body, err := r.bucket.Open(ctx, key, at.Offset)
 		if err != nil {
-			return nil, nil, err
+			return nil, 0, nil, err
 		}
-		return tabular.NewCSVReader(body, at, r.Limits), func() { body.Close() }, nil
+		return tabular.NewCSVReader(body, at, r.Limits), size, func() { body.Close() }, nil
 	}
 	// An XLSX file is a zip: it is read from a local copy, made once per slice.
 	if size > p.MaxBytes() {
-		return nil, nil, apperr.New(apperr.Unprocessable, "the file is %d bytes; an XLSX import reads at most %d", size, p.MaxBytes())
+		return nil, 0, nil, apperr.New(apperr.Unprocessable, "the file is %d bytes; an XLSX import reads at most %d", size, p.MaxBytes())
 	}
 	body, err := r.bucket.Open(ctx, key, 0)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	defer body.Close()
 	f, err := os.CreateTemp("", "import-*.xlsx")
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	done := func() { f.Close(); os.Remove(f.Name()) }
 	n, err := io.Copy(f, body)
 	if err != nil {
 		done()
-		return nil, nil, fmt.Errorf("download %s: %w", key, err)
+		return nil, 0, nil, fmt.Errorf("download %s: %w", key, err)
 	}
 	rd, err := tabular.NewXLSXReader(f, n, at, r.Limits)
 	if err != nil {
 		done()
-		return nil, nil, fatal(err)
+		return nil, 0, nil, fatal(err)
 	}
-	return rd, done, nil
+	return rd, size, done, nil
 }
 
 // fatal turns a reader's error about the file into one that fails the job.
@@ -395,7 +410,7 @@ func checkpoint(ctx context.Context, s jobs.Slice, c cursor) error {
 	if err != nil {
 		return err
 	}
-	s.Job.Cursor, s.Job.Progress = b, c.Counts
+	s.Job.Cursor, s.Job.Progress = b, c.progress()
 	return s.Save(ctx)
 }
 

@@ -52,6 +52,10 @@ type Progress struct {
 	Written   int64 `json:"written"`   // rows written to the result, or applied
 	Rejected  int64 `json:"rejected"`  // rows refused (imports)
 	Total     int64 `json:"total"`     // rows expected, when known in advance; 0 otherwise
+	// Percent is the share of the work done, 0 to 100, where it can be
+	// known (a CSV import: the bytes of the file read); nil otherwise, and
+	// 100 once the job succeeded.
+	Percent *int64 `json:"percent"`
 }
 
 // Job is one piece of long work of a merchant.
@@ -287,7 +291,10 @@ func reason(err error) string {
 func (w *Worker) finish(ctx context.Context, j Job, cause error) error {
 	now := w.now().UTC()
 	j.State, j.FinishedAt, j.UpdatedAt = Succeeded, &now, now
-	if cause != nil {
+	if cause == nil {
+		done := int64(100)
+		j.Progress.Percent = &done
+	} else {
 		j.State, j.Error = Failed, reason(cause)
 	}
 	if _, err := w.store.SaveJob(ctx, j); err != nil {
