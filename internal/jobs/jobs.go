@@ -166,7 +166,9 @@ func NewWorker(store Store, queue Sender, runners map[Kind]Runner, now func() ti
 	return &Worker{store: store, queue: queue, runners: runners, now: now, log: log, Margin: 30 * time.Second, SliceLimit: 5 * time.Minute}
 }
 
-// Enqueue saves a new job and, unless it waits for an upload, queues it.
+// Enqueue saves a new job and, unless it waits for an upload, queues it. A
+// job the queue did not take is recorded as failed, so that it does not
+// show as queued for ever; the caller's error says to try again.
 func Enqueue(ctx context.Context, store Store, queue Sender, j Job) (Job, error) {
 	j, err := store.SaveJob(ctx, j)
 	if err != nil {
@@ -174,6 +176,11 @@ func Enqueue(ctx context.Context, store Store, queue Sender, j Job) (Job, error)
 	}
 	if j.State == Queued {
 		if err := Send(ctx, queue, j); err != nil {
+			now := time.Now().UTC()
+			j.State, j.Error, j.FinishedAt, j.UpdatedAt = Failed, "the job could not be queued; ask for it again", &now, now
+			if _, serr := store.SaveJob(context.WithoutCancel(ctx), j); serr != nil {
+				err = errors.Join(err, serr)
+			}
 			return Job{}, err
 		}
 	}

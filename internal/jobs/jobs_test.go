@@ -157,3 +157,19 @@ func TestHandleSQS(t *testing.T) {
 		t.Fatalf("%+v %v", resp, err)
 	}
 }
+
+type brokenQueue struct{}
+
+func (brokenQueue) Send(context.Context, [][]byte) error { return errors.New("SQS is down") }
+
+// A job the queue does not take is failed at once, not left queued.
+func TestEnqueueFailure(t *testing.T) {
+	st := &memStore{jobs: map[string]jobs.Job{}}
+	j, _ := jobs.New("M1", jobs.CustomerExport, nil, "test", time.Now())
+	if _, err := jobs.Enqueue(t.Context(), st, brokenQueue{}, j); err == nil {
+		t.Fatal("no error")
+	}
+	if got, _ := st.Job(t.Context(), "M1", j.ID); got.State != jobs.Failed || got.Error == "" || got.FinishedAt == nil {
+		t.Fatalf("%+v", got)
+	}
+}
