@@ -74,17 +74,9 @@ func Schedules(ctx context.Context, t *template.Template, res localstack.Resourc
 		if len(f.Schedules) == 0 {
 			continue
 		}
-		build, ok := schedulers[f.LogicalID]
-		if !ok {
-			return nil, fmt.Errorf("template.yaml schedules %s, which the local gateway cannot build: add it to infra/devserver", f.LogicalID)
-		}
-		env, err := res.FunctionEnv(f)
+		h, err := build(ctx, schedulers, f, "schedules", res, log)
 		if err != nil {
-			return nil, fmt.Errorf("%s environment: %w", f.LogicalID, err)
-		}
-		h, err := build(ctx, func(k string) string { return env[k] }, log.With("function", f.LogicalID))
-		if err != nil {
-			return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
+			return nil, err
 		}
 		out[f.LogicalID] = func(ctx context.Context) error {
 			return h(ctx, events.EventBridgeEvent{Version: "0", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now().UTC()})
@@ -99,17 +91,9 @@ func Consumers(ctx context.Context, t *template.Template, res localstack.Resourc
 	var out []gateway.Consumer
 	for _, f := range t.Functions {
 		for _, ev := range f.SQSEvents {
-			build, ok := consumers[f.LogicalID]
-			if !ok {
-				return nil, fmt.Errorf("template.yaml feeds a queue to %s, which the local gateway cannot build: add it to infra/devserver", f.LogicalID)
-			}
-			env, err := res.FunctionEnv(f)
+			h, err := build(ctx, consumers, f, "feeds a queue to", res, log)
 			if err != nil {
-				return nil, fmt.Errorf("%s environment: %w", f.LogicalID, err)
-			}
-			h, err := build(ctx, func(k string) string { return env[k] }, log.With("function", f.LogicalID))
-			if err != nil {
-				return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
+				return nil, err
 			}
 			arn, _ := res.Lookup(ev.Queue, "Arn")
 			out = append(out, gateway.Consumer{Function: f.LogicalID, QueueURL: res.Ref(ev.Queue), QueueARN: arn,
@@ -126,21 +110,34 @@ func Gateway(ctx context.Context, t *template.Template, res localstack.Resources
 		if len(f.Routes) == 0 {
 			continue
 		}
-		build, ok := constructors[f.LogicalID]
-		if !ok {
-			return nil, fmt.Errorf("template.yaml routes HTTP requests to %s, which the local gateway cannot build: add it to infra/devserver", f.LogicalID)
-		}
-		env, err := res.FunctionEnv(f)
+		h, err := build(ctx, constructors, f, "routes HTTP requests to", res, log)
 		if err != nil {
-			return nil, fmt.Errorf("%s environment: %w", f.LogicalID, err)
-		}
-		h, err := build(ctx, func(k string) string { return env[k] }, log.With("function", f.LogicalID))
-		if err != nil {
-			return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
+			return nil, err
 		}
 		for _, r := range f.Routes {
 			routes = append(routes, gateway.Route{Method: r.Method, Path: r.Path, Handler: h})
 		}
 	}
 	return gateway.New(routes, log)
+}
+
+// build makes function f's handler with its constructor in table, in the
+// environment the template gives it; what names what the template asks of
+// f, for the error when no constructor exists.
+func build[H any](ctx context.Context, table map[string]func(context.Context, app.Env, *slog.Logger) (H, error), f template.Function,
+	what string, res localstack.Resources, log *slog.Logger) (H, error) {
+	var none H
+	construct, ok := table[f.LogicalID]
+	if !ok {
+		return none, fmt.Errorf("template.yaml %s %s, which the local gateway cannot build: add it to infra/devserver", what, f.LogicalID)
+	}
+	env, err := res.FunctionEnv(f)
+	if err != nil {
+		return none, fmt.Errorf("%s environment: %w", f.LogicalID, err)
+	}
+	h, err := construct(ctx, func(k string) string { return env[k] }, log.With("function", f.LogicalID))
+	if err != nil {
+		return none, fmt.Errorf("build %s: %w", f.LogicalID, err)
+	}
+	return h, nil
 }

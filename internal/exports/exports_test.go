@@ -152,8 +152,8 @@ func TestExport100000RoundTrips(t *testing.T) {
 	start = time.Now()
 	e.worker.SliceLimit = 2 * time.Second // several slices: each resumes from the last part
 	j := e.run(jobs.CustomerExport, exports.CustomerParams{Columns: crm.ColumnsFull, BOM: true, Query: crm.Query{Order: crm.OrderEnrolled, Now: now}})
-	if j.Progress.Written != n {
-		t.Fatalf("%d rows written, want %d", j.Progress.Written, n)
+	if j.Progress.Written != n || j.Slices < 2 {
+		t.Fatalf("%d rows written in %d slices, want %d in several", j.Progress.Written, j.Slices, n)
 	}
 	t.Logf("exported in %s", time.Since(start).Round(time.Millisecond))
 	raw, rows := e.read(j.Result.Object)

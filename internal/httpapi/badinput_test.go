@@ -78,6 +78,7 @@ func TestBadInput(t *testing.T) {
 		{"export columns", "POST", "/v1/exports", `{"type":"customers","columns":"all"}`, nil, 400, "/columns"},
 		{"export columns of ledger", "POST", "/v1/exports", `{"type":"ledger","columns":"full"}`, nil, 400, "/columns"},
 		{"export unknown filter", "POST", "/v1/exports", `{"type":"customers","filters":{"sort":"name"}}`, nil, 400, "/filters/sort"},
+		{"export unknown segment", "POST", "/v1/exports", `{"type":"customers","filters":{"segment":"01J00000000000000000000000"}}`, nil, 400, "/filters/segment"},
 		{"export customer filter on ledger", "POST", "/v1/exports", `{"type":"ledger","filters":{"tag":"vip"}}`, nil, 400, "/filters/tag"},
 		{"export bad filter", "POST", "/v1/exports", `{"type":"customers","filters":{"tag":"!!"}}`, nil, 400, "/filters/tag"},
 		{"export filter type", "POST", "/v1/exports", `{"type":"customers","filters":{"favorite":true}}`, nil, 400, "/filters/favorite"},

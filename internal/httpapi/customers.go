@@ -332,19 +332,18 @@ func (s *Server) listCustomers(ctx context.Context, r *request) (response, error
 	if err != nil {
 		return response{}, err
 	}
-	if q.Segment != "" {
-		segs, err := s.store.Segments(ctx, r.merchant.ID)
-		if err != nil {
-			return response{}, err
-		}
-		if !slices.ContainsFunc(segs, func(seg analytics.Segment) bool { return seg.ID == q.Segment }) {
-			return response{}, apperr.Field("?segment", "is not a segment of this merchant")
-		}
+	if err := s.knownSegment(ctx, r, q.Segment, "?segment"); err != nil {
+		return response{}, err
 	}
 	page, err := s.store.ListCustomers(ctx, r.merchant.ID, q)
 	if err != nil {
 		return response{}, err
 	}
+	return customerPage(r, page), nil
+}
+
+// customerPage answers a page of customers.
+func customerPage(r *request, page crm.Page) response {
 	out := listJSON{Data: make([]customerJSON, len(page.Customers))}
 	for i, c := range page.Customers {
 		out.Data[i] = customerOf(c, r.merchant.Currency, r.now)
@@ -352,7 +351,23 @@ func (s *Server) listCustomers(ctx context.Context, r *request) (response, error
 	if page.NextCursor != "" {
 		out.NextCursor = &page.NextCursor
 	}
-	return jsonResponse(http.StatusOK, out), nil
+	return jsonResponse(http.StatusOK, out)
+}
+
+// knownSegment refuses a segment filter (at path) that names no segment of
+// the merchant: a list or an export of it would be empty without saying why.
+func (s *Server) knownSegment(ctx context.Context, r *request, id, path string) error {
+	if id == "" {
+		return nil
+	}
+	segs, err := s.store.Segments(ctx, r.merchant.ID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(segs, func(seg analytics.Segment) bool { return seg.ID == id }) {
+		return apperr.Field(path, "is not a segment of this merchant")
+	}
+	return nil
 }
 
 // listParams are the query parameters of GET /v1/customers.

@@ -141,6 +141,9 @@ func (s *Server) createExport(ctx context.Context, r *request) (response, error)
 		if perr != nil {
 			return response{}, underFilters(perr)
 		}
+		if perr := s.knownSegment(ctx, r, q.Segment, "/filters/segment"); perr != nil {
+			return response{}, perr
+		}
 		j, err = jobs.New(r.merchant.ID, jobs.CustomerExport, exports.CustomerParams{Columns: cols, BOM: in.BOM, Query: q}, r.actor(), r.now)
 	case "ledger":
 		if in.Columns != "" {

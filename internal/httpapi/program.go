@@ -276,14 +276,7 @@ func (s *Server) listBadgeCustomers(ctx context.Context, r *request) (response, 
 	if err != nil {
 		return response{}, err
 	}
-	out := listJSON{Data: make([]customerJSON, len(page.Customers))}
-	for i, c := range page.Customers {
-		out.Data[i] = customerOf(c, r.merchant.Currency, r.now)
-	}
-	if page.NextCursor != "" {
-		out.NextCursor = &page.NextCursor
-	}
-	return jsonResponse(http.StatusOK, out), nil
+	return customerPage(r, page), nil
 }
 
 type rewardJSON struct {

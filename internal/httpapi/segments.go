@@ -195,12 +195,5 @@ func (s *Server) listSegmentCustomers(ctx context.Context, r *request) (response
 	if err != nil {
 		return response{}, err
 	}
-	out := listJSON{Data: make([]customerJSON, len(page.Customers))}
-	for i, c := range page.Customers {
-		out.Data[i] = customerOf(c, r.merchant.Currency, r.now)
-	}
-	if page.NextCursor != "" {
-		out.NextCursor = &page.NextCursor
-	}
-	return jsonResponse(http.StatusOK, out), nil
+	return customerPage(r, page), nil
 }
