@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,8 +60,8 @@ var exportQueryLimit = int32(2 * crm.MaxLimit)
 // paginated Query of the same index partition on DynamoDB Local, with the
 // peak heap of each export; then the customer import (imports.Runner
 // through the worker) of m uploaded CSV rows into an empty merchant beside
-// raw CreateCustomer calls of as many customers, one at a time like the
-// import.
+// raw CreateCustomer calls of as many customers, from as many clients as
+// the import processes rows at once.
 func benchExports(ctx context.Context, e *environment, n, m int, progress func(string)) (*Exports, error) {
 	ddb := dynamodb.NewFromConfig(e.aws, func(o *dynamodb.Options) { o.Logger = logging.Nop{} })
 	table := e.res.Ref(e.table.LogicalID)
@@ -457,7 +458,7 @@ func (s *heapSampler) stop() (heap, live uint64, samples int) {
 func benchImport(ctx context.Context, ddb *dynamodb.Client, table string, bucket *objects.Bucket, m int, now time.Time,
 	log *slog.Logger, progress func(string)) (*ImportRun, error) {
 	st := dynamo.New(ddb, table)
-	run := &ImportRun{Rows: m, BaselineOp: "CreateCustomer (dynamo.Store, TransactWriteItems), 1 client"}
+	run := &ImportRun{Rows: m, BaselineOp: fmt.Sprintf("CreateCustomer (dynamo.Store, TransactWriteItems), %d clients", imports.DefaultConcurrency)}
 	fail := func(err error) {
 		run.Errors++
 		if run.FirstError == "" {
@@ -474,25 +475,39 @@ func benchImport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 	}
 	mid, baseMid := mids[0], mids[1]
 
+	// The baseline creates from as many clients as the import processes
+	// rows at once.
+	clients := imports.DefaultConcurrency
 	creates := func(from, to int) phase {
-		progress(fmt.Sprintf("exports: baseline, CreateCustomer of rows %d–%d, one after another", from+1, to))
-		var p phase
+		progress(fmt.Sprintf("exports: baseline, CreateCustomer of rows %d–%d, %d clients", from+1, to, clients))
+		var (
+			p    phase
+			mu   sync.Mutex
+			next atomic.Int64
+			wg   sync.WaitGroup
+		)
+		next.Store(int64(from))
 		start := time.Now()
-		for i := from; i < to && ctx.Err() == nil; i++ {
-			c, err := benchCustomer(baseMid, i, now)
-			t0 := time.Now()
-			if err == nil {
-				err = st.CreateCustomer(ctx, c)
-			}
-			if err != nil {
-				p.errors++
-				if p.firstErr == nil {
-					p.firstErr = err
+		for range clients {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < to && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+					c, err := benchCustomer(baseMid, i, now)
+					t0 := time.Now()
+					if err == nil {
+						err = st.CreateCustomer(ctx, c)
+					}
+					d := time.Since(t0)
+					mu.Lock()
+					if err == nil {
+						p.latencies = append(p.latencies, d)
+					} else if p.errors++; p.firstErr == nil {
+						p.firstErr = err
+					}
+					mu.Unlock()
 				}
-				continue
-			}
-			p.latencies = append(p.latencies, time.Since(t0))
+			})
 		}
+		wg.Wait()
 		p.elapsed = time.Since(start)
 		return p
 	}
@@ -505,6 +520,7 @@ func benchImport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 	counter := &phaseCounter{db: ddb}
 	wst := dynamo.New(counter, table)
 	runner := imports.NewRunner(wst, points.New(wst, time.Now), bucket, time.Now, log)
+	runner.Concurrency = clients
 	q := &jobstest.Queue{}
 	w := jobs.NewWorker(wst, q, map[jobs.Kind]jobs.Runner{jobs.CustomerImport: runner}, time.Now, log)
 	params := imports.Params{Format: imports.CSV, OnExisting: imports.Update}

@@ -818,7 +818,8 @@ const footnote = `Baselines (each measured in this run, on this machine, beside 
   back: it must hold one row per customer, each customer once. The import uploads a CSV file
   (internal/tabular's writer, the export's profile columns) and runs a CustomerImport job into
   an empty merchant; baseline: dynamo.Store.CreateCustomer of the same customers in another empty
-  merchant, one at a time like the import, half before it and half after. Every row must be
+  merchant from as many clients as the import processes rows at once (imports.DefaultConcurrency),
+  half before it and half after. Every row must be
   created, and sampled customers read back by e-mail with the file's values.
 `
 

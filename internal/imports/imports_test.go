@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -299,7 +300,7 @@ func TestImportReport(t *testing.T) {
 	if got := e.report(rerun); rerun.State != jobs.Succeeded || !slices.EqualFunc(got, want, slices.Equal) {
 		t.Fatalf("re-run %s (%s):\n%s", rerun.State, rerun.Error, lines(got))
 	}
-	if after := e.state(m.ID); !equalMaps(before, after) {
+	if after := e.state(m.ID); !maps.Equal(before, after) {
 		t.Fatalf("the re-run changed the base:\n%v\n%v", before, after)
 	}
 
@@ -317,7 +318,7 @@ func TestImportReport(t *testing.T) {
 	if outcomes["8"] != "rejected" {
 		t.Errorf("second import, row 8: %s", outcomes["8"])
 	}
-	if after := e.state(m.ID); !equalMaps(before, after) {
+	if after := e.state(m.ID); !maps.Equal(before, after) {
 		t.Fatalf("the second import changed the base:\n%v\n%v", before, after)
 	}
 
@@ -365,7 +366,8 @@ func TestImportResumes(t *testing.T) {
 
 	sliced := e.merchant("A trozos")
 	e.seedBase(sliced.ID)
-	e.worker.SliceLimit = time.Nanosecond // every slice stops after one row
+	e.worker.SliceLimit = time.Nanosecond // every slice stops after one window
+	e.runner.Concurrency = 1              // of one row
 	j := e.run(sliced.ID, p, badFile())
 	if got := anonymous(e.report(j)); !slices.EqualFunc(got, want, slices.Equal) || j.Slices < 14 {
 		t.Fatalf("%d slices:\n%s\nwant\n%s", j.Slices, lines(got), lines(want))
@@ -374,7 +376,65 @@ func TestImportResumes(t *testing.T) {
 		t.Fatalf("progress %+v, want %+v", j.Progress, whole.Progress)
 	}
 
-	if a, b := anonymousState(e.state(one.ID)), anonymousState(e.state(sliced.ID)); !equalMaps(a, b) {
+	if a, b := anonymousState(e.state(one.ID)), anonymousState(e.state(sliced.ID)); !maps.Equal(a, b) {
+		t.Fatalf("customers differ:\n%v\n%v", a, b)
+	}
+}
+
+// Rows processed at once end as if processed one after another: a row
+// sharing an identifier with an earlier row of its window waits for it, and
+// so does a row that resolves to the customer an earlier row resolved to
+// (the later row's values win), and a duplicate of either is a duplicate.
+func TestImportWindowOrder(t *testing.T) {
+	e := newEnv(t)
+	file := csvFile(
+		"email,phone,given_name",
+		"zoe@example.com,,Zoe A",           // 2 updates Zoe
+		",+34600000003,Zoe B",              // 3 updates Zoe too, by her phone: after row 2
+		"new@example.com,,Nuevo",           // 4 created
+		"new@example.com,+34600000009,Dos", // 5 duplicate of row 4: claims nothing
+		",+34600000009,Nueve",              // 6 created: row 5 did not take the phone
+		"zoe@example.com,,Zoe C",           // 7 duplicate of row 2
+	)
+	run := func(name string, concurrency int) (tenant.Merchant, [][]string) {
+		m := e.merchant(name)
+		zoe, err := crm.New(m.ID, crm.Enrolment{Profile: crm.Profile{Email: "zoe@example.com", Phone: "+34600000003", GivenName: "Zoe"}}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.CreateCustomer(t.Context(), zoe); err != nil {
+			t.Fatal(err)
+		}
+		e.runner.Concurrency = concurrency
+		return m, e.report(e.run(m.ID, imports.Params{Format: imports.CSV}, file))
+	}
+	at, report := run("A la vez", 6)
+	zoe, _ := e.byEmail(at.ID, "zoe@example.com")
+	nuevo, _ := e.byEmail(at.ID, "new@example.com")
+	nueve, err := e.store.CustomerByUnique(t.Context(), at.ID, crm.Unique{Kind: "phone", Value: "+34600000009"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		imports.ReportHeader,
+		{"2", "updated", zoe.ID, "", ""},
+		{"3", "updated", zoe.ID, "", ""},
+		{"4", "created", nuevo.ID, "", ""},
+		{"5", "rejected", "", "/email", "duplicate of row 4"},
+		{"6", "created", nueve.ID, "", ""},
+		{"7", "rejected", "", "/email", "duplicate of row 2"},
+	}
+	if !slices.EqualFunc(report, want, slices.Equal) {
+		t.Fatalf("report:\n%s\nwant:\n%s", lines(report), lines(want))
+	}
+	if zoe.GivenName != "Zoe B" || nueve.GivenName != "Nueve" || nueve.ID == nuevo.ID {
+		t.Fatalf("zoe %q, nueve %q (%s, nuevo %s)", zoe.GivenName, nueve.GivenName, nueve.ID, nuevo.ID)
+	}
+	one, sequential := run("Una a una", 1)
+	if !slices.EqualFunc(anonymous(sequential), anonymous(report), slices.Equal) {
+		t.Fatalf("one row at a time:\n%s\nsix at once:\n%s", lines(sequential), lines(report))
+	}
+	if a, b := anonymousState(e.state(one.ID)), anonymousState(e.state(at.ID)); !maps.Equal(a, b) {
 		t.Fatalf("customers differ:\n%v\n%v", a, b)
 	}
 }
@@ -486,18 +546,6 @@ func anonymousState(m map[string]string) map[string]string {
 		out[k] = ulid.ReplaceAllString(v, "ID")
 	}
 	return out
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func lines(rows [][]string) string {

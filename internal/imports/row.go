@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
@@ -18,42 +19,144 @@ import (
 // errUnchanged stops an update that would change nothing: nothing is written.
 var errUnchanged = errors.New("the row changes nothing")
 
-// row processes one data row and returns its report lines. An error is
-// about the service, not the row: the slice stops and the row is processed
-// again later.
-func (r *Runner) row(ctx context.Context, j *jobs.Job, p Params, layout crm.CSVLayout, row tabular.Row) ([]Line, error) {
-	n, now := row.Number, r.now()
-	parsed, err := layout.Parse(row.Cells)
+// prepared is a data row validated by the CRM rules, before any call to
+// the store: its report when the file alone decides it (lines), or the
+// customer it describes and its identifiers.
+type prepared struct {
+	number    int
+	parsed    crm.CSVRow
+	candidate crm.Customer
+	uniques   []crm.Unique
+	lines     []Line
+}
+
+// prepare validates a data row; it calls nothing.
+func (r *Runner) prepare(j *jobs.Job, layout crm.CSVLayout, row tabular.Row) (prepared, error) {
+	pr := prepared{number: row.Number}
+	var err error
+	if pr.parsed, err = layout.Parse(row.Cells); err == nil {
+		pr.candidate, err = pr.parsed.New(j.MerchantID, r.now())
+	}
 	if err != nil {
-		return rejected(n, err)
+		pr.lines, err = rejected(pr.number, err)
+		return pr, err
 	}
-	// The row's own customer: validated and normalised, with its identifiers.
-	candidate, err := parsed.New(j.MerchantID, now)
-	if err != nil {
-		return rejected(n, err)
+	if pr.uniques = pr.candidate.Uniques(); len(pr.uniques) == 0 {
+		pr.lines = []Line{{Row: pr.number, Outcome: Rejected, Reason: "has none of " + strings.Join(crm.IdentifyingColumns, ", ")}}
 	}
-	us := candidate.Uniques()
-	if len(us) == 0 {
-		return []Line{{Row: n, Outcome: Rejected, Reason: "has none of " + strings.Join(crm.IdentifyingColumns, ", ")}}, nil
-	}
-	claims, err := r.store.RowClaims(ctx, j.MerchantID, j.ID, us)
-	if err != nil {
-		return nil, err
-	}
-	if dup := duplicate(n, us, claims); dup != nil {
-		return []Line{*dup}, nil
-	}
-	var plan RowClaim
-	if own := slices.IndexFunc(claims, func(c *RowClaim) bool { return c != nil && c.Row == n }); own >= 0 {
-		plan = *claims[own] // this row, processed before: its plan stands
-	} else {
-		var reject []Line
-		if plan, reject, err = r.resolve(ctx, j.MerchantID, p, parsed, candidate, n); err != nil || reject != nil {
-			return reject, err
+	return pr, nil
+}
+
+// decision is what a row's reads decided: its plan, and whether the plan
+// is fresh (its identifiers are not claimed yet) or the row's own claim
+// from an earlier pass.
+type decision struct {
+	plan  RowClaim
+	fresh bool
+}
+
+// window processes a window of prepared rows and returns each one's report
+// lines: the outcome of processing them one after another, reached up to
+// len(rows) rows at once. It goes in waves of consecutive rows whose order
+// cannot matter. A wave ends before a row that shares an identifier with an
+// earlier row of the wave (which must claim first), and before a row that
+// resolves to the customer an earlier row of the wave resolved to (both
+// would write it). Every row of a wave is looked up before any of it
+// writes. No write of one row changes what another row of its wave reads:
+// a row claims and writes only its own identifiers and its own customer.
+// An error is about the service: the window is processed again later.
+func (r *Runner) window(ctx context.Context, j *jobs.Job, p Params, rows []prepared) ([][]Line, error) {
+	out := make([][]Line, len(rows))
+	decided := make([]decision, len(rows))
+	for from := 0; from < len(rows); {
+		to, seen := from, map[crm.Unique]bool{}
+		for ; to < len(rows); to++ {
+			us := rows[to].uniques
+			if slices.ContainsFunc(us, func(u crm.Unique) bool { return seen[u] }) {
+				break
+			}
+			for _, u := range us {
+				seen[u] = true
+			}
 		}
+		if err := each(from, to, func(i int) (err error) {
+			if out[i] = rows[i].lines; out[i] == nil {
+				decided[i], out[i], err = r.lookup(ctx, j, p, rows[i])
+			}
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		targets := map[string]bool{}
+		for i := from; i < to; i++ {
+			if out[i] != nil {
+				continue
+			}
+			if cid := decided[i].plan.CustomerID; targets[cid] {
+				clear(out[i:to]) // looked up again in the next wave
+				to = i
+			} else {
+				targets[cid] = true
+			}
+		}
+		if err := each(from, to, func(i int) (err error) {
+			if out[i] == nil {
+				out[i], err = r.write(ctx, j, p, rows[i], decided[i])
+			}
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		from = to
+	}
+	return out, nil
+}
+
+// each calls fn for every i from from to to, all at once, and returns the
+// first error.
+func each(from, to int, fn func(i int) error) error {
+	errs := make([]error, to-from)
+	var wg sync.WaitGroup
+	for i := from; i < to; i++ {
+		wg.Go(func() { errs[i-from] = fn(i) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookup reads what decides a prepared row: the import's claims on its
+// identifiers (a duplicate of an earlier row, or the row's own claim from
+// an earlier pass) and the customers they name in the base. It returns
+// the row's report when that settles it, else its decision.
+func (r *Runner) lookup(ctx context.Context, j *jobs.Job, p Params, pr prepared) (decision, []Line, error) {
+	claims, err := r.store.RowClaims(ctx, j.MerchantID, j.ID, pr.uniques)
+	if err != nil {
+		return decision{}, nil, err
+	}
+	if dup := duplicate(pr.number, pr.uniques, claims); dup != nil {
+		return decision{}, []Line{*dup}, nil
+	}
+	if own := slices.IndexFunc(claims, func(c *RowClaim) bool { return c != nil && c.Row == pr.number }); own >= 0 {
+		return decision{plan: *claims[own]}, nil, nil // this row, processed before: its plan stands
+	}
+	plan, reject, err := r.resolve(ctx, j.MerchantID, p, pr.parsed, pr.candidate, pr.number)
+	return decision{plan: plan, fresh: true}, reject, err
+}
+
+// write claims a fresh plan's identifiers, then writes what the plan says
+// and returns the row's report.
+func (r *Runner) write(ctx context.Context, j *jobs.Job, p Params, pr prepared, d decision) ([]Line, error) {
+	n, us, plan := pr.number, pr.uniques, d.plan
+	if d.fresh {
 		err := r.store.ClaimRow(ctx, j.MerchantID, j.ID, us, plan, j.CreatedAt.Add(ClaimTTL))
 		if apperr.CodeOf(err) == apperr.Conflict {
-			if claims, err = r.store.RowClaims(ctx, j.MerchantID, j.ID, us); err != nil {
+			claims, err := r.store.RowClaims(ctx, j.MerchantID, j.ID, us)
+			if err != nil {
 				return nil, err
 			}
 			if dup := duplicate(n, us, claims); dup != nil {
@@ -70,7 +173,7 @@ func (r *Runner) row(ctx context.Context, j *jobs.Job, p Params, layout crm.CSVL
 			return nil, err
 		}
 	}
-	if err := r.apply(ctx, j, plan, parsed, candidate); err != nil {
+	if err := r.apply(ctx, j, d, pr); err != nil {
 		if aboutRow(err) {
 			// The base changed since the row was resolved (another writer took an
 			// identifier, the customer was deleted): nothing of the row is kept.
@@ -82,9 +185,9 @@ func (r *Runner) row(ctx context.Context, j *jobs.Job, p Params, layout crm.CSVL
 		}
 		return nil, err
 	}
-	if plan.Outcome == Created && p.OpeningBalance && parsed.Points > 0 {
+	if plan.Outcome == Created && p.OpeningBalance && pr.parsed.Points > 0 {
 		src := loyalty.Source{Type: "import", ID: j.ID + "-" + strconv.Itoa(n)}
-		if _, err := r.points.OpenBalance(ctx, j.MerchantID, plan.CustomerID, parsed.Points, src, j.Actor); err != nil {
+		if _, err := r.points.OpenBalance(ctx, j.MerchantID, plan.CustomerID, pr.parsed.Points, src, j.Actor); err != nil {
 			return nil, err
 		}
 	}
@@ -139,19 +242,23 @@ func (r *Runner) resolve(ctx context.Context, mid string, p Params, parsed crm.C
 	return RowClaim{Row: n, Outcome: Updated, CustomerID: found.ID}, nil, nil
 }
 
-// apply writes what plan says; done again, it writes nothing new.
-func (r *Runner) apply(ctx context.Context, j *jobs.Job, plan RowClaim, parsed crm.CSVRow, candidate crm.Customer) error {
-	switch plan.Outcome {
+// apply writes what the decision's plan says; done again, it writes
+// nothing new.
+func (r *Runner) apply(ctx context.Context, j *jobs.Job, d decision, pr prepared) error {
+	switch d.plan.Outcome {
 	case Created:
-		_, err := r.store.Customer(ctx, j.MerchantID, plan.CustomerID)
-		if apperr.CodeOf(err) != apperr.NotFound {
-			return err // nil: created before
+		if !d.fresh { // claimed by an earlier pass, which may have created it
+			_, err := r.store.Customer(ctx, j.MerchantID, d.plan.CustomerID)
+			if apperr.CodeOf(err) != apperr.NotFound {
+				return err // nil: created before
+			}
 		}
-		candidate.ID = plan.CustomerID
-		return r.store.CreateCustomer(ctx, candidate)
+		c := pr.candidate
+		c.ID = d.plan.CustomerID
+		return r.store.CreateCustomer(ctx, c)
 	case Updated:
-		_, err := r.store.UpdateCustomer(ctx, j.MerchantID, plan.CustomerID, func(c crm.Customer) (crm.Customer, error) {
-			next, err := parsed.Apply(c, r.now())
+		_, err := r.store.UpdateCustomer(ctx, j.MerchantID, d.plan.CustomerID, func(c crm.Customer) (crm.Customer, error) {
+			next, err := pr.parsed.Apply(c, r.now())
 			if err == nil && len(crm.ChangedFields(c, next)) == 0 {
 				return crm.Customer{}, errUnchanged
 			}

@@ -91,11 +91,20 @@ type Runner struct {
 	ProgressEvery time.Duration
 	// Limits bound the rows read.
 	Limits tabular.Limits
+	// Concurrency is how many rows are read and processed at once (a
+	// window); their outcome is that of processing them one after another.
+	// A slice stops between windows.
+	Concurrency int
 }
+
+// DefaultConcurrency is the runner's Concurrency: as many rows at once as
+// the SDK's HTTP client keeps idle connections to one host.
+const DefaultConcurrency = 10
 
 // NewRunner returns an import runner.
 func NewRunner(store Store, pts Points, bucket Bucket, now func() time.Time, log *slog.Logger) *Runner {
-	return &Runner{store: store, points: pts, bucket: bucket, now: now, log: log, PartSize: objects.MinPartSize, ProgressEvery: 5 * time.Second}
+	return &Runner{store: store, points: pts, bucket: bucket, now: now, log: log, PartSize: objects.MinPartSize, ProgressEvery: 5 * time.Second,
+		Concurrency: DefaultConcurrency}
 }
 
 // cursor is an import's checkpoint: every row before At has its report
@@ -177,8 +186,9 @@ func (r *Runner) Run(ctx context.Context, s jobs.Slice) (bool, error) {
 	return true, nil
 }
 
-// rows processes the file's rows from the cursor on; it reports true when
-// it paused because the slice ran out of time.
+// rows processes the file's rows from the cursor on, a window of
+// r.Concurrency rows at a time; it reports true when it paused because the
+// slice ran out of time.
 func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 	j := w.slice.Job
 	rd, size, closeFile, err := r.open(ctx, j, p, w.cursor.At)
@@ -198,35 +208,21 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 	}
 	saved := time.Now()
 	for {
-		row, err := rd.Read()
-		var rowErr *tabular.RowError
-		switch {
-		case err == io.EOF:
-			if w.cursor.Header == nil {
-				return false, apperr.New(apperr.Unprocessable, "the file is empty: it needs a header row and customer rows")
-			}
-			return false, nil
-		case errors.As(err, &rowErr) && w.cursor.Header == nil:
-			return false, apperr.New(apperr.Unprocessable, "the header row (row %d) cannot be read: %s", row.Number, rowReason(rowErr))
-		case errors.As(err, &rowErr):
-			w.add(Line{Row: row.Number, Outcome: Rejected, Reason: rowReason(rowErr)})
-		case err != nil:
-			return false, fatal(err)
-		case w.cursor.Header == nil:
-			if layout, err = crm.NewCSVLayout(row.Cells, p.OpeningBalance); err != nil {
-				return false, err
-			}
-			w.cursor.Header = row.Cells
-			j.Result.IgnoredColumns = layout.Unknown
-			r.log.InfoContext(ctx, "import header read", "merchant", j.MerchantID, "job", j.ID, "row", row.Number, "ignored_columns", layout.Unknown)
-		default:
-			lines, err := r.row(ctx, j, p, layout, row)
-			if err != nil {
-				return false, err
-			}
-			w.add(lines...)
+		rows, at, eof, err := r.read(ctx, rd, w, p, &layout)
+		if err != nil {
+			return false, err
 		}
-		w.cursor.At = row.Next
+		lines, err := r.window(ctx, j, p, rows)
+		if err != nil {
+			return false, err
+		}
+		for _, l := range lines {
+			w.add(l...)
+		}
+		w.cursor.At = at
+		if eof {
+			return false, nil
+		}
 		if w.full() {
 			if err := w.upload(ctx); err != nil {
 				return false, err
@@ -244,6 +240,47 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 			}
 		}
 	}
+}
+
+// read reads the next window of data rows, the header row first when it
+// was not read yet (it sets layout), and validates them. It returns where
+// the next window starts, and whether the file ends there.
+func (r *Runner) read(ctx context.Context, rd *tabular.Reader, w *report, p Params, layout *crm.CSVLayout) ([]prepared, tabular.Position, bool, error) {
+	j := w.slice.Job
+	var rows []prepared
+	at := w.cursor.At
+	for len(rows) < max(1, r.Concurrency) {
+		row, err := rd.Read()
+		var rowErr *tabular.RowError
+		switch {
+		case err == io.EOF:
+			if w.cursor.Header == nil {
+				return nil, at, false, apperr.New(apperr.Unprocessable, "the file is empty: it needs a header row and customer rows")
+			}
+			return rows, at, true, nil
+		case errors.As(err, &rowErr) && w.cursor.Header == nil:
+			return nil, at, false, apperr.New(apperr.Unprocessable, "the header row (row %d) cannot be read: %s", row.Number, rowReason(rowErr))
+		case errors.As(err, &rowErr):
+			rows = append(rows, prepared{number: row.Number, lines: []Line{{Row: row.Number, Outcome: Rejected, Reason: rowReason(rowErr)}}})
+		case err != nil:
+			return nil, at, false, fatal(err)
+		case w.cursor.Header == nil:
+			if *layout, err = crm.NewCSVLayout(row.Cells, p.OpeningBalance); err != nil {
+				return nil, at, false, err
+			}
+			w.cursor.Header = row.Cells
+			j.Result.IgnoredColumns = layout.Unknown
+			r.log.InfoContext(ctx, "import header read", "merchant", j.MerchantID, "job", j.ID, "row", row.Number, "ignored_columns", layout.Unknown)
+		default:
+			pr, err := r.prepare(j, *layout, row)
+			if err != nil {
+				return nil, at, false, err
+			}
+			rows = append(rows, pr)
+		}
+		at = row.Next
+	}
+	return rows, at, false, nil
 }
 
 // open returns a reader of the uploaded file from at on.
