@@ -265,14 +265,10 @@ func (w *partWriter) upload(ctx context.Context) error {
 	if err := w.csv.Flush(); err != nil {
 		return err
 	}
-	if w.buf.Len() == 0 && len(w.cursor.Upload.Parts) > 0 {
-		return w.runner.checkpoint(ctx, w.slice, w.cursor)
-	}
-	if err := w.cursor.Upload.Add(ctx, w.runner.bucket, w.buf.Bytes()); err != nil {
+	if err := w.cursor.Upload.Cut(ctx, w.runner.bucket, &w.buf); err != nil {
 		return err
 	}
 	w.cursor.Rows += w.pending
-	w.buf.Reset()
 	w.pending = 0
 	return w.runner.checkpoint(ctx, w.slice, w.cursor)
 }

@@ -391,11 +391,8 @@ func (w *report) upload(ctx context.Context) error {
 	if err := w.csv.Flush(); err != nil {
 		return err
 	}
-	if w.buf.Len() > 0 || len(w.cursor.Report.Parts) == 0 {
-		if err := w.cursor.Report.Add(ctx, w.runner.bucket, w.buf.Bytes()); err != nil {
-			return err
-		}
-		w.buf.Reset()
+	if err := w.cursor.Report.Cut(ctx, w.runner.bucket, &w.buf); err != nil {
+		return err
 	}
 	w.cursor.Pending = ""
 	return checkpoint(ctx, w.slice, w.cursor)
