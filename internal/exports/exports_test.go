@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/regulars/regulars/infra/localstack"
@@ -19,6 +22,7 @@ import (
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/exports"
+	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/jobs"
 	"github.com/regulars/regulars/internal/jobs/jobstest"
 	"github.com/regulars/regulars/internal/loyalty"
@@ -163,7 +167,7 @@ func TestExport100000RoundTrips(t *testing.T) {
 	if !bytes.Contains(raw, []byte(`'=HYPERLINK`)) || bytes.Contains(raw, []byte(`,=HYPERLINK`)) {
 		t.Fatal("a formula was not neutralised")
 	}
-	if len(rows) != n+1 || !equal(rows[0], crm.CSVHeader(crm.ColumnsFull)) {
+	if len(rows) != n+1 || !slices.Equal(rows[0], crm.CSVHeader(crm.ColumnsFull)) {
 		t.Fatalf("%d rows, header %v", len(rows), rows[0])
 	}
 	byID := make(map[string]crm.Customer, n)
@@ -176,7 +180,7 @@ func TestExport100000RoundTrips(t *testing.T) {
 			t.Fatalf("row of an unknown or repeated customer: %v", row)
 		}
 		delete(byID, row[0])
-		if want := crm.CSVRecord(crm.ColumnsFull, c, "EUR", now); !equal(row, want) {
+		if want := crm.CSVRecord(crm.ColumnsFull, c, "EUR", now); !slices.Equal(row, want) {
 			t.Fatalf("customer %s:\n got %q\nwant %q", c.ID, row, want)
 		}
 	}
@@ -184,46 +188,6 @@ func TestExport100000RoundTrips(t *testing.T) {
 		t.Fatalf("%d customers missing", len(byID))
 	}
 	t.Logf("%d rows, %d bytes, %d slices", n, j.Result.Bytes, j.Slices)
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// The emails-only export honours the customer list's filters: here a tag.
-func TestEmailExportFiltered(t *testing.T) {
-	e := newEnv(t)
-	now := time.Now()
-	for i := range 30 {
-		if err := e.store.CreateCustomer(t.Context(), customer(t, e.merchant.ID, i, now)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	j := e.run(jobs.CustomerExport, exports.CustomerParams{Columns: crm.ColumnsEmails, Query: crm.Query{Tag: crm.Fold("t3"), Now: now}})
-	raw, rows := e.read(j.Result.Object)
-	if bytes.HasPrefix(raw, []byte("\xEF\xBB\xBF")) {
-		t.Fatal("a BOM that was not asked for")
-	}
-	if !equal(rows[0], []string{"email", "given_name", "family_name", "newsletter_consent"}) {
-		t.Fatalf("header %q", rows[0])
-	}
-	want := 0
-	for i := range 30 {
-		if i%7 == 3 {
-			want++
-		}
-	}
-	if len(rows)-1 != want {
-		t.Fatalf("%d rows, want %d", len(rows)-1, want)
-	}
 }
 
 // The ledger export writes every entry of the period, signed, oldest first.
@@ -242,13 +206,69 @@ func TestLedgerExport(t *testing.T) {
 	}
 	j := e.run(jobs.LedgerExport, exports.LedgerParams{Filter: loyalty.MovementFilter{From: now.Add(-time.Hour), To: now.Add(time.Hour)}})
 	_, rows := e.read(j.Result.Object)
-	if len(rows) != 6 || !equal(rows[0], exports.LedgerHeader) {
+	if len(rows) != 6 || !slices.Equal(rows[0], exports.LedgerHeader) {
 		t.Fatalf("rows %q", rows)
 	}
 	for i, r := range rows[1:] {
 		if r[3] != "earn" || r[4] != fmt.Sprint(10*(i+1)) || r[7] != "=1+1" {
 			t.Fatalf("row %d: %q", i, r)
 		}
+	}
+}
+
+// A ledger export resumes after each part from the last entry it wrote,
+// even inside a run of entries of one instant (ordered by ID): every entry
+// is written once, in the ledger's order.
+func TestLedgerExportResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 12,000 ledger entries")
+	}
+	const n = 12_000 // of about 650 bytes a row: a full part, then a last one in the next slice
+	e := newEnv(t)
+	now := time.Now()
+	c := customer(t, e.merchant.ID, 1, now)
+	if err := e.store.CreateCustomer(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	res, err := points.New(e.store, time.Now).Post(t.Context(), e.merchant.ID, c.ID, points.Manual{Points: 1, Note: strings.Repeat("n", 500), Actor: "key:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The entry's item, copied n-1 times under new IDs of the same instant.
+	first := res.Entries[0]
+	out, err := e.ddb.Scan(t.Context(), &dynamodb.ScanInput{TableName: &e.table, FilterExpression: aws.String("id = :id AND #t = :entry"),
+		ExpressionAttributeNames:  map[string]string{"#t": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":id": &types.AttributeValueMemberS{Value: first.ID}, ":entry": &types.AttributeValueMemberS{Value: "ledger_entry"}}})
+	if err != nil || len(out.Items) != 1 {
+		t.Fatalf("the entry's item: %v, %d items", err, len(out.Items))
+	}
+	want := []string{first.ID}
+	items := make([]map[string]types.AttributeValue, 0, n-1)
+	for range n - 1 {
+		id := ids.New(first.CreatedAt)
+		want = append(want, id)
+		item := maps.Clone(out.Items[0])
+		for k, v := range item {
+			if s, ok := v.(*types.AttributeValueMemberS); ok {
+				item[k] = &types.AttributeValueMemberS{Value: strings.ReplaceAll(s.Value, first.ID, id)}
+			}
+		}
+		items = append(items, item)
+	}
+	if err := seed.BatchWrite(t.Context(), e.ddb, e.table, items); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+
+	e.worker.SliceLimit = time.Nanosecond // every slice stops after one part
+	j := e.run(jobs.LedgerExport, exports.LedgerParams{Filter: loyalty.MovementFilter{From: now.Add(-time.Hour), To: now.Add(time.Hour)}})
+	_, rows := e.read(j.Result.Object)
+	got := make([]string, 0, len(rows))
+	for _, r := range rows[1:] {
+		got = append(got, r[0])
+	}
+	if !slices.Equal(got, want) || j.Slices < 2 || j.Progress.Written != n {
+		t.Fatalf("%d rows (%d written) in %d slices, want the %d entries in ID order in several", len(got), j.Progress.Written, j.Slices, n)
 	}
 }
 
