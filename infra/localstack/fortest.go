@@ -1,11 +1,13 @@
 package localstack
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -103,6 +105,25 @@ func ProvisionTest(tb testing.TB, cfg aws.Config) Resources {
 		tb.Fatalf("provision the local stack: %v", err)
 	}
 	return res
+}
+
+// PutPresigned PUTs body to a presigned upload URL with plain net/http, as
+// a merchant's browser does, and fails the test unless S3 answers 200.
+func PutPresigned(tb testing.TB, url, contentType string, body []byte) {
+	tb.Helper()
+	req, err := http.NewRequestWithContext(tb.Context(), http.MethodPut, url, bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("PUT to the presigned URL: %s", resp.Status)
+	}
 }
 
 // UniquePrefix returns a Names.Prefix made of name (lower-cased, shortened)

@@ -1,11 +1,12 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/regulars/regulars/infra/localstack"
 )
 
 type importJob struct {
@@ -38,19 +39,7 @@ func (e *env) uploadImport(id, contentType string, file []byte) {
 	if j.Upload == nil || j.Upload.Method != http.MethodPut {
 		e.t.Fatalf("import %s has no upload link: %+v", id, j)
 	}
-	req, err := http.NewRequestWithContext(e.t.Context(), http.MethodPut, j.Upload.URL, bytes.NewReader(file))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		e.t.Fatalf("PUT to the upload URL: %s", resp.Status)
-	}
+	localstack.PutPresigned(e.t, j.Upload.URL, contentType, file)
 }
 
 // TestImportAPI: create an import, upload its file through the presigned

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
@@ -89,16 +88,7 @@ func (e *env) upload(mid string, p imports.Params, file []byte) jobs.Job {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	req, _ := http.NewRequestWithContext(e.t.Context(), http.MethodPut, url, bytes.NewReader(file))
-	req.Header.Set("Content-Type", p.ContentType())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		e.t.Fatalf("PUT to the upload URL: %s", resp.Status)
-	}
+	localstack.PutPresigned(e.t, url, p.ContentType(), file)
 	j.State = jobs.Queued
 	if j, err = jobs.Enqueue(e.t.Context(), e.store, e.queue, j); err != nil {
 		e.t.Fatal(err)
