@@ -453,8 +453,9 @@ func (s *heapSampler) stop() (heap, live uint64, samples int) {
 
 // benchImport uploads a CSV file of m customer rows and runs the customer
 // import of it into an empty merchant through the worker, beside raw
-// CreateCustomer calls of the same customers in another empty merchant, one
-// at a time like the import: half before the import, half after.
+// CreateCustomer calls of the same customers in another empty merchant, from
+// as many clients as the import processes rows at once: half before the
+// import, half after. The Go heap is sampled during the import.
 func benchImport(ctx context.Context, ddb *dynamodb.Client, table string, bucket *objects.Bucket, m int, now time.Time,
 	log *slog.Logger, progress func(string)) (*ImportRun, error) {
 	st := dynamo.New(ddb, table)
@@ -531,16 +532,28 @@ func benchImport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 		return err
 	}
 	progress(fmt.Sprintf("exports: CustomerImport of %d rows through jobs.Worker.Work", m))
-	var start time.Time
+	var (
+		start        time.Time
+		sampler      *heapSampler
+		heap0, live0 uint64
+	)
 	counter.begin(time.Now())
 	j, runErr := runJob(ctx, wst, w, q, mid, jobs.CustomerImport, params, func(j jobs.Job) error {
 		err := upload(j)
-		counter.begin(time.Now()) // the upload is not the import's
+		// The upload is not the import's: its calls and memory are not counted.
+		runtime.GC()
+		heap0, live0 = heapNow()
+		sampler = startHeapSampler(exportMemoryEvery)
+		counter.begin(time.Now())
 		start = time.Now()
 		return err
 	})
 	elapsed := time.Since(start)
 	counter.finish()
+	if sampler != nil {
+		peakHeap, peakLive, _ := sampler.stop()
+		run.PeakHeapDeltaMiB, run.PeakLiveDeltaMiB = mib(int64(peakHeap)-int64(heap0)), mib(int64(peakLive)-int64(live0))
+	}
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}

@@ -356,7 +356,11 @@ type ImportRun struct {
 	PerSecond   float64 `json:"rows_per_s"`
 	Calls       string  `json:"calls_per_row"`
 	CallsPerRow float64 `json:"calls_per_row_total"`
-	BaselineOp  string  `json:"baseline_op"`
+	// The Go heap during the import, over the heap after a GC before it,
+	// as for an export.
+	PeakHeapDeltaMiB float64 `json:"peak_heap_delta_mib"`
+	PeakLiveDeltaMiB float64 `json:"peak_live_heap_delta_mib"`
+	BaselineOp       string  `json:"baseline_op"`
 	// Baseline is half of the rows' customers created before the import,
 	// half after it.
 	Baseline      Throughput `json:"baseline"`
@@ -695,12 +699,12 @@ func writeExports(b *strings.Builder, x *Exports) {
 			b.WriteString("\n")
 		}
 		t := table{left: 2, header: []string{"job", "baseline op", "rows", "seconds", "rows/s", "base creates/s", "base p50", "base p99",
-			"rows/create ratio", "round ratios", "slices", "calls/row", "errors"}}
+			"rows/create ratio", "round ratios", "slices", "calls/row", "peak heap Δ", "peak live Δ", "errors"}}
 		t.rows = append(t.rows, []string{fmt.Sprintf("import of %d CSV rows", in.Rows), in.BaselineOp, strconv.FormatInt(in.Written, 10),
 			fmt.Sprintf("%.1f", in.Seconds), fmt.Sprintf("%.0f", in.PerSecond), fmt.Sprintf("%.0f", in.Baseline.PerSecond),
 			fmt.Sprintf("%.2f", in.Baseline.P50), fmt.Sprintf("%.2f", in.Baseline.P99), ratioText(in.RateRatio),
 			fmt.Sprintf("%.2f–%.2f", in.RoundRatioMin, in.RoundRatioMax), strconv.Itoa(in.Slices), trimFloat(in.CallsPerRow),
-			strconv.Itoa(in.Errors)})
+			fmt.Sprintf("%.1f", in.PeakHeapDeltaMiB), fmt.Sprintf("%.1f", in.PeakLiveDeltaMiB), strconv.Itoa(in.Errors)})
 		t.write(b)
 		fmt.Fprintf(b, "  file: %d rows, %.1f MiB; created %d, rejected %d; DynamoDB calls per row %s; checked: %d of %d sampled customers read back by e-mail as in the file\n",
 			in.Rows, mib(in.Bytes), in.Written, in.Rejected, in.Calls, in.Verified, in.Sampled)
@@ -819,8 +823,8 @@ const footnote = `Baselines (each measured in this run, on this machine, beside 
   (internal/tabular's writer, the export's profile columns) and runs a CustomerImport job into
   an empty merchant; baseline: dynamo.Store.CreateCustomer of the same customers in another empty
   merchant from as many clients as the import processes rows at once (imports.DefaultConcurrency),
-  half before it and half after. Every row must be
-  created, and sampled customers read back by e-mail with the file's values.
+  half before it and half after; the heap is sampled during the import as during an export.
+  Every row must be created, and sampled customers read back by e-mail with the file's values.
 `
 
 // table renders rows in aligned columns: the first left columns
