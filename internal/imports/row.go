@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
@@ -112,21 +113,14 @@ func (r *Runner) window(ctx context.Context, j *jobs.Job, p Params, rows []prepa
 	return out, nil
 }
 
-// each calls fn for every i from from to to, all at once, and returns the
-// first error.
+// each calls fn for every i from from to to, all at once, and returns an
+// error of one of them.
 func each(from, to int, fn func(i int) error) error {
-	errs := make([]error, to-from)
-	var wg sync.WaitGroup
+	var g errgroup.Group
 	for i := from; i < to; i++ {
-		wg.Go(func() { errs[i-from] = fn(i) })
+		g.Go(func() error { return fn(i) })
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return g.Wait()
 }
 
 // lookup reads what decides a prepared row: the import's claims on its

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/apperr"
@@ -87,11 +88,13 @@ type Worker struct {
 	log    *slog.Logger
 	// PageSize is the customers scored per step of the score phase.
 	PageSize int
+	// Readers is how many customers the collect phase reads at once.
+	Readers int
 }
 
 // NewWorker returns a worker.
 func NewWorker(store Store, svc *points.Service, now func() time.Time, log *slog.Logger) *Worker {
-	return &Worker{store: store, points: svc, now: now, log: log, PageSize: 100}
+	return &Worker{store: store, points: svc, now: now, log: log, PageSize: 100, Readers: 10}
 }
 
 // ErrPaused says a run stopped to resume in the next invocation (its
@@ -200,7 +203,9 @@ func (w *Worker) dataOf(ctx context.Context, mid, cid string, asOf time.Time, lo
 	return c, nil
 }
 
-// collect reads every customer and learns the model.
+// collect reads every customer, w.Readers at a time (in the list's order,
+// so that the model does not depend on which read ended first), and learns
+// the model.
 func (w *Worker) collect(ctx context.Context, run *analytics.Run, asOf time.Time, loc *time.Location) error {
 	var all []analytics.Customer
 	cursor := ""
@@ -209,13 +214,19 @@ func (w *Worker) collect(ctx context.Context, run *analytics.Run, asOf time.Time
 		if err != nil {
 			return err
 		}
-		for _, c := range page.Customers {
-			data, err := w.dataOf(ctx, run.MerchantID, c.ID, asOf, loc)
-			if err != nil {
+		data := make([]analytics.Customer, len(page.Customers))
+		var g errgroup.Group
+		g.SetLimit(w.Readers)
+		for i, c := range page.Customers {
+			g.Go(func() (err error) {
+				data[i], err = w.dataOf(ctx, run.MerchantID, c.ID, asOf, loc)
 				return err
-			}
-			all = append(all, data)
+			})
 		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		all = append(all, data...)
 		if page.NextCursor == "" {
 			break
 		}
