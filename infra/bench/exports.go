@@ -49,6 +49,13 @@ const (
 	importVerified = 200
 )
 
+// jobsInvocation is the time each job message is delivered with: the
+// JobsFunction's Timeout in template.yaml (900 s), as Lambda gives it. The
+// worker's slice ends its margin (30 s) before, so a long export runs in
+// slices as it would in Lambda, not in one slice as long as the bench's
+// own deadline.
+const jobsInvocation = 900 * time.Second
+
 // exportQueryLimit is the Limit of the baseline's Query: twice the page the
 // export's ListCustomers reads without filters (crm.MaxLimit), so the raw
 // scan makes half the calls and the ratio errs on the export's side.
@@ -212,7 +219,7 @@ func benchExport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 	counter := &phaseCounter{db: items}
 	wst := dynamo.New(counter, table)
 	runner := exports.NewRunner(wst, bucket)
-	q := &jobstest.Queue{}
+	q := &jobstest.Queue{Invocation: jobsInvocation}
 	w := jobs.NewWorker(wst, q, map[jobs.Kind]jobs.Runner{jobs.CustomerExport: runner}, time.Now, log)
 	params := exports.CustomerParams{Columns: crm.ColumnsFull, Query: crm.Query{Now: now}}
 
@@ -522,7 +529,7 @@ func benchImport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 	wst := dynamo.New(counter, table)
 	runner := imports.NewRunner(wst, points.New(wst, time.Now), bucket, time.Now, log)
 	runner.Concurrency = clients
-	q := &jobstest.Queue{}
+	q := &jobstest.Queue{Invocation: jobsInvocation}
 	w := jobs.NewWorker(wst, q, map[jobs.Kind]jobs.Runner{jobs.CustomerImport: runner}, time.Now, log)
 	params := imports.Params{Format: imports.CSV, OnExisting: imports.Update}
 	upload := func(j jobs.Job) error {

@@ -6,12 +6,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/regulars/regulars/internal/jobs"
 )
 
 // Queue is a jobs.Sender that keeps the messages in memory.
-type Queue struct{ Messages [][]byte }
+type Queue struct {
+	Messages [][]byte
+	// Invocation, when set, is the time each delivery has: its context's
+	// deadline, as Lambda gives an invocation its function's timeout (the
+	// worker ends its slice that deadline's margin before it).
+	Invocation time.Duration
+}
 
 // Send keeps the messages.
 func (q *Queue) Send(_ context.Context, bodies [][]byte) error {
@@ -31,9 +38,18 @@ func (q *Queue) Drain(ctx context.Context, w *jobs.Worker) (int, error) {
 		}
 		q.Messages = q.Messages[1:]
 		n++
-		if err := w.Work(ctx, m); err != nil {
+		if err := q.deliver(ctx, w, m); err != nil {
 			return n, err
 		}
 	}
 	return n, nil
+}
+
+func (q *Queue) deliver(ctx context.Context, w *jobs.Worker, m jobs.Message) error {
+	if q.Invocation > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, q.Invocation)
+		defer cancel()
+	}
+	return w.Work(ctx, m)
 }
