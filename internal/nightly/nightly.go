@@ -88,7 +88,8 @@ type Worker struct {
 	log    *slog.Logger
 	// PageSize is the customers scored per step of the score phase.
 	PageSize int
-	// Readers is how many customers the collect phase reads at once.
+	// Readers is how many customers the collect and score phases handle
+	// at once.
 	Readers int
 }
 
@@ -238,7 +239,8 @@ func (w *Worker) collect(ctx context.Context, run *analytics.Run, asOf time.Time
 }
 
 // scorePage scores one page of customers against the stored model, refreshes
-// their 12-month figures and badges, and moves the cursor.
+// their 12-month figures and badges (w.Readers customers at a time: each
+// writes only its own items), and moves the cursor.
 func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Time, loc *time.Location) error {
 	page, err := w.customers(ctx, run.MerchantID, run.Cursor)
 	if err != nil {
@@ -251,28 +253,36 @@ func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Ti
 	now := w.now().In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	refresh := !asOf.Before(today.AddDate(0, 0, -1)) // a backfill leaves today's figures alone
-	scores := make([]analytics.Score, 0, len(page.Customers))
-	for _, c := range page.Customers {
-		data, err := w.dataOf(ctx, run.MerchantID, c.ID, asOf, loc)
-		if err != nil {
-			return err
-		}
-		s := run.Model.ScoreOf(data, asOf)
-		scores = append(scores, s)
-		if refresh {
-			// The profile's 12-month figures end today, not at as-of: purchases
-			// since then stay counted.
-			t, r, m := data.Figures12M(today)
-			if err := w.store.Refresh12Months(ctx, run.MerchantID, c.ID, t, r, m); err != nil {
+	scores := make([]analytics.Score, len(page.Customers))
+	var g errgroup.Group
+	g.SetLimit(w.Readers)
+	for i, c := range page.Customers {
+		g.Go(func() error {
+			data, err := w.dataOf(ctx, run.MerchantID, c.ID, asOf, loc)
+			if err != nil {
 				return err
 			}
-		}
-		if err := w.moveSegments(ctx, run.MerchantID, c, s, segments, asOf); err != nil {
-			return err
-		}
-		if err := w.points.RecomputeBadges(ctx, run.MerchantID, c.ID); err != nil && apperr.CodeOf(err) != apperr.NotFound {
-			return err
-		}
+			s := run.Model.ScoreOf(data, asOf)
+			scores[i] = s
+			if refresh {
+				// The profile's 12-month figures end today, not at as-of: purchases
+				// since then stay counted.
+				t, r, m := data.Figures12M(today)
+				if err := w.store.Refresh12Months(ctx, run.MerchantID, c.ID, t, r, m); err != nil {
+					return err
+				}
+			}
+			if err := w.moveSegments(ctx, run.MerchantID, c, s, segments, asOf); err != nil {
+				return err
+			}
+			if err := w.points.RecomputeBadges(ctx, run.MerchantID, c.ID); err != nil && apperr.CodeOf(err) != apperr.NotFound {
+				return err
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := w.store.PutScores(ctx, run.MerchantID, scores); err != nil {
 		return err
