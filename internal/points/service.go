@@ -361,7 +361,7 @@ func itoa64(i int64) string { return strconv.FormatInt(i, 10) }
 // definitions (after a merchant changed them), recording the changes on the
 // timeline; it writes nothing when nothing changed.
 func (s *Service) RecomputeBadges(ctx context.Context, mid, cid string) error {
-	r, err := s.rules(ctx, mid)
+	badges, err := s.store.Badges(ctx, mid) // all the decision needs; a change reads every rule
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (s *Service) RecomputeBadges(ctx context.Context, mid, cid string) error {
 	if err != nil {
 		return err
 	}
-	held := loyalty.IDs(loyalty.Held(r.badges, acc.Wallet.Balance, acc.Wallet.EarnedTotal))
+	held := loyalty.IDs(loyalty.Held(badges, acc.Wallet.Balance, acc.Wallet.EarnedTotal))
 	if ch := loyalty.Diff(acc.Badges, held); len(ch.Gained) == 0 && len(ch.Lost) == 0 {
 		return nil
 	}
