@@ -272,10 +272,14 @@ func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Ti
 					return err
 				}
 			}
-			if err := w.moveSegments(ctx, run.MerchantID, c, s, segments, asOf); err != nil {
+			acc, err := w.store.Account(ctx, run.MerchantID, c.ID) // after the refresh: what the segments and badges start from
+			if err != nil {
 				return err
 			}
-			if err := w.points.RecomputeBadges(ctx, run.MerchantID, c.ID); err != nil && apperr.CodeOf(err) != apperr.NotFound {
+			if err := w.moveSegments(ctx, run.MerchantID, c, acc.Badges, s, segments, asOf); err != nil {
+				return err
+			}
+			if err := w.points.RecomputeBadges(ctx, run.MerchantID, acc); err != nil && apperr.CodeOf(err) != apperr.NotFound {
 				return err
 			}
 			return nil
@@ -295,14 +299,11 @@ func (w *Worker) scorePage(ctx context.Context, run *analytics.Run, asOf time.Ti
 	return nil
 }
 
-// moveSegments recomputes a customer's dynamic segments and records who
-// entered and left (a segment deleted since is left).
-func (w *Worker) moveSegments(ctx context.Context, mid string, c crm.Customer, s analytics.Score, segments []analytics.Segment, asOf time.Time) error {
-	acc, err := w.store.Account(ctx, mid, c.ID)
-	if err != nil {
-		return err
-	}
-	f := FactsOf(c, acc.Badges, s, asOf)
+// moveSegments recomputes a customer's dynamic segments (badges are the
+// badges they hold) and records who entered and left (a segment deleted
+// since is left).
+func (w *Worker) moveSegments(ctx context.Context, mid string, c crm.Customer, badges []string, s analytics.Score, segments []analytics.Segment, asOf time.Time) error {
+	f := FactsOf(c, badges, s, asOf)
 	var in []string
 	for _, seg := range segments {
 		if seg.Rule.Matches(f) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -188,5 +189,38 @@ func TestFanOutFixesEachMerchantsYesterday(t *testing.T) {
 		if err := json.Unmarshal(b, &j); err != nil || want[j.MerchantID] != j.AsOf {
 			t.Fatalf("job %s (%v), want %v", b, err, want)
 		}
+	}
+}
+
+// A badge defined after the customers earned their points is given by the
+// nightly run's recomputation to every customer whose balance is in its
+// interval, and to no one else.
+func TestRunRecomputesBadges(t *testing.T) {
+	asOf := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
+	st, m, ids := dataset(t, asOf)
+	badge := loyalty.Badge{ID: "constante", Title: "Cliente constante", From: 100}
+	if err := st.PutBadge(t.Context(), m.ID, badge, false); err != nil {
+		t.Fatal(err)
+	}
+	w := nightly.NewWorker(st, points.New(st, time.Now), time.Now, quiet)
+	if run, err := w.Run(t.Context(), nightly.Job{MerchantID: m.ID, AsOf: "2026-10-31"}); err != nil || run.Phase != analytics.PhaseDone {
+		t.Fatalf("run: %+v %v", run, err)
+	}
+	holders := 0
+	for ext, cid := range ids {
+		acc, err := st.Account(t.Context(), m.ID, cid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := acc.Wallet.Balance >= badge.From
+		if got := slices.Contains(acc.Badges, badge.ID); got != want {
+			t.Fatalf("%s: balance %d, holds the badge: %v", ext, acc.Wallet.Balance, got)
+		}
+		if want {
+			holders++
+		}
+	}
+	if holders == 0 || holders == len(ids) {
+		t.Fatalf("%d of %d customers hold the badge: the test needs both kinds", holders, len(ids))
 	}
 }

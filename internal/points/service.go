@@ -359,13 +359,11 @@ func itoa64(i int64) string { return strconv.FormatInt(i, 10) }
 
 // RecomputeBadges brings a customer's held badges in line with the current
 // definitions (after a merchant changed them), recording the changes on the
-// timeline; it writes nothing when nothing changed.
-func (s *Service) RecomputeBadges(ctx context.Context, mid, cid string) error {
+// timeline; it writes nothing when nothing changed. acc is the customer's
+// account as the caller read it: it decides whether anything changed, and a
+// change is planned on the account read again in the posting.
+func (s *Service) RecomputeBadges(ctx context.Context, mid string, acc loyalty.Account) error {
 	badges, err := s.store.Badges(ctx, mid) // all the decision needs; a change reads every rule
-	if err != nil {
-		return err
-	}
-	acc, err := s.store.Account(ctx, mid, cid)
 	if err != nil {
 		return err
 	}
@@ -373,7 +371,7 @@ func (s *Service) RecomputeBadges(ctx context.Context, mid, cid string) error {
 	if ch := loyalty.Diff(acc.Badges, held); len(ch.Gained) == 0 && len(ch.Lost) == 0 {
 		return nil
 	}
-	_, err = s.post(ctx, mid, cid, nil, func(loyalty.Account, rules) ([]Op, func(*loyalty.Posting) error, error) {
+	_, err = s.post(ctx, mid, acc.Customer.ID, nil, func(loyalty.Account, rules) ([]Op, func(*loyalty.Posting) error, error) {
 		return nil, nil, nil
 	})
 	return err
