@@ -11,14 +11,6 @@ import (
 
 // Parts of a minimal workbook, for tests that write their own sheet XML.
 const (
-	testContentTypes = `<?xml version="1.0" encoding="UTF-8"?>` +
-		`<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
-		`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
-		`<Default Extension="xml" ContentType="application/xml"/>` +
-		`<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>` +
-		`<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>` +
-		`<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>` +
-		`</Types>`
 	testWorkbook = `<?xml version="1.0" encoding="UTF-8"?>` +
 		`<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
 		`<sheets><sheet name="Customers" sheetId="1" r:id="rId1"/><sheet name="Other" sheetId="2" r:id="rId3"/></sheets></workbook>`
@@ -39,7 +31,7 @@ const (
 func buildXLSX(t testing.TB, sheetData, sst string) []byte {
 	t.Helper()
 	parts := map[string]string{
-		"[Content_Types].xml":        testContentTypes,
+		"[Content_Types].xml":        contentTypes,
 		"xl/workbook.xml":            testWorkbook,
 		"xl/_rels/workbook.xml.rels": testWorkbookRels,
 		"xl/worksheets/sheet1.xml": `<?xml version="1.0" encoding="UTF-8"?>` +
