@@ -6,7 +6,6 @@
 package exports
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -123,10 +122,10 @@ func (r *Runner) Run(ctx context.Context, s jobs.Slice) (bool, error) {
 			return false, err
 		}
 	}
-	w := &partWriter{runner: r, slice: s, cursor: c}
-	w.csv = tabular.NewWriter(&w.buf, tabular.WriterOptions{BOM: bom && len(c.Upload.Parts) == 0})
+	w := &partWriter{runner: r, slice: s, cursor: c,
+		part: objects.NewCSVPart(r.PartSize, tabular.WriterOptions{BOM: bom && len(c.Upload.Parts) == 0})}
 	if len(c.Upload.Parts) == 0 {
-		if err := w.csv.Write(header); err != nil {
+		if err := w.part.Write(header); err != nil {
 			return false, err
 		}
 	}
@@ -178,7 +177,7 @@ func (r *Runner) customers(ctx context.Context, w *partWriter, m tenant.Merchant
 			return false, nil
 		}
 		q.Cursor = page.NextCursor
-		if w.full() {
+		if w.part.Full() {
 			w.cursor.After = page.NextCursor
 			if err := w.upload(ctx); err != nil {
 				return false, err
@@ -217,7 +216,7 @@ func (r *Runner) ledger(ctx context.Context, w *partWriter, m tenant.Merchant) (
 		if ferr = w.row(LedgerRecord(e)); ferr != nil {
 			return false
 		}
-		if w.full() {
+		if w.part.Full() {
 			w.cursor.After, w.cursor.AfterAt = e.ID, e.CreatedAt
 			if ferr = w.upload(ctx); ferr != nil {
 				return false
@@ -239,33 +238,24 @@ func LedgerRecord(e loyalty.Entry) []string {
 		strconv.FormatInt(e.BalanceAfter, 10), e.Reason, e.Note, e.Actor, e.Source.Type, e.Source.ID, e.Location, e.Voids, e.VoidedBy}
 }
 
-// partWriter buffers rows until a part is full.
+// partWriter writes rows into the export's next part.
 type partWriter struct {
 	runner  *Runner
 	slice   jobs.Slice
 	cursor  cursor
-	buf     bytes.Buffer
-	csv     *tabular.Writer
-	pending int64 // rows in buf
+	part    *objects.CSVPart
+	pending int64 // rows in the part
 }
 
 func (w *partWriter) row(rec []string) error {
 	w.pending++
-	return w.csv.Write(rec)
+	return w.part.Write(rec)
 }
 
-func (w *partWriter) full() bool {
-	w.csv.Flush()
-	return w.buf.Len() >= w.runner.PartSize
-}
-
-// upload sends the buffer as the next part and records it, with the
-// cursor, in the job: the checkpoint a later slice resumes from.
+// upload sends the part and records it, with the cursor, in the job: the
+// checkpoint a later slice resumes from.
 func (w *partWriter) upload(ctx context.Context) error {
-	if err := w.csv.Flush(); err != nil {
-		return err
-	}
-	if err := w.cursor.Upload.Cut(ctx, w.runner.bucket, &w.buf); err != nil {
+	if err := w.part.Send(ctx, &w.cursor.Upload, w.runner.bucket); err != nil {
 		return err
 	}
 	w.cursor.Rows += w.pending

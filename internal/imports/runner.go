@@ -1,7 +1,6 @@
 package imports
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -156,15 +155,14 @@ func (r *Runner) Run(ctx context.Context, s jobs.Slice) (bool, error) {
 			return false, err
 		}
 	}
-	w := &report{runner: r, slice: s, cursor: c}
-	w.csv = tabular.NewWriter(&w.buf, tabular.WriterOptions{})
+	w := &report{runner: r, slice: s, cursor: c, part: objects.NewCSVPart(r.PartSize, tabular.WriterOptions{})}
 	switch {
 	case c.Pending != "":
 		if err := w.restore(ctx); err != nil {
 			return false, err
 		}
 	case len(c.Report.Parts) == 0 && c.At == (tabular.Position{}):
-		if err := w.csv.Write(ReportHeader); err != nil {
+		if err := w.part.Write(ReportHeader); err != nil {
 			return false, err
 		}
 	}
@@ -223,7 +221,7 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 		if eof {
 			return false, nil
 		}
-		if w.full() {
+		if w.part.Full() {
 			if err := w.upload(ctx); err != nil {
 				return false, err
 			}
@@ -359,19 +357,18 @@ func (l Line) record() []string {
 	return []string{strconv.Itoa(l.Row), string(l.Outcome), l.CustomerID, l.Field, l.Reason}
 }
 
-// report buffers report lines until a part is full.
+// report writes report lines into the report's next part.
 type report struct {
 	runner *Runner
 	slice  jobs.Slice
 	cursor cursor
-	buf    bytes.Buffer
-	csv    *tabular.Writer
+	part   *objects.CSVPart
 }
 
 // add writes a row's lines and counts the row.
 func (w *report) add(lines ...Line) {
 	for _, l := range lines {
-		_ = w.csv.Write(l.record()) // a bytes.Buffer does not fail; Flush reports any error
+		_ = w.part.Write(l.record()) // to memory: Send reports any error
 	}
 	w.cursor.Counts.Processed++
 	if lines[0].Outcome == Rejected {
@@ -381,17 +378,9 @@ func (w *report) add(lines ...Line) {
 	}
 }
 
-func (w *report) full() bool {
-	w.csv.Flush()
-	return w.buf.Len() >= w.runner.PartSize
-}
-
-// upload sends the buffer as the report's next part and checkpoints.
+// upload sends the part and checkpoints.
 func (w *report) upload(ctx context.Context) error {
-	if err := w.csv.Flush(); err != nil {
-		return err
-	}
-	if err := w.cursor.Report.Cut(ctx, w.runner.bucket, &w.buf); err != nil {
+	if err := w.part.Send(ctx, &w.cursor.Report, w.runner.bucket); err != nil {
 		return err
 	}
 	w.cursor.Pending = ""
@@ -401,11 +390,12 @@ func (w *report) upload(ctx context.Context) error {
 // pause saves the lines not yet in a part (too few for one) as an object of
 // their own, which the next slice reads back, and checkpoints.
 func (w *report) pause(ctx context.Context) error {
-	if err := w.csv.Flush(); err != nil {
+	unsent, err := w.part.Unsent()
+	if err != nil {
 		return err
 	}
 	w.cursor.Pending = ""
-	if w.buf.Len() > 0 {
+	if len(unsent) > 0 {
 		j := w.slice.Job
 		key := fmt.Sprintf("imports/%s/%s/pending-%d-%d.csv", j.MerchantID, j.ID, j.Slices, w.cursor.At.Row)
 		pending := objects.Upload{Key: key}
@@ -414,7 +404,7 @@ func (w *report) pause(ctx context.Context) error {
 			return err
 		}
 		pending.ID = id
-		if err := pending.Add(ctx, w.runner.bucket, w.buf.Bytes()); err != nil {
+		if err := pending.Add(ctx, w.runner.bucket, unsent); err != nil {
 			return err
 		}
 		if err := w.runner.bucket.CompleteUpload(ctx, key, id, pending.Parts); err != nil {
@@ -432,7 +422,7 @@ func (w *report) restore(ctx context.Context) error {
 		return err
 	}
 	defer body.Close()
-	if _, err := w.buf.ReadFrom(body); err != nil {
+	if err := w.part.Restore(body); err != nil {
 		return fmt.Errorf("read %s: %w", w.cursor.Pending, err)
 	}
 	return nil

@@ -86,20 +86,6 @@ func (u *Upload) Add(ctx context.Context, b PartUploader, body []byte) error {
 	return nil
 }
 
-// Cut uploads what buf holds as the upload's next part and empties buf.
-// An empty buf is sent only as the first part: an upload needs at least
-// one part, and S3 refuses an empty part that is not the last.
-func (u *Upload) Cut(ctx context.Context, b PartUploader, buf *bytes.Buffer) error {
-	if buf.Len() == 0 && len(u.Parts) > 0 {
-		return nil
-	}
-	if err := u.Add(ctx, b, buf.Bytes()); err != nil {
-		return err
-	}
-	buf.Reset()
-	return nil
-}
-
 // StartUpload begins a multipart upload of key and returns its upload ID.
 // filename, when set, is what a browser saves a download as.
 func (b *Bucket) StartUpload(ctx context.Context, key, contentType, filename string) (string, error) {
