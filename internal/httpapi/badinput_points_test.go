@@ -19,19 +19,21 @@ func TestPointsBadInput(t *testing.T) {
 	}
 	e.must(http.StatusOK, "GET", c+"/points", e.key, nil).decode(t, &before)
 	cart := []map[string]any{{"sku": "MENU", "quantity": 1, "unit_price": 2000}}
+	program := `{"version":1,"enabled":true,"earning":{"points_per_step":10,"step_amount":1,"trigger":"paid","overrides":[],"excluded_products":[]},"actions":{"signup":0,"newsletter":0,"review":0,"review_once_per_customer":true},"redemption":{"points":100,"amount":100,"min_balance":0,"min_cart":0,"max_discount":null,"exclude_on_sale":false,"excluded_products":[],"allowed_products":[]},"refund_policy":"within_balance","expiry_days":0}`
+	prog := func(old, new string) string { return strings.Replace(program, old, new, 1) }
 	for _, tc := range []struct {
 		name, method, path string
 		body               any
 		status             int
 		field              string
 	}{
-		{"program step", "PUT", "/v1/program", `{"version":1,"enabled":true,"earning":{"points_per_step":10,"step_amount":0,"trigger":"paid","overrides":[],"excluded_products":[]},"actions":{"signup":0,"newsletter":0,"review":0,"review_once_per_customer":true},"redemption":{"points":100,"amount":100,"min_balance":0,"min_cart":0,"max_discount":null,"exclude_on_sale":false,"excluded_products":[],"allowed_products":[]},"refund_policy":"within_balance","expiry_days":0}`, 400, "/earning/step_amount"},
-		{"program trigger", "PUT", "/v1/program", `{"version":1,"earning":{"trigger":"shipped","step_amount":1},"redemption":{"points":1,"amount":1},"refund_policy":"within_balance"}`, 400, "/earning/trigger"},
-		{"program cap", "PUT", "/v1/program", `{"version":1,"earning":{"trigger":"paid","step_amount":1},"redemption":{"points":1,"amount":1,"max_discount":{"kind":"percent","value":20000}},"refund_policy":"within_balance"}`, 400, "/redemption/max_discount/value"},
-		{"program override", "PUT", "/v1/program", `{"version":1,"earning":{"trigger":"paid","step_amount":1,"overrides":[{"sku":"A"}]},"redemption":{"points":1,"amount":1},"refund_policy":"within_balance"}`, 400, "/earning/overrides/0"},
-		{"program policy", "PUT", "/v1/program", `{"version":1,"earning":{"trigger":"paid","step_amount":1},"redemption":{"points":1,"amount":1},"refund_policy":"never"}`, 400, "/refund_policy"},
-		{"program computed", "PUT", "/v1/program", `{"currency":"USD"}`, 400, "/currency"},
-		{"program stale version", "PUT", "/v1/program", `{"version":7,"earning":{"trigger":"paid","step_amount":1},"redemption":{"points":1,"amount":1},"refund_policy":"within_balance"}`, 409, ""},
+		{"program step", "PUT", "/v1/program", prog(`"step_amount":1`, `"step_amount":0`), 400, "/earning/step_amount"},
+		{"program trigger", "PUT", "/v1/program", prog(`"paid"`, `"shipped"`), 400, "/earning/trigger"},
+		{"program cap", "PUT", "/v1/program", prog(`"max_discount":null`, `"max_discount":{"kind":"percent","value":20000}`), 400, "/redemption/max_discount/value"},
+		{"program override", "PUT", "/v1/program", prog(`"overrides":[]`, `"overrides":[{"sku":"A"}]`), 400, "/earning/overrides/0"},
+		{"program policy", "PUT", "/v1/program", prog(`"within_balance"`, `"never"`), 400, "/refund_policy"},
+		{"program computed", "PUT", "/v1/program", prog(`{"version":1,`, `{"version":1,"currency":"USD",`), 400, "/currency"},
+		{"program stale version", "PUT", "/v1/program", prog(`"version":1`, `"version":7`), 409, ""},
 		{"badge interval", "POST", "/v1/badges", `{"title":"Oro","from":500,"to":100}`, 400, "/to"},
 		{"badge icon", "POST", "/v1/badges", `{"title":"Oro","icon_url":"http://x.es/i.png"}`, 400, "/icon_url"},
 		{"badge basis", "POST", "/v1/badges", `{"title":"Oro","basis":"visits"}`, 400, "/basis"},

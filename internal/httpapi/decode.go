@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"mime"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/contract"
 )
 
 // MaxBodyBytes is the largest request body accepted.
@@ -43,6 +45,22 @@ func decodeJSON(body []byte, contentType string, v any, readOnly ...string) erro
 		return decodeError(err)
 	}
 	return nil
+}
+
+// checkContract applies what docs/openapi.yaml declares about the members of
+// the route's request body (required, nullable, no control characters in
+// text; see package contract) to the raw body, before any handler decodes
+// it: one rule for every route. A body that is not JSON is left to
+// decodeJSON, which explains what is wrong with it.
+func checkContract(routeKey, contentType string, body []byte) error {
+	if len(bytes.TrimSpace(body)) == 0 || checkJSONContentType(contentType) != nil {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil
+	}
+	return contract.Load().Check(routeKey, v)
 }
 
 func checkJSONContentType(ct string) error {

@@ -316,6 +316,9 @@ func (s *Server) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, l
 	if r.body, err = readBody(ev); err != nil {
 		return response{}, err
 	}
+	if err := checkContract(r.routeKey, r.header("Content-Type"), r.body); err != nil {
+		return response{}, err
+	}
 	key := r.header("Idempotency-Key")
 	if key == "" || ev.RequestContext.HTTP.Method != http.MethodPost {
 		return rt.handle(ctx, r)

@@ -72,6 +72,9 @@ func (w *webhookRoute) receivePurchases(ctx context.Context, r *request) (respon
 	if err := checkJSONContentType(r.header("Content-Type")); err != nil {
 		return response{}, err
 	}
+	if err := checkContract(r.routeKey, r.header("Content-Type"), r.body); err != nil {
+		return response{}, err
+	}
 	evs, err := purchasemsg.DecodePayload(r.body, m.Currency, r.now)
 	if err != nil {
 		return response{}, err
