@@ -76,11 +76,18 @@ func Merchant(ctx context.Context, st Store, name, currency, timeZone string, sc
 
 // Key creates an API key for a merchant and returns its secret.
 func Key(ctx context.Context, st Store, mid, name string, scope tenant.Scope, now time.Time) (string, error) {
+	_, secret, err := CreateKey(ctx, st, mid, name, scope, now)
+	return secret, err
+}
+
+// CreateKey creates an API key for a merchant and returns it with its
+// secret, which is shown once.
+func CreateKey(ctx context.Context, st Store, mid, name string, scope tenant.Scope, now time.Time) (tenant.APIKey, string, error) {
 	k, secret := tenant.NewAPIKey(mid, name, scope, now)
 	if err := st.CreateAPIKey(ctx, k); err != nil {
-		return "", fmt.Errorf("create API key: %w", err)
+		return tenant.APIKey{}, "", fmt.Errorf("create API key: %w", err)
 	}
-	return secret, nil
+	return k, secret, nil
 }
 
 type demoCustomer struct {

@@ -28,10 +28,12 @@ var ProfileColumns = []string{
 	"address_region", "address_postal_code", "address_country",
 }
 
-// MetricColumns follow the profile in a full export. Amounts are integer
+// MetricColumns follow the profile in a full export, named as the API's
+// metrics (ltv is the all-time revenue, as in the API). Amounts are integer
 // minor units of the currency column, as in the API; times are RFC 3339 UTC.
+// An import skips them (but points_balance, see PointsColumn).
 var MetricColumns = []string{
-	"currency", "points_balance", "revenue", "revenue_12m", "tickets", "tickets_12m", "aov", "margin", "margin_12m",
+	"currency", "points_balance", "ltv", "revenue", "revenue_12m", "tickets", "tickets_12m", "aov", "margin", "margin_12m",
 	"first_purchase_at", "first_store", "last_visit_at", "active",
 }
 
@@ -71,7 +73,7 @@ func CSVRecord(cols Columns, c Customer, currency string, now time.Time) []strin
 		c.DocumentNumber, c.Birthday, c.DeviceType, strings.Join(c.Tags, TagSeparator), strconv.FormatBool(c.Favorite),
 		strconv.FormatBool(c.NewsletterConsent), string(c.Type), string(c.State), csvTime(&c.EnrolledAt), attrs,
 		a.Label, a.Line1, a.Line2, a.City, a.Region, a.PostalCode, a.Country,
-		currency, itoa64(m.PointsBalance), itoa64(m.Revenue), itoa64(m.Revenue12M), itoa64(m.Tickets), itoa64(m.Tickets12M),
+		currency, itoa64(m.PointsBalance), itoa64(m.Revenue), itoa64(m.Revenue), itoa64(m.Revenue12M), itoa64(m.Tickets), itoa64(m.Tickets12M),
 		itoa64(m.AOV()), itoa64(m.Margin), itoa64(m.Margin12M), csvTime(m.FirstPurchaseAt), m.FirstStore, csvTime(m.LastVisitAt),
 		strconv.FormatBool(c.Active(now)),
 	}

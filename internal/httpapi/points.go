@@ -373,15 +373,15 @@ type quoteRequestJSON struct {
 }
 
 type quoteJSON struct {
-	Balance       int64    `json:"balance"`
-	Currency      string   `json:"currency"`
-	CartTotal     int64    `json:"cart_total"`
-	Eligible      int64    `json:"eligible"`
-	MaxPoints     int64    `json:"max_points"`
-	MaxDiscount   int64    `json:"max_discount"`
-	BadgeDiscount int64    `json:"badge_discount"`
-	Badges        []string `json:"badges"`
-	Reason        *string  `json:"reason"`
+	Balance        int64    `json:"balance"`
+	Currency       string   `json:"currency"`
+	CartTotal      int64    `json:"cart_total"`
+	Eligible       int64    `json:"eligible"`
+	MaxPoints      int64    `json:"max_points"`
+	PointsDiscount int64    `json:"points_discount"`
+	BadgeDiscount  int64    `json:"badge_discount"`
+	Badges         []string `json:"badges"`
+	Reason         *string  `json:"reason"`
 }
 
 func (s *Server) quote(ctx context.Context, r *request) (response, error) {
@@ -402,7 +402,7 @@ func (s *Server) quote(ctx context.Context, r *request) (response, error) {
 		return response{}, err
 	}
 	return jsonResponse(http.StatusOK, quoteJSON{Balance: acc.Wallet.Balance, Currency: r.merchant.Currency, CartTotal: q.CartTotal,
-		Eligible: q.Eligible, MaxPoints: q.MaxPoints, MaxDiscount: q.MaxDiscount, BadgeDiscount: q.BadgeDiscount,
+		Eligible: q.Eligible, MaxPoints: q.MaxPoints, PointsDiscount: q.MaxDiscount, BadgeDiscount: q.BadgeDiscount,
 		Badges: q.Badges, Reason: optional(string(q.Reason))}), nil
 }
 

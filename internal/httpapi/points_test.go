@@ -110,12 +110,12 @@ func TestPointsLedgerFlow(t *testing.T) {
 	// Checkout: 20.00 cart with a 5.00 on-sale line; 50 % cap of the eligible 15.00 → 7.50, balance worth 1.15.
 	cart := []map[string]any{{"sku": "CAFE", "quantity": 3, "unit_price": 500}, {"sku": "TARTA", "quantity": 1, "unit_price": 500, "on_sale": true}}
 	var q struct {
-		MaxPoints   int64   `json:"max_points"`
-		MaxDiscount int64   `json:"max_discount"`
-		Reason      *string `json:"reason"`
+		MaxPoints      int64   `json:"max_points"`
+		PointsDiscount int64   `json:"points_discount"`
+		Reason         *string `json:"reason"`
 	}
 	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/checkout/quote", e.key, map[string]any{"cart": cart}).decode(t, &q)
-	if q.MaxPoints != 115 || q.MaxDiscount != 115 || q.Reason != nil {
+	if q.MaxPoints != 115 || q.PointsDiscount != 115 || q.Reason != nil {
 		t.Fatalf("quote: %+v", q)
 	}
 	small := []map[string]any{{"sku": "CAFE", "quantity": 1, "unit_price": 500}}
@@ -124,9 +124,10 @@ func TestPointsLedgerFlow(t *testing.T) {
 		t.Fatalf("small cart quote: %+v", q)
 	}
 	var red struct {
-		Points   int64 `json:"points"`
-		Discount int64 `json:"discount"`
-		Balance  int64 `json:"balance"`
+		Points   int64  `json:"points"`
+		Discount int64  `json:"discount"`
+		Balance  int64  `json:"balance"`
+		EntryID  string `json:"entry_id"`
 	}
 	redeem := map[string]any{"order_ref": "T-1001", "points": 100, "cart": cart, "location": "Centro"}
 	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/redemptions", e.key, redeem).decode(t, &red)
@@ -136,6 +137,9 @@ func TestPointsLedgerFlow(t *testing.T) {
 	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/redemptions", e.key, redeem) // same order: replay
 	redeem["points"] = 10
 	e.must(http.StatusConflict, "POST", "/v1/customers/"+c.ID+"/redemptions", e.key, redeem)
+	// A checkout redemption is given back only by its cancellation, never voided by hand, so the
+	// cancellation of its order cannot find it "already voided" (docs/operations.md, triage).
+	e.must(http.StatusUnprocessableEntity, "POST", "/v1/customers/"+c.ID+"/points/entries/"+red.EntryID+"/void", e.key, nil)
 	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/redemptions/T-1001/cancel", e.key, nil).decode(t, &red)
 	if red.Balance != 115 {
 		t.Fatalf("cancel: %+v", red)

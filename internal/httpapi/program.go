@@ -304,12 +304,22 @@ func (s *Server) listRewards(ctx context.Context, r *request) (response, error) 
 	return jsonResponse(http.StatusOK, map[string]any{"data": out}), nil
 }
 
+// rewardInputJSON is a reward as written: without `active`, a reward is
+// active, as a merchant who adds one to the catalog expects.
+type rewardInputJSON struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Cost        int64  `json:"cost"`
+	Active      *bool  `json:"active"`
+	Stock       *int64 `json:"stock"`
+}
+
 func (s *Server) saveReward(ctx context.Context, r *request, id string, status int) (response, error) {
-	var in rewardJSON
+	var in rewardInputJSON
 	if err := decodeJSON(r.body, r.header("Content-Type"), &in, "id"); err != nil {
 		return response{}, err
 	}
-	x, err := loyalty.Reward{ID: id, Name: in.Name, Description: in.Description, Cost: in.Cost, Active: in.Active, Stock: in.Stock}.Validate()
+	x, err := loyalty.Reward{ID: id, Name: in.Name, Description: in.Description, Cost: in.Cost, Active: in.Active == nil || *in.Active, Stock: in.Stock}.Validate()
 	if err != nil {
 		return response{}, err
 	}

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -102,11 +103,12 @@ func run(ctx context.Context, args []string) error {
 		if _, err := st.Merchant(ctx, *mid); err != nil {
 			return fmt.Errorf("merchant %q: %w", *mid, err)
 		}
-		secret, err := seed.Key(ctx, st, *mid, *name, sc, now)
+		k, secret, err := seed.CreateKey(ctx, st, *mid, *name, sc, now)
 		if err != nil {
 			return err
 		}
-		return print(map[string]any{"api_key": secret, "scope": sc, "note": "the key is shown once; store it now"})
+		return print(map[string]any{"api_key": secret, "key_id": k.ID, "name": k.Name, "prefix": k.Prefix, "scope": sc,
+			"note": "the key is shown once; store it now (revoke it with: operator key revoke -merchant " + *mid + " -key " + k.ID + ")"})
 	case "key list":
 		keys, err := st.APIKeys(ctx, *mid)
 		if err != nil {
@@ -186,8 +188,11 @@ func runNightly(ctx context.Context, cfg aws.Config, st *dynamo.Store, args []st
 	return err
 }
 
+// stdout is where commands print their results.
+var stdout io.Writer = os.Stdout
+
 func print(v any) error {
-	enc := json.NewEncoder(os.Stdout)
+	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

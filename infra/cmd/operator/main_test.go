@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/regulars/regulars/infra/localstack"
+	"github.com/regulars/regulars/infra/seed"
+	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/tenant"
+)
+
+var awsCfg aws.Config
+
+func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
+
+// TestKeyCreatePrintsTheKeyID: `key create` prints the new key's id, which
+// `key revoke` needs, beside the secret shown once.
+func TestKeyCreatePrintsTheKeyID(t *testing.T) {
+	res := localstack.ProvisionTest(t, awsCfg)
+	t.Setenv("TABLE_NAME", res.Ref("Table"))
+	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))
+	m, _, err := seed.Merchant(t.Context(), st, "Café Central", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	prev := stdout
+	stdout = &out
+	t.Cleanup(func() { stdout = prev })
+	if err := run(t.Context(), []string{"key", "create", "-merchant", m.ID, "-scope", "read", "-name", "caja 2"}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		APIKey string `json:"api_key"`
+		KeyID  string `json:"key_id"`
+		Name   string `json:"name"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, out.Bytes())
+	}
+	k, err := st.APIKeyByHash(t.Context(), tenant.HashSecret(got.APIKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.KeyID == "" || got.KeyID != k.ID || got.Name != "caja 2" {
+		t.Fatalf("printed %s; the key is %s", out.Bytes(), k.ID)
+	}
+}
