@@ -129,6 +129,61 @@ func (s *Spec) ValidateRequest(t testing.TB, method, pathTemplate string, body [
 	s.validateBody(t, what, rbPtr, rb, body)
 }
 
+// RequestError is the spec's verdict on a request body of the operation
+// method pathTemplate: nil when its schema accepts body, the reasons
+// otherwise. Tests use it to compare the spec's answer with the server's.
+func (s *Spec) RequestError(method, pathTemplate string, body []byte) error {
+	opPtr, _, err := s.operation(method, pathTemplate)
+	if err != nil {
+		return err
+	}
+	rbPtr, rb, err := s.deref(opPtr + "/requestBody")
+	if err != nil {
+		return err
+	}
+	content, _ := rb["content"].(map[string]any)
+	mediaType, err := jsonMediaType(content)
+	if err != nil {
+		return err
+	}
+	return s.validate(rbPtr+"/content/"+escape(mediaType)+"/schema", body)
+}
+
+// ParameterError is the spec's verdict on the value of the query parameter
+// name of the operation method pathTemplate: nil when its schema accepts
+// value (as a string), the reasons otherwise.
+func (s *Spec) ParameterError(method, pathTemplate, name, value string) error {
+	opPtr, op, err := s.operation(method, pathTemplate)
+	if err != nil {
+		return err
+	}
+	params, _ := op["parameters"].([]any)
+	for i := range params {
+		pPtr, p, err := s.deref(fmt.Sprintf("%s/parameters/%d", opPtr, i))
+		if err != nil {
+			return err
+		}
+		if p["name"] == name && p["in"] == "query" {
+			b, _ := json.Marshal(value)
+			return s.validate(pPtr+"/schema", b)
+		}
+	}
+	return fmt.Errorf("docs/openapi.yaml declares no query parameter %q on %s %s", name, strings.ToUpper(method), pathTemplate)
+}
+
+// validate checks a JSON document against the schema at ptr.
+func (s *Spec) validate(ptr string, doc []byte) error {
+	sch, err := s.schema(ptr)
+	if err != nil {
+		return fmt.Errorf("the schema at %s does not compile: %w", ptr, err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return err
+	}
+	return sch.Validate(v)
+}
+
 // validateBody validates body against the JSON media type of a Request Body
 // or Response Object found at ptr.
 func (s *Spec) validateBody(t testing.TB, what, ptr string, obj map[string]any, body []byte) {
