@@ -126,11 +126,13 @@ func (r Rule) validate(path string, depth int, n *int, fe *apperr.Fields) {
 }
 
 // ValueKind says what JSON value a condition on field with op takes:
-// "string", "number", "bool", "strings" or "numbers" ("" for an unknown field).
+// "string", "number", "bool", "strings" or "numbers" ("" for an unknown field
+// or an operator the field does not take: validation reports those at
+// /field and /op, before any value).
 func ValueKind(field, op string) string {
 	k, ok := segmentFields[field]
 	switch {
-	case !ok:
+	case !ok, !slices.Contains(operators[k], op):
 		return ""
 	case k == kindBool:
 		return "bool"

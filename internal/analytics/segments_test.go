@@ -78,3 +78,23 @@ func TestRuleValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestValueKind: the value a condition takes follows its field and operator;
+// an operator the field does not take has none, so that the operator, not the
+// value, is reported.
+func TestValueKind(t *testing.T) {
+	for _, tc := range []struct{ field, op, want string }{
+		{"tag", "contains", "string"},
+		{"tag", "any_of", "strings"},
+		{"ltv", "gte", "number"},
+		{"ltv", "between", "numbers"},
+		{"active", "eq", "bool"},
+		{"tag", "gt", ""},
+		{"ltv", "contains", ""},
+		{"shoe_size", "eq", ""},
+	} {
+		if got := ValueKind(tc.field, tc.op); got != tc.want {
+			t.Errorf("ValueKind(%s, %s) = %q, want %q", tc.field, tc.op, got, tc.want)
+		}
+	}
+}

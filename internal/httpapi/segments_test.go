@@ -78,6 +78,8 @@ func TestDynamicSegments(t *testing.T) {
 	}{
 		{map[string]any{"name": "x", "rule": map[string]any{"field": "shoe_size", "op": "eq", "value": 42}}, "/rule/field"},
 		{map[string]any{"name": "x", "rule": map[string]any{"field": "tag", "op": "gt", "value": "a"}}, "/rule/op"},
+		{map[string]any{"name": "x", "rule": map[string]any{"field": "tag", "op": "gt", "value": 5}}, "/rule/op"},
+		{map[string]any{"name": "x", "rule": map[string]any{"all": []any{map[string]any{"field": "ltv", "op": "contains", "value": "a"}}}}, "/rule/all/0/op"},
 		{map[string]any{"name": "x", "rule": map[string]any{"field": "ltv", "op": "gte", "value": map[string]any{}}}, "/rule/value"},
 		{map[string]any{"name": "", "rule": map[string]any{"field": "active", "op": "eq", "value": true}}, "/name"},
 		{map[string]any{"name": "x", "rule": map[string]any{}}, "/rule"},
