@@ -126,8 +126,12 @@ func (s *Server) enrolWithCard(ctx context.Context, r *request) (response, error
 	if err != nil {
 		return response{}, err
 	}
+	posting, err := s.postingOf(ctx, r.merchant.ID, res, acc.Wallet.Balance)
+	if err != nil {
+		return response{}, err
+	}
 	resp := jsonResponse(http.StatusCreated, enrolJSON{Customer: customerOf(acc.Customer, r.merchant.Currency, r.now),
-		Points: postingOf(res, acc.Wallet.Balance)})
+		Points: posting})
 	resp.headers["Location"] = "/v1/customers/" + c.ID
 	return resp, nil
 }

@@ -57,17 +57,54 @@ func entriesOf(es []loyalty.Entry) []entryJSON {
 }
 
 type changeJSON struct {
-	BalanceBefore int64    `json:"balance_before"`
-	BalanceAfter  int64    `json:"balance_after"`
-	RewardsGained []string `json:"rewards_gained"`
-	RewardsLost   []string `json:"rewards_lost"`
-	BadgesGained  []string `json:"badges_gained"`
-	BadgesLost    []string `json:"badges_lost"`
+	BalanceBefore int64       `json:"balance_before"`
+	BalanceAfter  int64       `json:"balance_after"`
+	RewardsGained []namedJSON `json:"rewards_gained"`
+	RewardsLost   []namedJSON `json:"rewards_lost"`
+	BadgesGained  []namedJSON `json:"badges_gained"`
+	BadgesLost    []namedJSON `json:"badges_lost"`
 }
 
-func changeOf(c points.Change) changeJSON {
-	return changeJSON{BalanceBefore: c.BalanceBefore, BalanceAfter: c.BalanceAfter, RewardsGained: c.Rewards.Gained,
-		RewardsLost: c.Rewards.Lost, BadgesGained: c.Badges.Gained, BadgesLost: c.Badges.Lost}
+// namedJSON is a reward or a badge named in a change: its id and its name
+// (a badge's title), empty when the definition was deleted since.
+type namedJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// changeOf names the rewards and badges of a change, reading the merchant's
+// rewards and badges only when the change has some.
+func (s *Server) changeOf(ctx context.Context, mid string, c points.Change) (changeJSON, error) {
+	out := changeJSON{BalanceBefore: c.BalanceBefore, BalanceAfter: c.BalanceAfter}
+	names := map[string]string{}
+	if len(c.Rewards.Gained)+len(c.Rewards.Lost) > 0 {
+		rewards, err := s.store.Rewards(ctx, mid)
+		if err != nil {
+			return changeJSON{}, err
+		}
+		for _, x := range rewards {
+			names[x.ID] = x.Name
+		}
+	}
+	if len(c.Badges.Gained)+len(c.Badges.Lost) > 0 {
+		badges, err := s.store.Badges(ctx, mid)
+		if err != nil {
+			return changeJSON{}, err
+		}
+		for _, b := range badges {
+			names[b.ID] = b.Title
+		}
+	}
+	named := func(ids []string) []namedJSON {
+		out := make([]namedJSON, len(ids))
+		for i, id := range ids {
+			out[i] = namedJSON{ID: id, Name: names[id]}
+		}
+		return out
+	}
+	out.RewardsGained, out.RewardsLost = named(c.Rewards.Gained), named(c.Rewards.Lost)
+	out.BadgesGained, out.BadgesLost = named(c.Badges.Gained), named(c.Badges.Lost)
+	return out, nil
 }
 
 // postingJSON answers every operation that posts to the ledger.
@@ -78,13 +115,16 @@ type postingJSON struct {
 	Replayed bool        `json:"replayed"`
 }
 
-func postingOf(res points.Result, balance int64) postingJSON {
+func (s *Server) postingOf(ctx context.Context, mid string, res points.Result, balance int64) (postingJSON, error) {
 	out := postingJSON{Entries: entriesOf(res.Entries), Balance: balance, Replayed: res.Replay}
 	if !res.Replay && len(res.Entries) > 0 {
-		ch := changeOf(res.Change)
+		ch, err := s.changeOf(ctx, mid, res.Change)
+		if err != nil {
+			return postingJSON{}, err
+		}
 		out.Change = &ch
 	}
-	return out
+	return out, nil
 }
 
 // answerPosting answers 201 when entries were written now, 200 otherwise.
@@ -97,7 +137,11 @@ func (s *Server) answerPosting(ctx context.Context, r *request, cid string, res 
 	if len(res.Entries) > 0 && !res.Replay {
 		status = http.StatusCreated
 	}
-	return jsonResponse(status, postingOf(res, acc.Wallet.Balance)), nil
+	out, err := s.postingOf(ctx, r.merchant.ID, res, acc.Wallet.Balance)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(status, out), nil
 }
 
 type lotJSON struct {
@@ -274,7 +318,11 @@ func (s *Server) previewEntry(ctx context.Context, r *request) (response, error)
 	if err != nil {
 		return response{}, err
 	}
-	return jsonResponse(http.StatusOK, changeOf(ch)), nil
+	out, err := s.changeOf(ctx, r.merchant.ID, ch)
+	if err != nil {
+		return response{}, err
+	}
+	return jsonResponse(http.StatusOK, out), nil
 }
 
 type noteJSON struct {

@@ -16,12 +16,18 @@ type posting struct {
 	} `json:"entries"`
 	Balance int64 `json:"balance"`
 	Change  struct {
-		RewardsGained []string `json:"rewards_gained"`
-		RewardsLost   []string `json:"rewards_lost"`
-		BadgesGained  []string `json:"badges_gained"`
-		BadgesLost    []string `json:"badges_lost"`
+		RewardsGained []named `json:"rewards_gained"`
+		RewardsLost   []named `json:"rewards_lost"`
+		BadgesGained  []named `json:"badges_gained"`
+		BadgesLost    []named `json:"badges_lost"`
 	} `json:"change"`
 	Replayed bool `json:"replayed"`
+}
+
+// named is a reward or a badge in a change: its id and name.
+type named struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // seedProgram switches on seed 004's example program.
@@ -72,17 +78,17 @@ func TestPointsLedgerFlow(t *testing.T) {
 
 	var p posting
 	e.must(http.StatusCreated, "POST", pts+"/entries", e.key, map[string]any{"points": 5, "note": "bienvenida"}).decode(t, &p)
-	if p.Balance != 5 || len(p.Entries) != 1 || p.Entries[0].BalanceAfter != 5 || !slices.Contains(p.Change.RewardsGained, reward.ID) {
+	if p.Balance != 5 || len(p.Entries) != 1 || p.Entries[0].BalanceAfter != 5 || !slices.Contains(p.Change.RewardsGained, named{reward.ID, "Café gratis"}) {
 		t.Fatalf("earn 5: %+v", p)
 	}
 	earnID := p.Entries[0].ID
 	// Seed 000: 5 → 4 points loses the 5-point reward. The preview writes nothing.
 	var ch struct {
 		BalanceAfter int64    `json:"balance_after"`
-		RewardsLost  []string `json:"rewards_lost"`
+		RewardsLost  []named `json:"rewards_lost"`
 	}
 	e.must(http.StatusOK, "POST", pts+"/preview", e.key, map[string]any{"points": -1}).decode(t, &ch)
-	if ch.BalanceAfter != 4 || !slices.Contains(ch.RewardsLost, reward.ID) {
+	if ch.BalanceAfter != 4 || !slices.Contains(ch.RewardsLost, named{reward.ID, "Café gratis"}) {
 		t.Fatalf("preview: %+v", ch)
 	}
 	r := e.must(http.StatusUnprocessableEntity, "POST", pts+"/entries", e.key, map[string]any{"points": -6})
@@ -91,7 +97,7 @@ func TestPointsLedgerFlow(t *testing.T) {
 	}
 	// Set balance posts the difference; the badge is gained.
 	e.must(http.StatusCreated, "POST", pts+"/balance", e.key, map[string]any{"balance": 120, "note": "migración"}).decode(t, &p)
-	if p.Balance != 120 || p.Entries[0].Points != 115 || p.Entries[0].Kind != "adjust" || !slices.Contains(p.Change.BadgesGained, bronze.ID) {
+	if p.Balance != 120 || p.Entries[0].Points != 115 || p.Entries[0].Kind != "adjust" || !slices.Contains(p.Change.BadgesGained, named{bronze.ID, "Cliente Bronce"}) {
 		t.Fatalf("set balance: %+v", p)
 	}
 	e.must(http.StatusOK, "POST", pts+"/balance", e.key, map[string]any{"balance": 120}) // nothing to do
