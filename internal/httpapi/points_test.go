@@ -84,7 +84,7 @@ func TestPointsLedgerFlow(t *testing.T) {
 	earnID := p.Entries[0].ID
 	// Seed 000: 5 → 4 points loses the 5-point reward. The preview writes nothing.
 	var ch struct {
-		BalanceAfter int64    `json:"balance_after"`
+		BalanceAfter int64   `json:"balance_after"`
 		RewardsLost  []named `json:"rewards_lost"`
 	}
 	e.must(http.StatusOK, "POST", pts+"/preview", e.key, map[string]any{"points": -1}).decode(t, &ch)
