@@ -87,9 +87,10 @@ func (s *Store) Visits(ctx context.Context, mid, cid string) ([]crm.Visit, error
 }
 
 // Timeline returns a page of a customer's timeline, newest first: purchases,
-// ledger movements, visits and events merged by time. The cursor is the
-// position of the last item returned.
-func (s *Store) Timeline(ctx context.Context, mid, cid string, limit int, cursor string) ([]purchase.TimelineItem, string, error) {
+// ledger movements, visits and events merged by time, only those of kinds
+// (purchase.TimelineKinds) when some are given. The cursor is the position
+// of the last item returned.
+func (s *Store) Timeline(ctx context.Context, mid, cid string, limit int, cursor string, kinds ...string) ([]purchase.TimelineItem, string, error) {
 	var after string // "<time>#<id>" of the last item of the previous page
 	if cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(cursor)
@@ -141,6 +142,9 @@ func (s *Store) Timeline(ctx context.Context, mid, cid string, limit int, cursor
 		}
 		ev := crm.Event{ID: it.ID, Type: it.Kind, At: it.At, Data: it.Data}
 		items = append(items, purchase.TimelineItem{At: ev.At, ID: ev.ID, Event: &ev})
+	}
+	if len(kinds) > 0 {
+		items = slices.DeleteFunc(items, func(t purchase.TimelineItem) bool { return !slices.Contains(kinds, t.Kind()) })
 	}
 	key := func(t purchase.TimelineItem) string { return t.At.UTC().Format(sortTime) + "#" + t.ID }
 	slices.SortFunc(items, func(a, b purchase.TimelineItem) int { return strings.Compare(key(b), key(a)) })

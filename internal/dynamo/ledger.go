@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -495,15 +496,17 @@ func (s *Store) Redemption(ctx context.Context, mid, cid, orderRef string) (loya
 	return it.redemption(), nil
 }
 
-// Entries lists a customer's ledger, newest first.
-func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor string) (loyalty.EntryPage, error) {
+// Entries lists a customer's ledger, newest first; only the entries of kinds
+// when some are given (a DynamoDB filter: the query goes on until the page
+// is full or the ledger ends).
+func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor string, kinds ...loyalty.Kind) (loyalty.EntryPage, error) {
 	keyNames := []string{"PK", "SK"}
 	list := "ledger:" + cid
 	start, err := decodeCursor(cursor, list, mid, keyNames...)
 	if err != nil {
 		return loyalty.EntryPage{}, err
 	}
-	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+	in := &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -513,20 +516,44 @@ func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor 
 		ExclusiveStartKey: start,
 		Limit:             aws.Int32(int32(limit)),
 		ConsistentRead:    aws.Bool(true),
-	})
-	if err != nil {
-		return loyalty.EntryPage{}, err
+	}
+	if len(kinds) > 0 {
+		names := make([]string, len(kinds))
+		for i, k := range kinds {
+			names[i] = fmt.Sprintf(":kind%d", i)
+			in.ExpressionAttributeValues[names[i]] = str(string(k))
+		}
+		in.FilterExpression = aws.String("#kind IN (" + strings.Join(names, ", ") + ")")
+		in.ExpressionAttributeNames = map[string]string{"#kind": "kind"}
+		in.Limit = nil // read on in 1 MB pages; the page is cut at limit below
+	}
+	var raw []map[string]types.AttributeValue
+	var more bool
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return loyalty.EntryPage{}, err
+		}
+		raw = append(raw, out.Items...)
+		more = out.LastEvaluatedKey != nil
+		if len(raw) >= limit || !more {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	if len(raw) > limit {
+		raw, more = raw[:limit], true
 	}
 	var items []entryItem
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
 		return loyalty.EntryPage{}, err
 	}
 	page := loyalty.EntryPage{Entries: make([]loyalty.Entry, len(items))}
 	for i, it := range items {
 		page.Entries[i] = it.entry()
 	}
-	if out.LastEvaluatedKey != nil && len(out.Items) > 0 {
-		page.NextCursor = encodeCursor(list, out.Items[len(out.Items)-1], keyNames...)
+	if more && len(raw) > 0 {
+		page.NextCursor = encodeCursor(list, raw[len(raw)-1], keyNames...)
 	}
 	return page, nil
 }

@@ -112,7 +112,7 @@ type timelineItemJSON struct {
 }
 
 func timelineOf(t purchase.TimelineItem) timelineItemJSON {
-	out := timelineItemJSON{At: t.At, ID: t.ID}
+	out := timelineItemJSON{Kind: t.Kind(), At: t.At, ID: t.ID}
 	switch {
 	case t.Order != nil:
 		o := t.Order
@@ -125,16 +125,16 @@ func timelineOf(t purchase.TimelineItem) timelineItemJSON {
 		for _, l := range o.Lines {
 			j.Lines = append(j.Lines, orderLineJSON(l))
 		}
-		out.Kind, out.Order = "purchase", &j
+		out.Order = &j
 	case t.Entry != nil:
 		e := entryOf(*t.Entry)
-		out.Kind, out.Entry = "ledger", &e
+		out.Entry = &e
 	case t.Visit != nil:
 		v := visitJSON(*t.Visit)
-		out.Kind, out.Visit = "visit", &v
+		out.Visit = &v
 	case t.Event != nil:
 		e := eventJSON{ID: t.Event.ID, Type: t.Event.Type, At: t.Event.At, Data: t.Event.Data}
-		out.Kind, out.Event = "event", &e
+		out.Event = &e
 	}
 	return out
 }
@@ -150,14 +150,18 @@ func (s *Server) getTimeline(ctx context.Context, r *request) (response, error) 
 	if err != nil {
 		return response{}, err
 	}
-	limit, err := pageLimit(r.query, "cursor")
+	limit, err := pageLimit(r.query, "cursor", "kind")
+	if err != nil {
+		return response{}, err
+	}
+	kinds, err := kindsParam(r.query, purchase.TimelineKinds)
 	if err != nil {
 		return response{}, err
 	}
 	if _, err := s.store.Customer(ctx, r.merchant.ID, cid); err != nil {
 		return response{}, err
 	}
-	items, next, err := s.store.Timeline(ctx, r.merchant.ID, cid, limit, r.query["cursor"])
+	items, next, err := s.store.Timeline(ctx, r.merchant.ID, cid, limit, r.query["cursor"], kinds...)
 	if err != nil {
 		return response{}, err
 	}

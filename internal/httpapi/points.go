@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/regulars/regulars/internal/apperr"
@@ -246,6 +247,27 @@ func pageLimit(q map[string]string, allowed ...string) (int, error) {
 	return limit, fe.Err()
 }
 
+// kindsParam reads the kind filter of a list: ?kind=a,b (a repeated
+// ?kind=a&kind=b arrives joined with commas), each one of valid; none when
+// absent.
+func kindsParam(q map[string]string, valid []string) ([]string, error) {
+	v, ok := q["kind"]
+	if !ok {
+		return nil, nil
+	}
+	var kinds []string
+	for k := range strings.SplitSeq(v, ",") {
+		k = strings.TrimSpace(k)
+		if !slices.Contains(valid, k) {
+			return nil, apperr.Field("?kind", "must be one or more of %s, separated by commas", strings.Join(valid, ", "))
+		}
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds, nil
+}
+
 type entryPageJSON struct {
 	Data       []entryJSON `json:"data"`
 	NextCursor *string     `json:"next_cursor"`
@@ -256,18 +278,30 @@ func (s *Server) listEntries(ctx context.Context, r *request) (response, error) 
 	if err != nil {
 		return response{}, err
 	}
-	return s.entryPage(ctx, r, cid)
+	return s.entryPage(ctx, r, cid, "kind")
 }
 
-func (s *Server) entryPage(ctx context.Context, r *request, cid string) (response, error) {
-	limit, err := pageLimit(r.query, "cursor")
+// entryPage answers a page of a customer's ledger; filters names the query
+// filters the route takes besides limit and cursor ("kind").
+func (s *Server) entryPage(ctx context.Context, r *request, cid string, filters ...string) (response, error) {
+	limit, err := pageLimit(r.query, append(filters, "cursor")...)
 	if err != nil {
 		return response{}, err
+	}
+	var kinds []loyalty.Kind
+	if slices.Contains(filters, "kind") {
+		names, err := kindsParam(r.query, loyalty.KindNames())
+		if err != nil {
+			return response{}, err
+		}
+		for _, k := range names {
+			kinds = append(kinds, loyalty.Kind(k))
+		}
 	}
 	if _, err := s.store.Customer(ctx, r.merchant.ID, cid); err != nil {
 		return response{}, err
 	}
-	page, err := s.store.Entries(ctx, r.merchant.ID, cid, limit, r.query["cursor"])
+	page, err := s.store.Entries(ctx, r.merchant.ID, cid, limit, r.query["cursor"], kinds...)
 	if err != nil {
 		return response{}, err
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"slices"
 	"context"
 	"encoding/base64"
 	"net/http"
@@ -60,10 +61,7 @@ func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, er
 			*dst = &n
 		}
 	}
-	switch f.Kind {
-	case "", loyalty.KindEarn, loyalty.KindSpend, loyalty.KindAdjust, loyalty.KindVoid, loyalty.KindExpire, loyalty.KindGift,
-		loyalty.KindRedeem, loyalty.KindRefund, loyalty.KindImport, loyalty.KindTransfer:
-	default:
+	if f.Kind != "" && !slices.Contains(loyalty.Kinds, f.Kind) {
 		fe.Add("?kind", "is not an entry kind")
 	}
 	if f.Customer != "" && !ids.Valid(f.Customer) {

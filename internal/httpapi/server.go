@@ -59,7 +59,7 @@ type (
 		PutReward(ctx context.Context, mid string, r loyalty.Reward, replace bool) error
 		DeleteReward(ctx context.Context, mid, rid string) error
 		BadgeHolders(ctx context.Context, mid, bid string, limit int, cursor string) (crm.Page, error)
-		Entries(ctx context.Context, mid, cid string, limit int, cursor string) (loyalty.EntryPage, error)
+		Entries(ctx context.Context, mid, cid string, limit int, cursor string, kinds ...loyalty.Kind) (loyalty.EntryPage, error)
 		CardTemplates(ctx context.Context, mid string) ([]crm.CardTemplate, error)
 		CreateCardTemplate(ctx context.Context, mid string, t crm.CardTemplate) error
 		GiftSchedules(ctx context.Context, mid string) ([]loyalty.GiftSchedule, error)
@@ -69,7 +69,7 @@ type (
 		Outstanding(ctx context.Context, mid string) (points, operations int64, err error)
 		RotateWebhookSecret(ctx context.Context, mid string, fresh tenant.WebhookSecret) ([]tenant.WebhookSecret, error)
 		Visits(ctx context.Context, mid, cid string) ([]crm.Visit, error)
-		Timeline(ctx context.Context, mid, cid string, limit int, cursor string) ([]purchase.TimelineItem, string, error)
+		Timeline(ctx context.Context, mid, cid string, limit int, cursor string, kinds ...string) ([]purchase.TimelineItem, string, error)
 		AddEvent(ctx context.Context, mid, cid string, ev crm.Event) error
 		Run(ctx context.Context, mid, asOf string) (analytics.Run, int64, error)
 		Score(ctx context.Context, mid, cid string) (analytics.Score, error)

@@ -24,6 +24,18 @@ const (
 	KindTransfer Kind = "transfer" // merge of duplicates
 )
 
+// Kinds are every entry kind.
+var Kinds = []Kind{KindEarn, KindSpend, KindAdjust, KindVoid, KindExpire, KindGift, KindRedeem, KindRefund, KindImport, KindTransfer}
+
+// KindNames are the names of Kinds.
+func KindNames() []string {
+	out := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		out[i] = string(k)
+	}
+	return out
+}
+
 // Lot is a quantity of points earned together; spends consume the oldest lots first.
 type Lot struct {
 	EarnedAt  time.Time

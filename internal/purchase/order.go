@@ -199,6 +199,22 @@ type TimelineItem struct {
 	Event *crm.Event
 }
 
+// TimelineKinds are the kinds of timeline items, as the API names them.
+var TimelineKinds = []string{"purchase", "ledger", "visit", "event"}
+
+// Kind names what the item is: one of TimelineKinds.
+func (t TimelineItem) Kind() string {
+	switch {
+	case t.Order != nil:
+		return "purchase"
+	case t.Entry != nil:
+		return "ledger"
+	case t.Visit != nil:
+		return "visit"
+	}
+	return "event"
+}
+
 // SpendByCategory is the order's net spend by line category, after its
 // refunds (each line keeps the unrefunded share of its net amount).
 func (o Order) SpendByCategory() map[string]int64 {
