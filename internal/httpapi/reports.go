@@ -1,10 +1,10 @@
 package httpapi
 
 import (
-	"slices"
 	"context"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
