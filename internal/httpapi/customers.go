@@ -15,7 +15,11 @@ import (
 	"github.com/regulars/regulars/internal/jobs"
 )
 
+// addressJSON is an address as answered, with its id; on input the id is
+// ignored (it is computed from the address), so that addresses read can be
+// sent back as they are.
 type addressJSON struct {
+	ID         string `json:"id,omitzero"`
 	Label      string `json:"label"`
 	Line1      string `json:"line1"`
 	Line2      string `json:"line2"`
@@ -49,7 +53,7 @@ type profileJSON struct {
 func (p profileJSON) profile() crm.Profile {
 	addrs := make([]crm.Address, len(p.Addresses))
 	for i, a := range p.Addresses {
-		addrs[i] = crm.Address(a)
+		addrs[i] = a.address()
 	}
 	return crm.Profile{ExternalID: p.ExternalID, CardNumber: p.CardNumber, CardTemplate: p.CardTemplate,
 		GivenName: p.GivenName, FamilyName: p.FamilyName, Email: p.Email, Phone: p.Phone,
@@ -107,7 +111,7 @@ var readOnlyMembers = []string{"id", "active", "points_balance", "metrics", "cre
 func customerOf(c crm.Customer, currency string, now time.Time) customerJSON {
 	addrs := make([]addressJSON, len(c.Addresses))
 	for i, a := range c.Addresses {
-		addrs[i] = addressJSON(a)
+		addrs[i] = addressOf(a)
 	}
 	m := c.Metrics
 	var days *int64

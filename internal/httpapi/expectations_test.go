@@ -86,3 +86,44 @@ func TestKindFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestAddOneAddress: one address is added or removed without re-sending the
+// others; adding it twice changes nothing, and removing it twice is a 404.
+func TestAddOneAddress(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(map[string]any{"given_name": "Ana", "addresses": []map[string]any{{"label": "Casa", "line1": "Gran Vía 1", "country": "ES"}}})
+	type withAddresses struct {
+		Addresses []struct {
+			ID      string `json:"id"`
+			Label   string `json:"label"`
+			Primary bool   `json:"primary"`
+		} `json:"addresses"`
+	}
+	path := "/v1/customers/" + c.ID + "/addresses"
+	work := map[string]any{"label": "Trabajo", "line1": " Serrano 5 ", "country": "es"}
+	var got withAddresses
+	e.must(http.StatusCreated, "POST", path, e.key, work, header("Idempotency-Key", "add-work")).decode(t, &got)
+	if len(got.Addresses) != 2 || got.Addresses[1].Label != "Trabajo" || !got.Addresses[0].Primary || got.Addresses[1].Primary {
+		t.Fatalf("added: %+v", got)
+	}
+	if r := e.must(http.StatusCreated, "POST", path, e.key, work, header("Idempotency-Key", "add-work")); r.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("the repeat was not replayed")
+	}
+	work["primary"] = true
+	e.must(http.StatusOK, "POST", path, e.key, work).decode(t, &got) // the same address: not added again
+	if len(got.Addresses) != 2 || got.Addresses[0].Primary || !got.Addresses[1].Primary {
+		t.Fatalf("again as primary: %+v", got)
+	}
+	e.must(http.StatusNoContent, "DELETE", path+"/"+got.Addresses[1].ID, e.key, nil)
+	e.must(http.StatusNotFound, "DELETE", path+"/"+got.Addresses[1].ID, e.key, nil)
+	e.must(http.StatusOK, "GET", "/v1/customers/"+c.ID, e.key, nil).decode(t, &got)
+	if len(got.Addresses) != 1 || got.Addresses[0].Label != "Casa" || !got.Addresses[0].Primary {
+		t.Fatalf("after the removal: %+v", got)
+	}
+	// An address read is sent back as it is: its id is ignored.
+	e.must(http.StatusOK, "PATCH", "/v1/customers/"+c.ID, e.key, map[string]any{"addresses": []any{map[string]any{"id": got.Addresses[0].ID, "label": "Casa", "line1": "Gran Vía 1", "country": "ES", "primary": true}}})
+	r := e.must(http.StatusBadRequest, "POST", path, e.key, map[string]any{"line1": "x", "country": "Spain"})
+	if !r.names("/country", false) {
+		t.Errorf("bad country: %s", r.body)
+	}
+}

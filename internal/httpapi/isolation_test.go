@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/tenant"
 )
 
@@ -27,6 +28,8 @@ func routeCalls(ids map[string]string) map[string]struct {
 		"redemption":    map[string]any{"points": 1, "amount": 1, "min_balance": 0, "min_cart": 0, "max_discount": nil, "exclude_on_sale": false, "excluded_products": []string{}, "allowed_products": []string{}},
 		"refund_policy": "within_balance", "expiry_days": 0}
 	return map[string]call{
+		"POST /v1/customers/{customerId}/addresses":               {c + "/addresses", map[string]any{"line1": "Calle Mayor 2", "country": "ES"}},
+		"DELETE /v1/customers/{customerId}/addresses/{addressId}": {c + "/addresses/" + ids["address"], nil},
 		"GET /v1/program":                        {"/v1/program", nil},
 		"PUT /v1/program":                        {"/v1/program", program},
 		"GET /v1/program/versions":               {"/v1/program/versions", nil},
@@ -112,7 +115,9 @@ func (e *env) routeKeys() []string {
 func (e *env) resourcesOf(key string) map[string]string {
 	var c customer
 	email := "iso-" + key[3:11] + "@example.com"
-	e.must(http.StatusCreated, "POST", "/v1/customers", key, map[string]any{"email": email, "given_name": "Isolda"}).decode(e.t, &c)
+	home := crm.Address{Line1: "Gran Vía 1", Country: "ES"}
+	e.must(http.StatusCreated, "POST", "/v1/customers", key, map[string]any{"email": email, "given_name": "Isolda",
+		"addresses": []map[string]any{{"line1": home.Line1, "country": home.Country}}}).decode(e.t, &c)
 	var dup customer // a duplicate of c, to merge into c
 	e.must(http.StatusCreated, "POST", "/v1/customers", key, map[string]any{"email": "dup-" + email, "given_name": "Isolda"}).decode(e.t, &dup)
 	var k struct {
@@ -156,7 +161,7 @@ func (e *env) resourcesOf(key string) map[string]string {
 	}
 	e.must(http.StatusCreated, "POST", "/v1/imports", key, map[string]any{"format": "csv"}).decode(e.t, &imp) // an import waiting for its file
 	return map[string]string{"customer": c.ID, "key": k.ID, "email": email, "badge": badge.ID, "reward": reward.ID, "merchant": me.ID,
-		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order, "segment": segment.ID, "duplicate": dup.ID, "job": job.ID, "import": imp.ID}
+		"gift": gift.ID, "entry": p.Entries[0].ID, "order": order, "segment": segment.ID, "duplicate": dup.ID, "job": job.ID, "import": imp.ID, "address": home.ID()}
 }
 
 // TestTenantIsolation calls every route with merchant B's key on merchant A's

@@ -143,6 +143,9 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"POST /v1/customers/{customerId}/reactivate": {handle: s.reactivateCustomer},
 		"POST /v1/customers/{customerId}/merge":      {handle: s.mergeCustomer, resumable: true},
 
+		"POST /v1/customers/{customerId}/addresses":               {handle: s.addAddress},
+		"DELETE /v1/customers/{customerId}/addresses/{addressId}": {handle: s.removeAddress},
+
 		"GET /v1/program":                    {handle: s.getProgram},
 		"PUT /v1/program":                    {handle: s.putProgram},
 		"GET /v1/program/versions":           {handle: s.listProgramVersions},
