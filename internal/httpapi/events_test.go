@@ -87,7 +87,7 @@ func TestSampleEvents(t *testing.T) {
 			"{{rewardId}}", ids["reward"], "{{entryId}}", ids["entry"], "{{orderRef}}", ids["order"],
 			"{{scheduleId}}", ids["gift"], "{{customerToken}}", token.Token,
 			"{{merchantId}}", ids["merchant"], "{{segmentId}}", ids["segment"], "{{duplicateId}}", ids["duplicate"], "{{asOf}}", asOf,
-			"{{jobId}}", ids["job"], "{{importId}}", ids["import"]).Replace(string(raw))
+			"{{jobId}}", ids["job"], "{{importId}}", ids["import"], "{{addressId}}", ids["address"]).Replace(string(raw))
 		var ev events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal([]byte(text), &ev); err != nil {
 			t.Fatalf("%s: %v", f, err)

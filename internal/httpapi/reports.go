@@ -67,7 +67,7 @@ func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, er
 	if f.Customer != "" && !ids.Valid(f.Customer) {
 		fe.Add("?customer_id", "must be a customer ID")
 	}
-	if c, ok := q["cursor"]; ok {
+	if c := q["cursor"]; c != "" { // empty: the first page
 		b, err := base64.RawURLEncoding.DecodeString(c)
 		if err != nil || !ids.Valid(string(b)) {
 			fe.Add("?cursor", "is not a cursor of this report")

@@ -44,14 +44,24 @@ func TestSpecPatternsAreTheServers(t *testing.T) {
 	for _, phone := range []string{"+34 600 123 456", "0034 (600) 12-34-57", "+1.212.555.0100"} {
 		e.must(http.StatusCreated, "POST", "/v1/customers", e.key, map[string]any{"phone": phone})
 	}
-	for _, path := range []string{"/v1/customers", "/v1/badges/01ARZ3NDEKTSV4RRFFQ69G5FAV/customers"} {
-		tmpl := path
-		if strings.HasPrefix(path, "/v1/badges/") {
-			tmpl = "/v1/badges/{badgeId}/customers"
-		}
+	// An empty cursor is the first page, for the spec and for every list of the server.
+	c := e.create(map[string]any{"given_name": "Ana"})
+	var badge, segment struct {
+		ID string `json:"id"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/badges", e.key, map[string]any{"title": "Bronce", "from": 1}).decode(t, &badge)
+	e.must(http.StatusCreated, "POST", "/v1/segments", e.key, map[string]any{"name": "Todos", "rule": map[string]any{"field": "points_balance", "op": "gte", "value": 0}}).decode(t, &segment)
+	for tmpl, path := range map[string]string{
+		"/v1/customers": "/v1/customers",
+		"/v1/customers/{customerId}/points/entries": "/v1/customers/" + c.ID + "/points/entries",
+		"/v1/customers/{customerId}/timeline":       "/v1/customers/" + c.ID + "/timeline",
+		"/v1/badges/{badgeId}/customers":            "/v1/badges/" + badge.ID + "/customers",
+		"/v1/segments/{segmentId}/customers":        "/v1/segments/" + segment.ID + "/customers",
+		"/v1/reports/points":                        "/v1/reports/points",
+	} {
 		if err := spec.ParameterError("GET", tmpl, "cursor", ""); err != nil {
 			t.Errorf("%s?cursor= (the first page) is refused by the spec: %v", tmpl, err)
 		}
+		e.must(http.StatusOK, "GET", path+"?cursor=", e.key, nil)
 	}
-	e.must(http.StatusOK, "GET", "/v1/customers?cursor=", e.key, nil)
 }
