@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -141,6 +142,11 @@ const (
 	// MergeDone: finished.
 	MergeDone MergeStep = "done"
 )
+
+// ErrSurvivorGone says that a merge's survivor was itself merged (or
+// deleted) after the cut-over: the rest of the duplicate goes to the
+// customer the survivor was merged into.
+var ErrSurvivorGone = errors.New("the survivor of the merge was merged or deleted since the cut-over")
 
 // MergeRecord is the progress of the merge of a duplicate into a survivor.
 type MergeRecord struct {

@@ -305,10 +305,36 @@ func (s *Store) MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord)
 		return rec, fmt.Errorf("merge move: %w", err)
 	}
 	if aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
-		return rec, apperr.New(apperr.Conflict, "customer %s was deleted or merged while customer %s was being merged into them", rec.SurvivorID, rec.DuplicateID)
+		return rec, survivorGone(rec)
 	}
 	// Another runner moved this batch, or a purchase changed an item: read again.
 	return s.MergeRecord(ctx, mid, rec.DuplicateID)
+}
+
+// survivorGone is the error of a step that found the survivor merged or
+// deleted since the cut-over.
+func survivorGone(rec crm.MergeRecord) error {
+	return errors.Join(crm.ErrSurvivorGone, apperr.New(apperr.Conflict,
+		"customer %s was deleted or merged while customer %s was being merged into them", rec.SurvivorID, rec.DuplicateID))
+}
+
+// RetargetMerge makes survivor the customer a merge moves the rest of the
+// duplicate into, when the survivor it had was itself merged into survivor
+// (guarded by the record's version: another runner may have done it first).
+func (s *Store) RetargetMerge(ctx context.Context, mid string, rec crm.MergeRecord, survivor string) (crm.MergeRecord, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: keyOf(customerPK(mid, rec.DuplicateID), skMerge),
+		UpdateExpression:    aws.String("SET survivor_id = :s, version = version + :one"),
+		ConditionExpression: aws.String("version = :v AND step = :step"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(survivor), ":one": num(1),
+			":v": num(rec.Version), ":step": str(string(rec.Step))}})
+	switch {
+	case conditionFailed(err):
+		return s.MergeRecord(ctx, mid, rec.DuplicateID)
+	case err != nil:
+		return rec, fmt.Errorf("retarget merge: %w", err)
+	}
+	rec.SurvivorID, rec.Version = survivor, rec.Version+1
+	return rec, nil
 }
 
 // moveWrites are the writes that take one item of the duplicate's partition:
@@ -360,7 +386,10 @@ func (s *Store) moveWrites(mid string, rec crm.MergeRecord, raw map[string]types
 func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error) {
 	for attempt := 0; ; attempt++ {
 		stored, err := s.profileItem(ctx, mid, rec.SurvivorID)
-		if err != nil {
+		switch {
+		case isNotFound(err) || err == nil && stored.State == string(crm.StateMerged):
+			return rec, survivorGone(rec)
+		case err != nil:
 			return rec, err
 		}
 		orders, err := s.Orders(ctx, mid, rec.SurvivorID)
@@ -409,7 +438,11 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 			UpdateExpression: aws.String("SET version = version + :one" + set), ConditionExpression: aws.String("version = :v"),
 			ExpressionAttributeValues: values}}
 		final := []types.TransactWriteItem{profile, s.advanceMerge(mid, rec, crm.MergeDone, 0, at)}
-		committed, err := s.commitDays(ctx, writes, final)
+		// Days written ahead of the profile are guarded by its version too:
+		// none lands on a survivor merged or deleted meanwhile.
+		unchanged := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: keyOf(pk, skProfile),
+			ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(stored.Version)}}}
+		committed, err := s.commitDays(ctx, writes, unchanged, final)
 		switch {
 		case committed:
 			return advanced(rec, crm.MergeDone, 0, at), nil
@@ -432,19 +465,20 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 var errRecordMoved = errors.New("the merge record moved on")
 
 // commitDays writes the day writes in transactions of at most 100 items, the
-// last one with final (the profile and the merge record). It reports whether
-// everything was written; false without an error means a guard failed and
-// the caller should read again.
-func (s *Store) commitDays(ctx context.Context, days, final []types.TransactWriteItem) (bool, error) {
+// last one with final (the profile and the merge record), the others with
+// check. It reports whether everything was written; false without an error
+// means a guard failed and the caller should read again.
+func (s *Store) commitDays(ctx context.Context, days []types.TransactWriteItem, check types.TransactWriteItem, final []types.TransactWriteItem) (bool, error) {
 	room := 100 - len(final)
 	for len(days) > room {
-		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: days[:room]}); err != nil {
+		chunk := append(slices.Clone(days[:room-1]), check)
+		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: chunk}); err != nil {
 			if _, ok := cancellationReasons(err); ok {
 				return false, nil
 			}
 			return false, fmt.Errorf("merge days: %w", err)
 		}
-		days = days[room:]
+		days = days[room-1:]
 	}
 	last := append(slices.Clone(days), final...)
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: last})

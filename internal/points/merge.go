@@ -20,6 +20,7 @@ type MergeStore interface {
 	AbandonMerge(ctx context.Context, mid string, rec crm.MergeRecord) error
 	CutOverMerge(ctx context.Context, mid string, rec crm.MergeRecord, fn func(survivor, dup loyalty.Account) (loyalty.MergeCutover, error)) (crm.MergeRecord, error)
 	MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord) (crm.MergeRecord, error)
+	RetargetMerge(ctx context.Context, mid string, rec crm.MergeRecord, survivor string) (crm.MergeRecord, error)
 	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error)
 }
 
@@ -52,7 +53,9 @@ func (r MergeResult) Done() bool { return r.Record.Step == crm.MergeDone }
 // It runs at most steps transactions (0: no limit) and stops early when the
 // context's deadline is near; the answer then is not Done, and calling Merge
 // again carries on. Merging again a duplicate merged into the same survivor
-// changes nothing.
+// changes nothing. A survivor merged into another customer after the
+// cut-over passes the merge on: the rest of the duplicate's history moves to
+// that customer (the end of the chain of merges), which the result names.
 func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, dupID, actor string, loc *time.Location, steps int) (MergeResult, error) {
 	if survivorID == dupID {
 		return MergeResult{}, apperr.Field("/duplicate_id", "must be another customer than the one it is merged into")
@@ -67,7 +70,11 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 		return MergeResult{}, err
 	}
 	if rec.SurvivorID != survivorID {
-		return MergeResult{}, apperr.New(apperr.Conflict, "customer %s was merged (or is being merged) into customer %s", dupID, rec.SurvivorID)
+		// The survivor asked for may have been merged since, into the
+		// customer this merge now goes to: carry on.
+		if into, err := chainEnd(ctx, store, mid, survivorID); err != nil || into != rec.SurvivorID {
+			return MergeResult{}, apperr.New(apperr.Conflict, "customer %s was merged (or is being merged) into customer %s", dupID, rec.SurvivorID)
+		}
 	}
 	var r rules
 	if rec.Step == crm.MergeCutover {
@@ -100,12 +107,51 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 				return purchase.Fold(orders, loc, now)
 			})
 		}
+		if errors.Is(err, crm.ErrSurvivorGone) {
+			rec, err = followSurvivor(ctx, store, mid, rec, err)
+		}
 		if err != nil {
 			return MergeResult{Record: rec}, err
 		}
 	}
-	survivor, err := store.Customer(ctx, mid, survivorID)
+	survivor, err := store.Customer(ctx, mid, rec.SurvivorID)
 	return MergeResult{Record: rec, Survivor: survivor}, err
+}
+
+// maxChain bounds how many merges followSurvivor and chainEnd follow.
+const maxChain = 16
+
+// followSurvivor carries a merge whose survivor was merged since the cut-over
+// (gone is the step's error) on to the customer the survivor was merged into:
+// the rest of the duplicate's history ends where the survivor's did. A
+// survivor deleted since leaves the merge where it stopped, with gone.
+func followSurvivor(ctx context.Context, store MergeStore, mid string, rec crm.MergeRecord, gone error) (crm.MergeRecord, error) {
+	into, err := chainEnd(ctx, store, mid, rec.SurvivorID)
+	switch {
+	case apperr.CodeOf(err) == apperr.NotFound:
+		return rec, gone
+	case err != nil:
+		return rec, err
+	case into == rec.SurvivorID: // not merged after all: the step runs again
+		return rec, nil
+	}
+	return store.RetargetMerge(ctx, mid, rec, into)
+}
+
+// chainEnd follows cid's merges (each tombstone's merged_into) to the
+// customer that holds cid's history now: cid itself when it is no tombstone.
+func chainEnd(ctx context.Context, store MergeStore, mid, cid string) (string, error) {
+	for range maxChain {
+		c, err := store.Customer(ctx, mid, cid)
+		if err != nil {
+			return "", err
+		}
+		if c.State != crm.StateMerged {
+			return cid, nil
+		}
+		cid = c.MergedInto
+	}
+	return "", apperr.New(apperr.Conflict, "customer %s is at the end of more than %d merges", cid, maxChain)
 }
 
 // mergeMargin is the time a merge leaves before its context's deadline.
