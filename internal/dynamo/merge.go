@@ -318,6 +318,26 @@ func survivorGone(rec crm.MergeRecord) error {
 		"customer %s was deleted or merged while customer %s was being merged into them", rec.SurvivorID, rec.DuplicateID))
 }
 
+// maxMergeChain bounds the merges ChainEnd follows.
+const maxMergeChain = 16
+
+// ChainEnd follows a customer's merges (each tombstone's merged_into) to the
+// customer that holds their history now: cid itself when it is no
+// tombstone. NotFound when a customer on the way does not exist.
+func (s *Store) ChainEnd(ctx context.Context, mid, cid string) (string, error) {
+	for range maxMergeChain {
+		c, err := s.profileItem(ctx, mid, cid)
+		if err != nil {
+			return "", err
+		}
+		if c.State != string(crm.StateMerged) {
+			return cid, nil
+		}
+		cid = c.MergedInto
+	}
+	return "", apperr.New(apperr.Conflict, "customer %s is at the end of more than %d merges", cid, maxMergeChain)
+}
+
 // RetargetMerge makes survivor the customer a merge moves the rest of the
 // duplicate into, when the survivor it had was itself merged into survivor
 // (guarded by the record's version: another runner may have done it first).

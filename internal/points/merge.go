@@ -20,6 +20,7 @@ type MergeStore interface {
 	AbandonMerge(ctx context.Context, mid string, rec crm.MergeRecord) error
 	CutOverMerge(ctx context.Context, mid string, rec crm.MergeRecord, fn func(survivor, dup loyalty.Account) (loyalty.MergeCutover, error)) (crm.MergeRecord, error)
 	MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord) (crm.MergeRecord, error)
+	ChainEnd(ctx context.Context, mid, cid string) (string, error)
 	RetargetMerge(ctx context.Context, mid string, rec crm.MergeRecord, survivor string) (crm.MergeRecord, error)
 	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error)
 }
@@ -72,7 +73,7 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 	if rec.SurvivorID != survivorID {
 		// The survivor asked for may have been merged since, into the
 		// customer this merge now goes to: carry on.
-		if into, err := chainEnd(ctx, store, mid, survivorID); err != nil || into != rec.SurvivorID {
+		if into, err := store.ChainEnd(ctx, mid, survivorID); err != nil || into != rec.SurvivorID {
 			return MergeResult{}, apperr.New(apperr.Conflict, "customer %s was merged (or is being merged) into customer %s", dupID, rec.SurvivorID)
 		}
 	}
@@ -118,15 +119,12 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 	return MergeResult{Record: rec, Survivor: survivor}, err
 }
 
-// maxChain bounds how many merges followSurvivor and chainEnd follow.
-const maxChain = 16
-
 // followSurvivor carries a merge whose survivor was merged since the cut-over
 // (gone is the step's error) on to the customer the survivor was merged into:
 // the rest of the duplicate's history ends where the survivor's did. A
 // survivor deleted since leaves the merge where it stopped, with gone.
 func followSurvivor(ctx context.Context, store MergeStore, mid string, rec crm.MergeRecord, gone error) (crm.MergeRecord, error) {
-	into, err := chainEnd(ctx, store, mid, rec.SurvivorID)
+	into, err := store.ChainEnd(ctx, mid, rec.SurvivorID)
 	switch {
 	case apperr.CodeOf(err) == apperr.NotFound:
 		return rec, gone
@@ -136,22 +134,6 @@ func followSurvivor(ctx context.Context, store MergeStore, mid string, rec crm.M
 		return rec, nil
 	}
 	return store.RetargetMerge(ctx, mid, rec, into)
-}
-
-// chainEnd follows cid's merges (each tombstone's merged_into) to the
-// customer that holds cid's history now: cid itself when it is no tombstone.
-func chainEnd(ctx context.Context, store MergeStore, mid, cid string) (string, error) {
-	for range maxChain {
-		c, err := store.Customer(ctx, mid, cid)
-		if err != nil {
-			return "", err
-		}
-		if c.State != crm.StateMerged {
-			return cid, nil
-		}
-		cid = c.MergedInto
-	}
-	return "", apperr.New(apperr.Conflict, "customer %s is at the end of more than %d merges", cid, maxChain)
 }
 
 // mergeMargin is the time a merge leaves before its context's deadline.

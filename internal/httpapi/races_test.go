@@ -1,0 +1,104 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// partitionSKs lists the sort keys of a customer's partition that start with
+// prefix, read from the table itself.
+func (e *env) partitionSKs(cid, prefix string) []string {
+	e.t.Helper()
+	out, err := dynamodb.NewFromConfig(awsCfg).Query(e.t.Context(), &dynamodb.QueryInput{TableName: aws.String(e.table),
+		KeyConditionExpression: aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: "M#" + e.merchant.ID + "#C#" + cid}},
+		ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var sks []string
+	for _, it := range out.Items {
+		if sk := it["SK"].(*types.AttributeValueMemberS).Value; strings.HasPrefix(sk, prefix) {
+			sks = append(sks, sk)
+		}
+	}
+	return sks
+}
+
+// TestNothingUnderErasedCustomer: after a DELETE, requests about the erased
+// id with an Idempotency-Key answer 404 (every time: nothing is kept for a
+// repeat to replay) and leave nothing that mentions the id anywhere in the
+// table.
+func TestNothingUnderErasedCustomer(t *testing.T) {
+	e := newEnv(t)
+	e.seedProgram(t)
+	gone := e.create(map[string]any{"given_name": "Ana", "email": "ana@example.com"})
+	other := e.create(map[string]any{"given_name": "Otra"})
+	e.must(http.StatusNoContent, "DELETE", "/v1/customers/"+gone.ID, e.key, nil)
+	if items := e.itemsOf(gone.ID); len(items) != 0 {
+		t.Fatalf("after the deletion: %v", items)
+	}
+	for i, req := range []struct {
+		path string
+		body any
+	}{
+		{"/v1/customers/" + gone.ID + "/points/entries", map[string]any{"points": 10}},
+		{"/v1/customers/" + gone.ID + "/merge", map[string]any{"duplicate_id": other.ID}},
+		{"/v1/customers/" + other.ID + "/merge", map[string]any{"duplicate_id": gone.ID}},
+		{"/v1/customers/" + gone.ID + "/events", map[string]any{"type": "campaign_email_opened"}},
+		{"/v1/customers/" + gone.ID + "/suspend", nil},
+		{"/v1/customers/" + gone.ID + "/redemptions", map[string]any{"order_ref": "T-1", "points": 10,
+			"cart": []map[string]any{{"sku": "CAFE", "quantity": 1, "unit_price": 1000}}}},
+		{"/v1/customers/" + gone.ID + "/portal-token", nil},
+	} {
+		key := header("Idempotency-Key", "erased-"+string(rune('a'+i)))
+		for range 2 {
+			if r := e.call("POST", req.path, e.key, req.body, key); r.status != http.StatusNotFound {
+				t.Fatalf("POST %s: %d %s", req.path, r.status, r.body)
+			}
+		}
+	}
+	if items := e.itemsOf(gone.ID); len(items) != 0 {
+		t.Fatalf("written about the erased customer: %v", items)
+	}
+}
+
+// TestNothingUnderMergedAway: of two opposite merges, the losing one (B←A
+// after A←B) answers 409 and writes nothing under the tombstone B: the
+// reference to its idempotency record goes to the survivor A, whose erasure
+// takes it; an interaction for the tombstone is refused too.
+func TestNothingUnderMergedAway(t *testing.T) {
+	e := newEnv(t)
+	a := e.create(map[string]any{"given_name": "Ana", "email": "ana@example.com"})
+	b := e.create(map[string]any{"given_name": "Ana", "phone": "+34600111222"})
+	e.must(http.StatusOK, "POST", "/v1/customers/"+a.ID+"/merge", e.key, map[string]any{"duplicate_id": b.ID},
+		header("Idempotency-Key", "a-b"))
+	before := e.partitionSKs(b.ID, "")
+	e.must(http.StatusConflict, "POST", "/v1/customers/"+b.ID+"/merge", e.key, map[string]any{"duplicate_id": a.ID},
+		header("Idempotency-Key", "b-a"))
+	e.must(http.StatusConflict, "POST", "/v1/customers/"+b.ID+"/events", e.key, map[string]any{"type": "campaign_email_opened"},
+		header("Idempotency-Key", "b-event"))
+	if after := e.partitionSKs(b.ID, ""); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Fatalf("written under the tombstone: %v, before %v", after, before)
+	}
+	if refs := e.partitionSKs(a.ID, "IDEM#"); strings.Join(refs, " ") != "IDEM#a-b IDEM#b-a IDEM#b-event" {
+		t.Fatalf("the survivor's references: %v", refs)
+	}
+	// The replay is the kept answer; erasing the survivor erases both records.
+	if r := e.must(http.StatusConflict, "POST", "/v1/customers/"+b.ID+"/merge", e.key, map[string]any{"duplicate_id": a.ID},
+		header("Idempotency-Key", "b-a")); r.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("not replayed: %v", r.header)
+	}
+	e.must(http.StatusNoContent, "DELETE", "/v1/customers/"+a.ID, e.key, nil)
+	for _, k := range []string{"a-b", "b-a", "b-event"} {
+		if items := e.itemsOf("#IDEM#" + k); len(items) != 0 {
+			t.Fatalf("record %s outlives the survivor's erasure: %v", k, items)
+		}
+	}
+}
