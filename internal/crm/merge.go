@@ -59,7 +59,7 @@ func Merge(survivor, dup Customer, now time.Time) Customer {
 	if dup.EnrolledAt.Before(out.EnrolledAt) {
 		out.EnrolledAt = dup.EnrolledAt
 	}
-	out.UpdatedAt = now.UTC()
+	out.UpdatedAt = survivor.changedAt(now)
 	return out
 }
 
@@ -70,7 +70,7 @@ func (c Customer) Tombstone(survivor string, now time.Time) Customer {
 	c.State, c.MergedInto = StateMerged, survivor
 	c.Email, c.Phone, c.CardNumber, c.ExternalID, c.Aliases = "", "", "", "", nil
 	c.Metrics = Metrics{}
-	c.UpdatedAt = now.UTC()
+	c.UpdatedAt = c.changedAt(now)
 	return c
 }
 

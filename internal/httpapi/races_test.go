@@ -1,13 +1,21 @@
 package httpapi_test
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/dynamo"
+	"github.com/regulars/regulars/internal/httpapi"
 )
 
 // partitionSKs lists the sort keys of a customer's partition that start with
@@ -100,5 +108,81 @@ func TestNothingUnderMergedAway(t *testing.T) {
 		if items := e.itemsOf("#IDEM#" + k); len(items) != 0 {
 			t.Fatalf("record %s outlives the survivor's erasure: %v", k, items)
 		}
+	}
+}
+
+// racingStore runs race once, inside the first attempt of the next
+// UpdateCustomer, after the caller's change was decided and before it is
+// written: a concurrent writer that commits first.
+type racingStore struct {
+	*dynamo.Store
+	race func()
+}
+
+func (s *racingStore) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm.Customer) (crm.Customer, error)) (crm.Customer, error) {
+	return s.Store.UpdateCustomer(ctx, mid, cid, func(c crm.Customer) (crm.Customer, error) {
+		next, err := fn(c)
+		if race := s.race; race != nil {
+			s.race = nil
+			race()
+		}
+		return next, err
+	})
+}
+
+// TestPatchTimedAtCommit: a PATCH that arrives at 10:00:00 and loses its
+// first write to an import committed at 10:00:02 is written at 10:00:03,
+// the time of its retry (from the server's injected clock), not at its
+// arrival: updated_at does not go back and the timeline shows the PATCH as
+// the newest change.
+func TestPatchTimedAtCommit(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(map[string]any{"given_name": "Ana"})
+	arrival := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
+	clock := arrival
+	st := &racingStore{Store: e.store}
+	st.race = func() {
+		imported := arrival.Add(2 * time.Second)
+		tags := []string{"importado"}
+		if _, err := e.store.UpdateCustomer(t.Context(), e.merchant.ID, c.ID, func(c crm.Customer) (crm.Customer, error) {
+			return crm.Patch{Tags: &tags}.Apply(c, imported)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		clock = arrival.Add(3 * time.Second)
+	}
+	srv := httpapi.New(st, slog.New(slog.DiscardHandler), func() time.Time { return clock }, func() ([]byte, error) { return nil, nil })
+	resp, err := srv.Handle(t.Context(), events.APIGatewayV2HTTPRequest{RouteKey: "PATCH /v1/customers/{customerId}",
+		RawPath: "/v1/customers/" + c.ID, PathParameters: map[string]string{"customerId": c.ID},
+		Headers: map[string]string{"Authorization": "Bearer " + e.key, "Content-Type": "application/json"},
+		Body:    `{"family_name":"Ruiz"}`, RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "PATCH"}}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH: %d %s %v", resp.StatusCode, resp.Body, err)
+	}
+	got, err := e.store.Customer(t.Context(), e.merchant.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := arrival.Add(3 * time.Second); !got.UpdatedAt.Equal(want) || got.FamilyName != "Ruiz" || len(got.Tags) != 1 {
+		t.Fatalf("updated_at %v (want %v), profile %+v", got.UpdatedAt, want, got.Profile)
+	}
+	var tl struct {
+		Data []struct {
+			Kind  string `json:"kind"`
+			Event struct {
+				Type string            `json:"type"`
+				Data map[string]string `json:"data"`
+			} `json:"event"`
+		} `json:"data"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/customers/"+c.ID+"/timeline", e.key, nil).decode(t, &tl)
+	var changes []string
+	for _, it := range tl.Data {
+		if it.Event.Type == "profile_updated" {
+			changes = append(changes, it.Event.Data["fields"])
+		}
+	}
+	if strings.Join(changes, " ") != "family_name tags" {
+		t.Fatalf("profile changes, newest first: %v", changes)
 	}
 }
