@@ -398,12 +398,12 @@ func (s *Store) moveWrites(mid string, rec crm.MergeRecord, raw map[string]types
 }
 
 // FinishMerge recomputes the survivor's purchase metrics and ticket days from
-// all of their orders (fold decides them) and finishes the merge: the days
+// all of their orders and their stored metrics (fold decides them) and finishes the merge: the days
 // that changed are written guarded by their versions, in transactions of at
 // most 100 items, the last holding the profile's metrics (guarded by its
 // version) and the merge record's advance to done. A concurrent purchase
 // makes it read and fold again.
-func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error) {
+func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error) {
 	for attempt := 0; ; attempt++ {
 		stored, err := s.profileItem(ctx, mid, rec.SurvivorID)
 		switch {
@@ -424,7 +424,7 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 		if err := attributevalue.UnmarshalListOfMaps(raw, &storedDays); err != nil {
 			return rec, err
 		}
-		metrics, days := fold(orders)
+		metrics, days := fold(stored.customer().Metrics, orders)
 		pk := customerPK(mid, rec.SurvivorID)
 		var writes []types.TransactWriteItem
 		for _, d := range storedDays {

@@ -22,7 +22,7 @@ type MergeStore interface {
 	MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord) (crm.MergeRecord, error)
 	ChainEnd(ctx context.Context, mid, cid string) (string, error)
 	RetargetMerge(ctx context.Context, mid string, rec crm.MergeRecord, survivor string) (crm.MergeRecord, error)
-	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error)
+	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error)
 }
 
 // MergeResult is where a merge stands, with the survivor as it is now.
@@ -49,7 +49,8 @@ func (r MergeResult) Done() bool { return r.Record.Step == crm.MergeDone }
 //     claims), visits and segment memberships go to the survivor; its
 //     ticket days and score are deleted;
 //  3. metrics: the survivor's metrics and ticket days are folded afresh from
-//     all of their orders (a day both bought on counts once).
+//     all of their orders (a day both bought on counts once), keeping the
+//     latest visit and the first purchase of both (purchase.Carry).
 //
 // It runs at most steps transactions (0: no limit) and stops early when the
 // context's deadline is near; the answer then is not Done, and calling Merge
@@ -104,8 +105,9 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 			rec, err = store.MoveMerged(ctx, mid, rec)
 		case crm.MergeMetrics:
 			now := s.now().UTC()
-			rec, err = store.FinishMerge(ctx, mid, rec, now, func(orders []purchase.Order) (crm.Metrics, map[string]purchase.Day) {
-				return purchase.Fold(orders, loc, now)
+			rec, err = store.FinishMerge(ctx, mid, rec, now, func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day) {
+				m, days := purchase.Fold(orders, loc, now)
+				return purchase.Carry(m, stored), days
 			})
 		}
 		if errors.Is(err, crm.ErrSurvivorGone) {
@@ -196,6 +198,8 @@ func (r rules) cutover(survivor, dup loyalty.Account, actor string, now time.Tim
 		Data: map[string]string{"duplicate_id": did, "survivor_id": sid, "points": points}})
 	dp.Events = append(dp.Events, crm.Event{ID: ids.New(now), Type: "customer_merged", At: now,
 		Data: map[string]string{"duplicate_id": did, "survivor_id": sid, "points": points}})
-	return loyalty.MergeCutover{Survivor: crm.Merge(survivor.Customer, dup.Customer, now), Duplicate: dup.Customer.Tombstone(sid, now),
+	merged := crm.Merge(survivor.Customer, dup.Customer, now)
+	merged.Metrics = purchase.Carry(merged.Metrics, dup.Customer.Metrics) // the latest visit of both
+	return loyalty.MergeCutover{Survivor: merged, Duplicate: dup.Customer.Tombstone(sid, now),
 		SurvivorPosting: sp, DuplicatePosting: dp}
 }

@@ -383,3 +383,37 @@ func TestMergeChain(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeKeepsLatestVisit: a cancelled order keeps its customer's last
+// visit and first purchase; merging that customer into another who bought
+// in between keeps the latest visit and the first purchase of both, though
+// the folded orders no longer count the cancelled ones.
+func TestMergeKeepsLatestVisit(t *testing.T) {
+	p := loyalty.DefaultProgram()
+	p.Enabled = true
+	st, svc, clk := setup(t, p)
+	ctx := t.Context()
+	s, d := customer(t, st), customer(t, st)
+	apply := func(cid, order string, status purchase.Status, at time.Time) {
+		ev := purchase.Event{EventID: order + "-" + string(status), OrderID: order, Status: status, OccurredAt: at,
+			Location: purchase.Location{ID: "centro"}, Customer: purchase.CustomerRef{CustomerID: cid}, Currency: "EUR",
+			Lines: []purchase.Line{{SKU: "MENU", Quantity: 1, UnitPrice: 1000}}}
+		if _, err := svc.ApplyPurchase(ctx, st, "M1", cid, ev, time.UTC); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, middle, last := clk.t.AddDate(0, 0, -5), clk.t.AddDate(0, 0, -3), clk.t.AddDate(0, 0, -1)
+	apply(s, "S-1", purchase.Paid, middle)
+	for order, at := range map[string]time.Time{"D-1": first, "D-2": last} {
+		apply(d, order, purchase.Paid, at)
+		apply(d, order, purchase.Cancelled, at.Add(time.Hour))
+	}
+	res, err := svc.Merge(ctx, st, "M1", s, d, "test", time.UTC, 0)
+	if err != nil || !res.Done() {
+		t.Fatalf("merge: %+v %v", res.Record, err)
+	}
+	m := res.Survivor.Metrics
+	if m.LastVisitAt == nil || !m.LastVisitAt.Equal(last) || m.FirstPurchaseAt == nil || !m.FirstPurchaseAt.Equal(first) || m.Tickets != 1 {
+		t.Fatalf("survivor's last visit %v (want %v), first purchase %v (want %v), tickets %d", m.LastVisitAt, last, m.FirstPurchaseAt, first, m.Tickets)
+	}
+}
