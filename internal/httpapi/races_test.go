@@ -186,3 +186,40 @@ func TestPatchTimedAtCommit(t *testing.T) {
 		t.Fatalf("profile changes, newest first: %v", changes)
 	}
 }
+
+// TestCancelledRedemptionTakesBackItsVisit: a checkout redemption at a
+// location records a redemption visit; cancelling it takes the visit back
+// (history and location shares); the other redemption keeps its own.
+func TestCancelledRedemptionTakesBackItsVisit(t *testing.T) {
+	e := newEnv(t)
+	e.seedProgram(t)
+	c := e.create(map[string]any{"given_name": "Ana"})
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/points/entries", e.key, map[string]any{"points": 300})
+	cart := []map[string]any{{"sku": "CAFE", "quantity": 4, "unit_price": 500}}
+	visits := func() (n int, shares int) {
+		var v struct {
+			Data      []struct{ Type string } `json:"data"`
+			Locations []struct{ Visits int }  `json:"locations"`
+		}
+		e.must(http.StatusOK, "GET", "/v1/customers/"+c.ID+"/visits", e.key, nil).decode(t, &v)
+		for _, l := range v.Locations {
+			shares += l.Visits
+		}
+		return len(v.Data), shares
+	}
+	for _, ref := range []string{"T-1", "T-2"} {
+		e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/redemptions", e.key,
+			map[string]any{"order_ref": ref, "points": 100, "cart": cart, "location": "Centro"})
+	}
+	if n, shares := visits(); n != 2 || shares != 2 {
+		t.Fatalf("after two redemptions: %d visits, %d in the shares", n, shares)
+	}
+	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/redemptions/T-1/cancel", e.key, nil)
+	e.must(http.StatusOK, "POST", "/v1/customers/"+c.ID+"/redemptions/T-1/cancel", e.key, nil)
+	if n, shares := visits(); n != 1 || shares != 1 {
+		t.Fatalf("after cancelling one: %d visits, %d in the shares", n, shares)
+	}
+	if sum, _ := e.ledgerSum(t, c.ID); sum != 200 {
+		t.Fatalf("ledger sum %d", sum)
+	}
+}
