@@ -261,23 +261,9 @@ const maxMoveWrites = 98
 // twice) and a check that the survivor is still a customer; with nothing
 // left to move, it advances the record to metrics.
 func (s *Store) MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord) (crm.MergeRecord, error) {
-	var batch []map[string]types.AttributeValue
-	for _, prefix := range movedPrefixes {
-		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:              &s.table,
-			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": str(customerPK(mid, rec.DuplicateID)), ":sk": str(prefix),
-			},
-			Limit:          aws.Int32(maxMoveWrites / 3),
-			ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return rec, err
-		}
-		if batch = out.Items; len(batch) > 0 {
-			break
-		}
+	batch, err := s.movedBatch(ctx, mid, rec)
+	if err != nil {
+		return rec, err
 	}
 	items := []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
 		Key:                       keyOf(customerPK(mid, rec.SurvivorID), skProfile),
@@ -296,7 +282,7 @@ func (s *Store) MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord)
 		items = append(items, w...)
 	}
 	items = append(items, s.advanceMerge(mid, rec, next, int64(len(batch)), time.Time{}))
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return advanced(rec, next, int64(len(batch)), time.Time{}), nil
 	}
@@ -308,6 +294,64 @@ func (s *Store) MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord)
 		return rec, survivorGone(rec)
 	}
 	// Another runner moved this batch, or a purchase changed an item: read again.
+	return s.MergeRecord(ctx, mid, rec.DuplicateID)
+}
+
+// movedBatch reads the next batch of the duplicate's items the move step
+// takes: up to a third of a transaction of the first prefix that has any.
+func (s *Store) movedBatch(ctx context.Context, mid string, rec crm.MergeRecord) ([]map[string]types.AttributeValue, error) {
+	for _, prefix := range movedPrefixes {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              &s.table,
+			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": str(customerPK(mid, rec.DuplicateID)), ":sk": str(prefix),
+			},
+			Limit:          aws.Int32(maxMoveWrites / 3),
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil || len(out.Items) > 0 {
+			return out.Items, err
+		}
+	}
+	return nil, nil
+}
+
+// EraseMerged is the move step of a merge whose survivor was deleted after
+// the cut-over: the duplicate's items the survivor would have received
+// (orders with their claims, visits, memberships, days, score) are erased as
+// the survivor's were, one batch per call, in one transaction with the
+// record's advance and a check that the survivor is still absent; with
+// nothing left the merge is done (there are no metrics to fold).
+func (s *Store) EraseMerged(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time) (crm.MergeRecord, error) {
+	batch, err := s.movedBatch(ctx, mid, rec)
+	if err != nil {
+		return rec, err
+	}
+	items := []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
+		Key: keyOf(customerPK(mid, rec.SurvivorID), skProfile), ConditionExpression: aws.String("attribute_not_exists(PK)")}}}
+	next := rec.Step
+	if len(batch) == 0 {
+		next = crm.MergeDone
+	}
+	for _, raw := range batch {
+		sk := raw["SK"].(*types.AttributeValueMemberS).Value
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(customerPK(mid, rec.DuplicateID), sk)}})
+		if order, ok := strings.CutPrefix(sk, orderSKPfx); ok {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(orderClaimPK(mid, order), skOrder),
+				ConditionExpression:       aws.String("attribute_not_exists(PK) OR customer_id = :d"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":d": str(rec.DuplicateID)}}})
+		}
+	}
+	items = append(items, s.advanceMerge(mid, rec, next, int64(len(batch)), at))
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return advanced(rec, next, int64(len(batch)), at), nil
+	}
+	if _, ok := cancellationReasons(err); !ok {
+		return rec, fmt.Errorf("merge erase: %w", err)
+	}
+	// Another runner erased this batch, or a purchase changed an item: read again.
 	return s.MergeRecord(ctx, mid, rec.DuplicateID)
 }
 
@@ -323,10 +367,14 @@ const maxMergeChain = 16
 
 // ChainEnd follows a customer's merges (each tombstone's merged_into) to the
 // customer that holds their history now: cid itself when it is no
-// tombstone. NotFound when a customer on the way does not exist.
+// tombstone. When a customer on the way does not exist (deleted), it returns
+// that customer's ID with NotFound.
 func (s *Store) ChainEnd(ctx context.Context, mid, cid string) (string, error) {
 	for range maxMergeChain {
 		c, err := s.profileItem(ctx, mid, cid)
+		if isNotFound(err) {
+			return cid, err
+		}
 		if err != nil {
 			return "", err
 		}

@@ -22,6 +22,7 @@ type MergeStore interface {
 	MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord) (crm.MergeRecord, error)
 	ChainEnd(ctx context.Context, mid, cid string) (string, error)
 	RetargetMerge(ctx context.Context, mid string, rec crm.MergeRecord, survivor string) (crm.MergeRecord, error)
+	EraseMerged(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time) (crm.MergeRecord, error)
 	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error)
 }
 
@@ -111,7 +112,7 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 			})
 		}
 		if errors.Is(err, crm.ErrSurvivorGone) {
-			rec, err = followSurvivor(ctx, store, mid, rec, err)
+			rec, err = followSurvivor(ctx, store, mid, rec, s.now().UTC())
 		}
 		if err != nil {
 			return MergeResult{Record: rec}, err
@@ -122,20 +123,22 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 }
 
 // followSurvivor carries a merge whose survivor was merged since the cut-over
-// (gone is the step's error) on to the customer the survivor was merged into:
-// the rest of the duplicate's history ends where the survivor's did. A
-// survivor deleted since leaves the merge where it stopped, with gone.
-func followSurvivor(ctx context.Context, store MergeStore, mid string, rec crm.MergeRecord, gone error) (crm.MergeRecord, error) {
+// on to the customer the survivor was merged into: the rest of the
+// duplicate's history ends where the survivor's did. When the survivor (or
+// the end of its chain) was deleted, the rest is erased as the survivor's
+// history was, a batch per call, and the merge ends done.
+func followSurvivor(ctx context.Context, store MergeStore, mid string, rec crm.MergeRecord, now time.Time) (crm.MergeRecord, error) {
 	into, err := store.ChainEnd(ctx, mid, rec.SurvivorID)
+	deleted := apperr.CodeOf(err) == apperr.NotFound
 	switch {
-	case apperr.CodeOf(err) == apperr.NotFound:
-		return rec, gone
-	case err != nil:
+	case deleted && into == rec.SurvivorID:
+		return store.EraseMerged(ctx, mid, rec, now)
+	case err != nil && !deleted:
 		return rec, err
 	case into == rec.SurvivorID: // not merged after all: the step runs again
 		return rec, nil
 	}
-	return store.RetargetMerge(ctx, mid, rec, into)
+	return store.RetargetMerge(ctx, mid, rec, into) // the step runs again there
 }
 
 // mergeMargin is the time a merge leaves before its context's deadline.

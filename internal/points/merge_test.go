@@ -417,3 +417,61 @@ func TestMergeKeepsLatestVisit(t *testing.T) {
 		t.Fatalf("survivor's last visit %v (want %v), first purchase %v (want %v), tickets %d", m.LastVisitAt, last, m.FirstPurchaseAt, first, m.Tickets)
 	}
 }
+
+// TestMergeIntoDeletedSurvivor: B←C is interrupted after its cut-over and a
+// batch; then B (or A, after A←B, the end of B's chain) is deleted and
+// erased. B←C resumed erases what C still had for the survivor (orders with
+// their claims, visits, days) instead of stranding it on the tombstone, ends
+// done, and answers 404 for the survivor; nothing is written under the
+// deleted customer.
+func TestMergeIntoDeletedSurvivor(t *testing.T) {
+	for _, chained := range []bool{false, true} {
+		t.Run(fmt.Sprint("chained ", chained), func(t *testing.T) {
+			p := loyalty.DefaultProgram()
+			p.Enabled = true
+			st, svc, clk := setup(t, p)
+			ctx := t.Context()
+			a, b, c := customer(t, st), customer(t, st), customer(t, st)
+			for i := range 40 {
+				ev := purchase.Event{EventID: fmt.Sprintf("C-%d-paid", i), OrderID: fmt.Sprintf("C-%d", i), Status: purchase.Paid,
+					OccurredAt: clk.t.AddDate(0, 0, -i-1), Location: purchase.Location{ID: "centro"}, Customer: purchase.CustomerRef{CustomerID: c},
+					Currency: "EUR", Lines: []purchase.Line{{SKU: "MENU", Quantity: 1, UnitPrice: 1000}}}
+				if _, err := svc.ApplyPurchase(ctx, st, "M1", c, ev, time.UTC); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := svc.Merge(ctx, st, "M1", b, c, "test", time.UTC, 2) // the cut-over and one batch
+			if err != nil || res.Record.Step != crm.MergeMove || res.Record.Moved == 0 {
+				t.Fatalf("B←C: %+v %v", res.Record, err)
+			}
+			gone := b
+			if chained {
+				if res, err := svc.Merge(ctx, st, "M1", a, b, "test", time.UTC, 0); err != nil || !res.Done() {
+					t.Fatalf("A←B: %+v %v", res.Record, err)
+				}
+				gone = a
+			}
+			if err := st.DeleteCustomer(ctx, "M1", gone); err != nil {
+				t.Fatal(err)
+			}
+			if _, done, err := st.EraseCustomerData(ctx, "M1", gone, 10_000); err != nil || !done {
+				t.Fatalf("erasing %s: %v %v", gone, done, err)
+			}
+			if _, err := svc.Merge(ctx, st, "M1", b, c, "test", time.UTC, 0); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("B←C resumed: %v", err)
+			}
+			if rec, err := st.MergeRecord(ctx, "M1", c); err != nil || rec.Step != crm.MergeDone || rec.SurvivorID != gone {
+				t.Fatalf("merge record of C: %+v %v", rec, err)
+			}
+			if left := partitionSKs(t, st, c, "ORDER#", "VISIT#", "DAY#", "SEG#", "ANALYTICS"); len(left) != 0 {
+				t.Fatalf("left on C: %v", left)
+			}
+			if left := partitionSKs(t, st, gone, ""); len(left) != 0 {
+				t.Fatalf("written under the deleted survivor: %v", left)
+			}
+			if owner, err := st.OrderOwner(ctx, "M1", "C-39"); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("C-39 still belongs to %s %v", owner, err)
+			}
+		})
+	}
+}
