@@ -100,8 +100,19 @@ func (pt Patch) Apply(c Customer, now time.Time) (Customer, error) {
 		return Customer{}, err
 	}
 	c.Profile = p
-	c.UpdatedAt = now.UTC()
+	c.UpdatedAt = c.changedAt(now)
 	return c, nil
+}
+
+// changedAt is the updated_at of a change of c made at now: now, or just
+// after c's last change when now is not later (another writer's clock ran
+// ahead, or it committed first), so that updated_at never goes backwards and
+// the timeline keeps the changes in the order they were written.
+func (c Customer) changedAt(now time.Time) time.Time {
+	if t := now.UTC(); t.After(c.UpdatedAt) {
+		return t
+	}
+	return c.UpdatedAt.UTC().Add(time.Microsecond)
 }
 
 func set[T any](dst *T, v *T) {
@@ -116,7 +127,7 @@ func (c Customer) Suspend(now time.Time) (Customer, error) {
 		return c, nil // idempotent
 	}
 	c.State = StateSuspended
-	c.UpdatedAt = now.UTC()
+	c.UpdatedAt = c.changedAt(now)
 	return c, nil
 }
 
@@ -126,6 +137,6 @@ func (c Customer) Reactivate(now time.Time) (Customer, error) {
 		return c, nil // idempotent
 	}
 	c.State = StateActive
-	c.UpdatedAt = now.UTC()
+	c.UpdatedAt = c.changedAt(now)
 	return c, nil
 }

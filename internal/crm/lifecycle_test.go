@@ -99,3 +99,38 @@ func TestActiveAndAOV(t *testing.T) {
 		t.Error("AOV is revenue / tickets rounded down, 0 without tickets")
 	}
 }
+
+// TestChangesNeverGoBack: a change dated at or before the customer's last
+// change (a clock behind another writer's) is dated just after it, so
+// updated_at never goes backwards, through every change of the profile.
+func TestChangesNeverGoBack(t *testing.T) {
+	base, err := New("M1", Enrolment{Profile: Profile{GivenName: "Ana"}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "Lucía"
+	survivor, _ := New("M1", Enrolment{Profile: Profile{GivenName: "Eva"}}, now)
+	for _, tc := range []struct {
+		at   time.Time
+		want time.Time
+	}{
+		{now.Add(time.Second), now.Add(time.Second)},
+		{now, now.Add(time.Microsecond)},
+		{now.Add(-time.Hour), now.Add(time.Microsecond)},
+	} {
+		suspended, _ := base.Suspend(now.Add(-2 * time.Hour))
+		suspended.UpdatedAt = now
+		for what, change := range map[string]func() (Customer, error){
+			"patch":      func() (Customer, error) { return Patch{GivenName: &name}.Apply(base, tc.at) },
+			"suspend":    func() (Customer, error) { return base.Suspend(tc.at) },
+			"reactivate": func() (Customer, error) { return suspended.Reactivate(tc.at) },
+			"merge":      func() (Customer, error) { return Merge(base, survivor, tc.at), nil },
+			"tombstone":  func() (Customer, error) { return base.Tombstone(survivor.ID, tc.at), nil },
+		} {
+			c, err := change()
+			if err != nil || !c.UpdatedAt.Equal(tc.want) {
+				t.Errorf("%s at %v of a customer changed at %v: updated_at %v, want %v (%v)", what, tc.at, now, c.UpdatedAt, tc.want, err)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -58,7 +59,7 @@ func Merge(survivor, dup Customer, now time.Time) Customer {
 	if dup.EnrolledAt.Before(out.EnrolledAt) {
 		out.EnrolledAt = dup.EnrolledAt
 	}
-	out.UpdatedAt = now.UTC()
+	out.UpdatedAt = survivor.changedAt(now)
 	return out
 }
 
@@ -69,7 +70,7 @@ func (c Customer) Tombstone(survivor string, now time.Time) Customer {
 	c.State, c.MergedInto = StateMerged, survivor
 	c.Email, c.Phone, c.CardNumber, c.ExternalID, c.Aliases = "", "", "", "", nil
 	c.Metrics = Metrics{}
-	c.UpdatedAt = now.UTC()
+	c.UpdatedAt = c.changedAt(now)
 	return c
 }
 
@@ -141,6 +142,11 @@ const (
 	// MergeDone: finished.
 	MergeDone MergeStep = "done"
 )
+
+// ErrSurvivorGone says that a merge's survivor was itself merged (or
+// deleted) after the cut-over: the rest of the duplicate goes to the
+// customer the survivor was merged into.
+var ErrSurvivorGone = errors.New("the survivor of the merge was merged or deleted since the cut-over")
 
 // MergeRecord is the progress of the merge of a duplicate into a survivor.
 type MergeRecord struct {

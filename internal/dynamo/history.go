@@ -30,7 +30,8 @@ func eventPut(table, pk string, ev crm.Event) (types.TransactWriteItem, error) {
 	return types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: av}}, nil
 }
 
-// AddEvent records an event on a customer's timeline, if the customer exists.
+// AddEvent records an event on a customer's timeline, if the customer exists
+// and is no merged duplicate's tombstone (409: it belongs to the survivor).
 func (s *Store) AddEvent(ctx context.Context, mid, cid string, ev crm.Event) error {
 	put, err := eventPut(s.table, customerPK(mid, cid), ev)
 	if err != nil {
@@ -38,11 +39,20 @@ func (s *Store) AddEvent(ctx context.Context, mid, cid string, ev crm.Event) err
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: keyOf(customerPK(mid, cid), skProfile),
-			ConditionExpression: aws.String("attribute_exists(PK)")}},
+			ConditionExpression:       aws.String("attribute_exists(PK) AND #st <> :merged"),
+			ExpressionAttributeNames:  map[string]string{"#st": "state"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":merged": str(string(crm.StateMerged))}}},
 		put,
 	}})
 	if _, ok := cancellationReasons(err); ok {
-		return apperr.New(apperr.NotFound, "customer not found")
+		c, err := s.Customer(ctx, mid, cid)
+		if err != nil {
+			return err
+		}
+		if err := notMerged(c); err != nil {
+			return err
+		}
+		return apperr.New(apperr.Conflict, "customer %s is being changed concurrently; retry", cid)
 	}
 	return err
 }

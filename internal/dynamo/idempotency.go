@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/idempotency"
 )
 
@@ -78,7 +79,12 @@ type idemRefItem struct {
 // CompleteIdempotencyKey stores the response of the request that claimed
 // key. When the request was about a customer (cid), a reference in their
 // partition, written in the same transaction, lets their erasure find the
-// record.
+// record. The reference is written only beside a live profile: for a
+// merged customer it goes to the customer at the end of their chain of
+// merges (whose erasure is the person's), and when the customer does not
+// exist (never did, or was deleted) the record is deleted instead of kept,
+// so that nothing about them outlives their erasure; a repeat of the request
+// then runs again.
 func (s *Store) CompleteIdempotencyKey(ctx context.Context, mid, key, cid string, rec idempotency.Record, expires time.Time) error {
 	body, err := attributevalue.Marshal(rec.Body)
 	if err != nil {
@@ -88,22 +94,49 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, mid, key, cid string
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{{Update: &types.Update{TableName: &s.table, Key: keyOf(idempotencyPK(mid, key), skIdem),
+	done := types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: keyOf(idempotencyPK(mid, key), skIdem),
 		UpdateExpression:         aws.String("SET done = :t, #s = :s, body = :b, headers = :h"),
 		ConditionExpression:      aws.String("fingerprint = :f"),
 		ExpressionAttributeNames: map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":t": &types.AttributeValueMemberBOOL{Value: true}, ":s": num(int64(rec.Status)), ":b": body, ":h": headers,
 			":f": str(rec.Fingerprint),
-		}}}}
-	if cid != "" {
+		}}}
+	if cid == "" {
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{done}})
+		return err
+	}
+	for range maxUpdateAttempts {
 		ref, err := attributevalue.MarshalMap(idemRefItem{PK: customerPK(mid, cid), SK: idemRefSKPfx + key, Type: "idempotency_ref", ExpiresAt: expires.Unix()})
 		if err != nil {
 			return err
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ref}})
+		live := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: keyOf(customerPK(mid, cid), skProfile),
+			ConditionExpression:       aws.String("attribute_exists(PK) AND #st <> :merged"),
+			ExpressionAttributeNames:  map[string]string{"#st": "state"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":merged": str(string(crm.StateMerged))}}}
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			done, live, {Put: &types.Put{TableName: &s.table, Item: ref}}}})
+		if reasons, ok := cancellationReasons(err); !ok || aws.ToString(reasons[1].Code) != "ConditionalCheckFailed" {
+			return err
+		}
+		if cid, err = s.ChainEnd(ctx, mid, cid); isNotFound(err) {
+			return s.forgetIdempotencyKey(ctx, mid, key, rec.Fingerprint)
+		} else if err != nil {
+			return err
+		}
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return s.forgetIdempotencyKey(ctx, mid, key, rec.Fingerprint)
+}
+
+// forgetIdempotencyKey deletes the record of key, finished or not.
+func (s *Store) forgetIdempotencyKey(ctx context.Context, mid, key, fingerprint string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: keyOf(idempotencyPK(mid, key), skIdem),
+		ConditionExpression:       aws.String("fingerprint = :f"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":f": str(fingerprint)}})
+	if conditionFailed(err) {
+		return nil
+	}
 	return err
 }
 

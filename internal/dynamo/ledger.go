@@ -117,12 +117,13 @@ type redemptionItem struct {
 	EntryID   string    `dynamodbav:"entry_id"`
 	Cancelled bool      `dynamodbav:"cancelled"`
 	Location  string    `dynamodbav:"location,omitempty"`
+	VisitID   string    `dynamodbav:"visit_id,omitempty"`
 	CreatedAt time.Time `dynamodbav:"created_at"`
 }
 
 func (it redemptionItem) redemption() loyalty.CheckoutRedemption {
 	return loyalty.CheckoutRedemption{OrderRef: it.OrderRef, Points: it.Points, Discount: it.Discount,
-		EntryID: it.EntryID, Cancelled: it.Cancelled, Location: it.Location, CreatedAt: it.CreatedAt}
+		EntryID: it.EntryID, Cancelled: it.Cancelled, Location: it.Location, VisitID: it.VisitID, CreatedAt: it.CreatedAt}
 }
 
 type visitItem struct {
@@ -337,7 +338,7 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 				ConditionExpression:       aws.String("cancelled = :f"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":f": &types.AttributeValueMemberBOOL{Value: false}}}})
 		} else if err := put(redemptionItem{PK: pk, SK: redemptionSK(r.OrderRef), Type: "redemption", OrderRef: r.OrderRef, Points: r.Points,
-			Discount: r.Discount, EntryID: r.EntryID, Location: r.Location, CreatedAt: r.CreatedAt.UTC()}, "attribute_not_exists(PK)"); err != nil {
+			Discount: r.Discount, EntryID: r.EntryID, Location: r.Location, VisitID: r.VisitID, CreatedAt: r.CreatedAt.UTC()}, "attribute_not_exists(PK)"); err != nil {
 			return nil, err
 		}
 	}
@@ -348,10 +349,13 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1), ":t": &types.AttributeValueMemberBOOL{Value: true}}}})
 	}
 	if v := p.Visit; v != nil {
-		if err := put(visitItem{PK: pk, SK: visitSKPfx + v.At.UTC().Format(sortTime) + "#" + v.ID, Type: "visit", ID: v.ID, At: v.At.UTC(),
+		if err := put(visitItem{PK: pk, SK: visitSK(*v), Type: "visit", ID: v.ID, At: v.At.UTC(),
 			Location: v.Location, Visit: string(v.Type), Source: v.Source}, ""); err != nil {
 			return nil, err
 		}
+	}
+	if v := p.Unvisit; v != nil {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(pk, visitSK(*v))}})
 	}
 	for _, ev := range p.Events {
 		w, err := eventPut(s.table, pk, ev)
@@ -377,6 +381,9 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 	}
 	return items, nil
 }
+
+// visitSK is the sort key of a visit: its time, then its ID.
+func visitSK(v crm.Visit) string { return visitSKPfx + v.At.UTC().Format(sortTime) + "#" + v.ID }
 
 // lotsOf returns a wallet's lots as stored and the earliest expiry among them
 // (nil when none expires): the GSI4 expiry key.

@@ -261,23 +261,9 @@ const maxMoveWrites = 98
 // twice) and a check that the survivor is still a customer; with nothing
 // left to move, it advances the record to metrics.
 func (s *Store) MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord) (crm.MergeRecord, error) {
-	var batch []map[string]types.AttributeValue
-	for _, prefix := range movedPrefixes {
-		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:              &s.table,
-			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": str(customerPK(mid, rec.DuplicateID)), ":sk": str(prefix),
-			},
-			Limit:          aws.Int32(maxMoveWrites / 3),
-			ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return rec, err
-		}
-		if batch = out.Items; len(batch) > 0 {
-			break
-		}
+	batch, err := s.movedBatch(ctx, mid, rec)
+	if err != nil {
+		return rec, err
 	}
 	items := []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
 		Key:                       keyOf(customerPK(mid, rec.SurvivorID), skProfile),
@@ -296,7 +282,7 @@ func (s *Store) MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord)
 		items = append(items, w...)
 	}
 	items = append(items, s.advanceMerge(mid, rec, next, int64(len(batch)), time.Time{}))
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return advanced(rec, next, int64(len(batch)), time.Time{}), nil
 	}
@@ -305,10 +291,118 @@ func (s *Store) MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord)
 		return rec, fmt.Errorf("merge move: %w", err)
 	}
 	if aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
-		return rec, apperr.New(apperr.Conflict, "customer %s was deleted or merged while customer %s was being merged into them", rec.SurvivorID, rec.DuplicateID)
+		return rec, survivorGone(rec)
 	}
 	// Another runner moved this batch, or a purchase changed an item: read again.
 	return s.MergeRecord(ctx, mid, rec.DuplicateID)
+}
+
+// movedBatch reads the next batch of the duplicate's items the move step
+// takes: up to a third of a transaction of the first prefix that has any.
+func (s *Store) movedBatch(ctx context.Context, mid string, rec crm.MergeRecord) ([]map[string]types.AttributeValue, error) {
+	for _, prefix := range movedPrefixes {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              &s.table,
+			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": str(customerPK(mid, rec.DuplicateID)), ":sk": str(prefix),
+			},
+			Limit:          aws.Int32(maxMoveWrites / 3),
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil || len(out.Items) > 0 {
+			return out.Items, err
+		}
+	}
+	return nil, nil
+}
+
+// EraseMerged is the move step of a merge whose survivor was deleted after
+// the cut-over: the duplicate's items the survivor would have received
+// (orders with their claims, visits, memberships, days, score) are erased as
+// the survivor's were, one batch per call, in one transaction with the
+// record's advance and a check that the survivor is still absent; with
+// nothing left the merge is done (there are no metrics to fold).
+func (s *Store) EraseMerged(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time) (crm.MergeRecord, error) {
+	batch, err := s.movedBatch(ctx, mid, rec)
+	if err != nil {
+		return rec, err
+	}
+	items := []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{TableName: &s.table,
+		Key: keyOf(customerPK(mid, rec.SurvivorID), skProfile), ConditionExpression: aws.String("attribute_not_exists(PK)")}}}
+	next := rec.Step
+	if len(batch) == 0 {
+		next = crm.MergeDone
+	}
+	for _, raw := range batch {
+		sk := raw["SK"].(*types.AttributeValueMemberS).Value
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(customerPK(mid, rec.DuplicateID), sk)}})
+		if order, ok := strings.CutPrefix(sk, orderSKPfx); ok {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(orderClaimPK(mid, order), skOrder),
+				ConditionExpression:       aws.String("attribute_not_exists(PK) OR customer_id = :d"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":d": str(rec.DuplicateID)}}})
+		}
+	}
+	items = append(items, s.advanceMerge(mid, rec, next, int64(len(batch)), at))
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return advanced(rec, next, int64(len(batch)), at), nil
+	}
+	if _, ok := cancellationReasons(err); !ok {
+		return rec, fmt.Errorf("merge erase: %w", err)
+	}
+	// Another runner erased this batch, or a purchase changed an item: read again.
+	return s.MergeRecord(ctx, mid, rec.DuplicateID)
+}
+
+// survivorGone is the error of a step that found the survivor merged or
+// deleted since the cut-over.
+func survivorGone(rec crm.MergeRecord) error {
+	return errors.Join(crm.ErrSurvivorGone, apperr.New(apperr.Conflict,
+		"customer %s was deleted or merged while customer %s was being merged into them", rec.SurvivorID, rec.DuplicateID))
+}
+
+// maxMergeChain bounds the merges ChainEnd follows.
+const maxMergeChain = 16
+
+// ChainEnd follows a customer's merges (each tombstone's merged_into) to the
+// customer that holds their history now: cid itself when it is no
+// tombstone. When a customer on the way does not exist (deleted), it returns
+// that customer's ID with NotFound.
+func (s *Store) ChainEnd(ctx context.Context, mid, cid string) (string, error) {
+	for range maxMergeChain {
+		c, err := s.profileItem(ctx, mid, cid)
+		if isNotFound(err) {
+			return cid, err
+		}
+		if err != nil {
+			return "", err
+		}
+		if c.State != string(crm.StateMerged) {
+			return cid, nil
+		}
+		cid = c.MergedInto
+	}
+	return "", apperr.New(apperr.Conflict, "customer %s is at the end of more than %d merges", cid, maxMergeChain)
+}
+
+// RetargetMerge makes survivor the customer a merge moves the rest of the
+// duplicate into, when the survivor it had was itself merged into survivor
+// (guarded by the record's version: another runner may have done it first).
+func (s *Store) RetargetMerge(ctx context.Context, mid string, rec crm.MergeRecord, survivor string) (crm.MergeRecord, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: keyOf(customerPK(mid, rec.DuplicateID), skMerge),
+		UpdateExpression:    aws.String("SET survivor_id = :s, version = version + :one"),
+		ConditionExpression: aws.String("version = :v AND step = :step"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(survivor), ":one": num(1),
+			":v": num(rec.Version), ":step": str(string(rec.Step))}})
+	switch {
+	case conditionFailed(err):
+		return s.MergeRecord(ctx, mid, rec.DuplicateID)
+	case err != nil:
+		return rec, fmt.Errorf("retarget merge: %w", err)
+	}
+	rec.SurvivorID, rec.Version = survivor, rec.Version+1
+	return rec, nil
 }
 
 // moveWrites are the writes that take one item of the duplicate's partition:
@@ -352,15 +446,18 @@ func (s *Store) moveWrites(mid string, rec crm.MergeRecord, raw map[string]types
 }
 
 // FinishMerge recomputes the survivor's purchase metrics and ticket days from
-// all of their orders (fold decides them) and finishes the merge: the days
+// all of their orders and their stored metrics (fold decides them) and finishes the merge: the days
 // that changed are written guarded by their versions, in transactions of at
 // most 100 items, the last holding the profile's metrics (guarded by its
 // version) and the merge record's advance to done. A concurrent purchase
 // makes it read and fold again.
-func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error) {
+func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error) {
 	for attempt := 0; ; attempt++ {
 		stored, err := s.profileItem(ctx, mid, rec.SurvivorID)
-		if err != nil {
+		switch {
+		case isNotFound(err) || err == nil && stored.State == string(crm.StateMerged):
+			return rec, survivorGone(rec)
+		case err != nil:
 			return rec, err
 		}
 		orders, err := s.Orders(ctx, mid, rec.SurvivorID)
@@ -375,7 +472,7 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 		if err := attributevalue.UnmarshalListOfMaps(raw, &storedDays); err != nil {
 			return rec, err
 		}
-		metrics, days := fold(orders)
+		metrics, days := fold(stored.customer().Metrics, orders)
 		pk := customerPK(mid, rec.SurvivorID)
 		var writes []types.TransactWriteItem
 		for _, d := range storedDays {
@@ -409,7 +506,11 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 			UpdateExpression: aws.String("SET version = version + :one" + set), ConditionExpression: aws.String("version = :v"),
 			ExpressionAttributeValues: values}}
 		final := []types.TransactWriteItem{profile, s.advanceMerge(mid, rec, crm.MergeDone, 0, at)}
-		committed, err := s.commitDays(ctx, writes, final)
+		// Days written ahead of the profile are guarded by its version too:
+		// none lands on a survivor merged or deleted meanwhile.
+		unchanged := types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: keyOf(pk, skProfile),
+			ConditionExpression: aws.String("version = :v"), ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(stored.Version)}}}
+		committed, err := s.commitDays(ctx, writes, unchanged, final)
 		switch {
 		case committed:
 			return advanced(rec, crm.MergeDone, 0, at), nil
@@ -432,19 +533,20 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 var errRecordMoved = errors.New("the merge record moved on")
 
 // commitDays writes the day writes in transactions of at most 100 items, the
-// last one with final (the profile and the merge record). It reports whether
-// everything was written; false without an error means a guard failed and
-// the caller should read again.
-func (s *Store) commitDays(ctx context.Context, days, final []types.TransactWriteItem) (bool, error) {
+// last one with final (the profile and the merge record), the others with
+// check. It reports whether everything was written; false without an error
+// means a guard failed and the caller should read again.
+func (s *Store) commitDays(ctx context.Context, days []types.TransactWriteItem, check types.TransactWriteItem, final []types.TransactWriteItem) (bool, error) {
 	room := 100 - len(final)
 	for len(days) > room {
-		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: days[:room]}); err != nil {
+		chunk := append(slices.Clone(days[:room-1]), check)
+		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: chunk}); err != nil {
 			if _, ok := cancellationReasons(err); ok {
 				return false, nil
 			}
 			return false, fmt.Errorf("merge days: %w", err)
 		}
-		days = days[room:]
+		days = days[room-1:]
 	}
 	last := append(slices.Clone(days), final...)
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: last})

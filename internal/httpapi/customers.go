@@ -253,8 +253,10 @@ func (s *Server) updateCustomer(ctx context.Context, r *request) (response, erro
 	if field("newsletter_consent") {
 		pt.NewsletterConsent = &p.NewsletterConsent
 	}
+	// The change is timed when it is written: each attempt takes the time
+	// again, so a retry after a concurrent write is not dated before it.
 	c, err := s.store.UpdateCustomer(ctx, r.merchant.ID, cid, func(c crm.Customer) (crm.Customer, error) {
-		return pt.Apply(c, r.now)
+		return pt.Apply(c, s.now())
 	})
 	if err != nil {
 		return response{}, err
@@ -319,7 +321,7 @@ func (s *Server) transition(ctx context.Context, r *request, to func(crm.Custome
 			return response{}, err
 		}
 	}
-	c, err := s.store.UpdateCustomer(ctx, r.merchant.ID, cid, func(c crm.Customer) (crm.Customer, error) { return to(c, r.now) })
+	c, err := s.store.UpdateCustomer(ctx, r.merchant.ID, cid, func(c crm.Customer) (crm.Customer, error) { return to(c, s.now()) })
 	if err != nil {
 		return response{}, err
 	}

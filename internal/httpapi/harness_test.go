@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/regulars/regulars/infra/devserver"
@@ -258,7 +259,13 @@ func (e *env) itemsOf(id string) []string {
 			e.t.Fatal(err)
 		}
 		for _, item := range page.Items {
-			if s := fmt.Sprint(item); strings.Contains(s, id) {
+			// Decoded first: the raw attribute values print as pointers. %s
+			// prints strings and binary values (stored bodies) as text.
+			var m map[string]any
+			if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+				e.t.Fatal(err)
+			}
+			if s := fmt.Sprintf("%s", m); strings.Contains(s, id) {
 				found = append(found, s)
 			}
 		}

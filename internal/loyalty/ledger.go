@@ -76,6 +76,7 @@ type CheckoutRedemption struct {
 	EntryID   string
 	Cancelled bool
 	Location  string
+	VisitID   string // the redemption visit recorded with it at Location (none without one)
 	CreatedAt time.Time
 }
 

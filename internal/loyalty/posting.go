@@ -25,6 +25,7 @@ type Posting struct {
 	Redemption *CheckoutRedemption // a new checkout redemption, or one cancelled
 	Reward     *Reward             // a reward redeemed: its stock goes down by one
 	Visit      *crm.Visit
+	Unvisit    *crm.Visit // a visit taken back (a cancelled checkout redemption's): its ID and At
 	Events     []crm.Event
 	Metrics    *crm.Metrics // new purchase metrics, when a purchase is applied
 }

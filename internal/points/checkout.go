@@ -150,10 +150,11 @@ func (s *Service) Redeem(ctx context.Context, mid, cid, orderRef string, points 
 			func(p *loyalty.Posting) error {
 				red = loyalty.CheckoutRedemption{OrderRef: orderRef, Points: points, Discount: discount,
 					EntryID: p.Entries[0].ID, Location: location, CreatedAt: p.Entries[0].CreatedAt}
-				p.Redemption = &red
-				if location != "" {
-					p.Visit = &crm.Visit{ID: ids.New(red.CreatedAt), At: red.CreatedAt, Location: location, Type: crm.VisitRedemption, Source: "order:" + orderRef}
+				if location != "" { // kept on the redemption: a cancellation takes the visit back
+					red.VisitID = ids.New(red.CreatedAt)
+					p.Visit = &crm.Visit{ID: red.VisitID, At: red.CreatedAt, Location: location, Type: crm.VisitRedemption, Source: "order:" + orderRef}
 				}
+				p.Redemption = &red
 				return nil
 			}, activeCustomer(acc.Customer)
 	})
@@ -170,7 +171,8 @@ func (s *Service) Redeem(ctx context.Context, mid, cid, orderRef string, points 
 }
 
 // CancelRedemption gives back the points of a checkout redemption, as a
-// void of its redeem entry. Cancelling twice answers the cancelled redemption.
+// void of its redeem entry, and takes back the visit it recorded (in the same
+// posting). Cancelling twice answers the cancelled redemption.
 func (s *Service) CancelRedemption(ctx context.Context, mid, cid, orderRef, actor string) (loyalty.CheckoutRedemption, error) {
 	red, err := s.store.Redemption(ctx, mid, cid, orderRef)
 	if err != nil {
@@ -192,6 +194,9 @@ func (s *Service) CancelRedemption(ctx context.Context, mid, cid, orderRef, acto
 				cancelled := red
 				cancelled.Cancelled = true
 				p.Redemption = &cancelled
+				if red.VisitID != "" { // the visit the redemption recorded goes too
+					p.Unvisit = &crm.Visit{ID: red.VisitID, At: red.CreatedAt}
+				}
 				return nil
 			}, nil
 	})

@@ -20,7 +20,10 @@ type MergeStore interface {
 	AbandonMerge(ctx context.Context, mid string, rec crm.MergeRecord) error
 	CutOverMerge(ctx context.Context, mid string, rec crm.MergeRecord, fn func(survivor, dup loyalty.Account) (loyalty.MergeCutover, error)) (crm.MergeRecord, error)
 	MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord) (crm.MergeRecord, error)
-	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error)
+	ChainEnd(ctx context.Context, mid, cid string) (string, error)
+	RetargetMerge(ctx context.Context, mid string, rec crm.MergeRecord, survivor string) (crm.MergeRecord, error)
+	EraseMerged(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time) (crm.MergeRecord, error)
+	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error)
 }
 
 // MergeResult is where a merge stands, with the survivor as it is now.
@@ -47,12 +50,15 @@ func (r MergeResult) Done() bool { return r.Record.Step == crm.MergeDone }
 //     claims), visits and segment memberships go to the survivor; its
 //     ticket days and score are deleted;
 //  3. metrics: the survivor's metrics and ticket days are folded afresh from
-//     all of their orders (a day both bought on counts once).
+//     all of their orders (a day both bought on counts once), keeping the
+//     latest visit and the first purchase of both (purchase.Carry).
 //
 // It runs at most steps transactions (0: no limit) and stops early when the
 // context's deadline is near; the answer then is not Done, and calling Merge
 // again carries on. Merging again a duplicate merged into the same survivor
-// changes nothing.
+// changes nothing. A survivor merged into another customer after the
+// cut-over passes the merge on: the rest of the duplicate's history moves to
+// that customer (the end of the chain of merges), which the result names.
 func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, dupID, actor string, loc *time.Location, steps int) (MergeResult, error) {
 	if survivorID == dupID {
 		return MergeResult{}, apperr.Field("/duplicate_id", "must be another customer than the one it is merged into")
@@ -67,7 +73,11 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 		return MergeResult{}, err
 	}
 	if rec.SurvivorID != survivorID {
-		return MergeResult{}, apperr.New(apperr.Conflict, "customer %s was merged (or is being merged) into customer %s", dupID, rec.SurvivorID)
+		// The survivor asked for may have been merged since, into the
+		// customer this merge now goes to: carry on.
+		if into, err := store.ChainEnd(ctx, mid, survivorID); err != nil || into != rec.SurvivorID {
+			return MergeResult{}, apperr.New(apperr.Conflict, "customer %s was merged (or is being merged) into customer %s", dupID, rec.SurvivorID)
+		}
 	}
 	var r rules
 	if rec.Step == crm.MergeCutover {
@@ -96,16 +106,39 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 			rec, err = store.MoveMerged(ctx, mid, rec)
 		case crm.MergeMetrics:
 			now := s.now().UTC()
-			rec, err = store.FinishMerge(ctx, mid, rec, now, func(orders []purchase.Order) (crm.Metrics, map[string]purchase.Day) {
-				return purchase.Fold(orders, loc, now)
+			rec, err = store.FinishMerge(ctx, mid, rec, now, func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day) {
+				m, days := purchase.Fold(orders, loc, now)
+				return purchase.Carry(m, stored), days
 			})
+		}
+		if errors.Is(err, crm.ErrSurvivorGone) {
+			rec, err = followSurvivor(ctx, store, mid, rec, s.now().UTC())
 		}
 		if err != nil {
 			return MergeResult{Record: rec}, err
 		}
 	}
-	survivor, err := store.Customer(ctx, mid, survivorID)
+	survivor, err := store.Customer(ctx, mid, rec.SurvivorID)
 	return MergeResult{Record: rec, Survivor: survivor}, err
+}
+
+// followSurvivor carries a merge whose survivor was merged since the cut-over
+// on to the customer the survivor was merged into: the rest of the
+// duplicate's history ends where the survivor's did. When the survivor (or
+// the end of its chain) was deleted, the rest is erased as the survivor's
+// history was, a batch per call, and the merge ends done.
+func followSurvivor(ctx context.Context, store MergeStore, mid string, rec crm.MergeRecord, now time.Time) (crm.MergeRecord, error) {
+	into, err := store.ChainEnd(ctx, mid, rec.SurvivorID)
+	deleted := apperr.CodeOf(err) == apperr.NotFound
+	switch {
+	case deleted && into == rec.SurvivorID:
+		return store.EraseMerged(ctx, mid, rec, now)
+	case err != nil && !deleted:
+		return rec, err
+	case into == rec.SurvivorID: // not merged after all: the step runs again
+		return rec, nil
+	}
+	return store.RetargetMerge(ctx, mid, rec, into) // the step runs again there
 }
 
 // mergeMargin is the time a merge leaves before its context's deadline.
@@ -168,6 +201,8 @@ func (r rules) cutover(survivor, dup loyalty.Account, actor string, now time.Tim
 		Data: map[string]string{"duplicate_id": did, "survivor_id": sid, "points": points}})
 	dp.Events = append(dp.Events, crm.Event{ID: ids.New(now), Type: "customer_merged", At: now,
 		Data: map[string]string{"duplicate_id": did, "survivor_id": sid, "points": points}})
-	return loyalty.MergeCutover{Survivor: crm.Merge(survivor.Customer, dup.Customer, now), Duplicate: dup.Customer.Tombstone(sid, now),
+	merged := crm.Merge(survivor.Customer, dup.Customer, now)
+	merged.Metrics = purchase.Carry(merged.Metrics, dup.Customer.Metrics) // the latest visit of both
+	return loyalty.MergeCutover{Survivor: merged, Duplicate: dup.Customer.Tombstone(sid, now),
 		SurvivorPosting: sp, DuplicatePosting: dp}
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
@@ -258,6 +261,217 @@ func TestMergeInterrupted(t *testing.T) {
 				t.Fatalf("continuing: %+v %v", res.Record, err)
 			}
 			mc.checkMerged(t)
+		})
+	}
+}
+
+// partitionSKs lists the sort keys of a customer's items starting with one
+// of prefixes, read from the table itself.
+func partitionSKs(t *testing.T, st *dynamo.Store, cid string, prefixes ...string) []string {
+	t.Helper()
+	out, err := dynamodb.NewFromConfig(awsCfg).Query(t.Context(), &dynamodb.QueryInput{TableName: aws.String(st.Table()),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "M#M1#C#" + cid}},
+		ConsistentRead:            aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sks []string
+	for _, it := range out.Items {
+		sk := it["SK"].(*types.AttributeValueMemberS).Value
+		for _, p := range prefixes {
+			if strings.HasPrefix(sk, p) {
+				sks = append(sks, sk)
+			}
+		}
+	}
+	return sks
+}
+
+// TestMergeChain: B←C is interrupted after its cut-over (or before its
+// metrics step), A←B runs to the end, and B←C resumed converges on A: every
+// order, visit and ticket day of C ends on A, nothing stays on B or C, A's
+// metrics are its orders' and the ledgers stay exact; both records are done.
+func TestMergeChain(t *testing.T) {
+	const cOrders = 60
+	for _, until := range []crm.MergeStep{crm.MergeMove, crm.MergeMetrics} {
+		t.Run(string(until), func(t *testing.T) {
+			p := loyalty.DefaultProgram()
+			p.Enabled = true
+			st, svc, clk := setup(t, p)
+			loc := time.UTC
+			ctx := t.Context()
+			a, b, c := customer(t, st), customer(t, st), customer(t, st)
+			buy := func(cid, order string, at time.Time) {
+				ev := purchase.Event{EventID: order + "-paid", OrderID: order, Status: purchase.Paid, OccurredAt: at,
+					Location: purchase.Location{ID: "centro"}, Customer: purchase.CustomerRef{CustomerID: cid}, Currency: "EUR",
+					Lines: []purchase.Line{{SKU: "MENU", Quantity: 1, UnitPrice: 1000}}}
+				if _, err := svc.ApplyPurchase(ctx, st, "M1", cid, ev, loc); err != nil {
+					t.Fatal(err)
+				}
+			}
+			day := clk.t.Add(-time.Hour)
+			buy(a, "A-1", day)
+			buy(b, "B-1", day.AddDate(0, 0, -1))
+			for i := range cOrders {
+				buy(c, fmt.Sprintf("C-%d", i), day.AddDate(0, 0, -i))
+			}
+			outstanding, _, err := st.Outstanding(ctx, "M1")
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			var rec crm.MergeRecord
+			// Stop B←C after its cut-over and one move batch, or before its
+			// metrics step.
+			for n := 0; rec.Step != until || until == crm.MergeMove && rec.Moved == 0; n++ {
+				res, err := svc.Merge(ctx, st, "M1", b, c, "test", loc, 1)
+				if err != nil || n > 20 {
+					t.Fatalf("B←C step %d: %+v %v", n, res.Record, err)
+				}
+				rec = res.Record
+			}
+			if res, err := svc.Merge(ctx, st, "M1", a, b, "test", loc, 0); err != nil || !res.Done() {
+				t.Fatalf("A←B: %+v %v", res.Record, err)
+			}
+			res, err := svc.Merge(ctx, st, "M1", b, c, "test", loc, 0)
+			if err != nil || !res.Done() || res.Record.SurvivorID != a || res.Survivor.ID != a {
+				t.Fatalf("B←C resumed: %+v survivor %s, %v", res.Record, res.Survivor.ID, err)
+			}
+
+			for _, cid := range []string{b, c} {
+				if left := partitionSKs(t, st, cid, "ORDER#", "VISIT#", "DAY#", "SEG#", "ANALYTICS"); len(left) != 0 {
+					t.Fatalf("left on %s: %v", cid, left)
+				}
+				if b := balance(t, st, cid); b != 0 {
+					t.Fatalf("%s keeps %d points", cid, b)
+				}
+				if rec, err := st.MergeRecord(ctx, "M1", cid); err != nil || rec.Step != crm.MergeDone || rec.SurvivorID != a {
+					t.Fatalf("merge record of %s: %+v %v", cid, rec, err)
+				}
+			}
+			orders, err := st.Orders(ctx, "M1", a)
+			if err != nil || len(orders) != cOrders+2 {
+				t.Fatalf("A's orders: %d %v", len(orders), err)
+			}
+			if owner, err := st.OrderOwner(ctx, "M1", "C-59"); err != nil || owner != a {
+				t.Fatalf("C-59 belongs to %s %v", owner, err)
+			}
+			if visits, err := st.Visits(ctx, "M1", a); err != nil || len(visits) != cOrders+2 {
+				t.Fatalf("A's visits: %d %v", len(visits), err)
+			}
+			want, wantDays := purchase.Fold(orders, loc, clk.t)
+			got, err := st.Customer(ctx, "M1", a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := got.Metrics; g.Revenue != want.Revenue || g.Tickets != want.Tickets || g.Units != want.Units ||
+				g.Revenue12M != want.Revenue12M || g.Tickets12M != want.Tickets12M || !g.LastVisitAt.Equal(*want.LastVisitAt) ||
+				g.Revenue != (cOrders+2)*1000 || g.Tickets != cOrders {
+				t.Fatalf("A's metrics %+v, its orders say %+v", g, want)
+			}
+			days, err := st.TicketDays(ctx, "M1", a)
+			if err != nil || len(days) != len(wantDays) {
+				t.Fatalf("A's ticket days: %d, want %d %v", len(days), len(wantDays), err)
+			}
+			if sum := balance(t, st, a); sum != outstanding || got.Metrics.PointsBalance != outstanding {
+				t.Fatalf("A holds %d points (profile %d), outstanding %d", sum, got.Metrics.PointsBalance, outstanding)
+			}
+			if out, _, err := st.Outstanding(ctx, "M1"); err != nil || out != outstanding {
+				t.Fatalf("outstanding %d, want %d %v", out, outstanding, err)
+			}
+		})
+	}
+}
+
+// TestMergeKeepsLatestVisit: a cancelled order keeps its customer's last
+// visit and first purchase; merging that customer into another who bought
+// in between keeps the latest visit and the first purchase of both, though
+// the folded orders no longer count the cancelled ones.
+func TestMergeKeepsLatestVisit(t *testing.T) {
+	p := loyalty.DefaultProgram()
+	p.Enabled = true
+	st, svc, clk := setup(t, p)
+	ctx := t.Context()
+	s, d := customer(t, st), customer(t, st)
+	apply := func(cid, order string, status purchase.Status, at time.Time) {
+		ev := purchase.Event{EventID: order + "-" + string(status), OrderID: order, Status: status, OccurredAt: at,
+			Location: purchase.Location{ID: "centro"}, Customer: purchase.CustomerRef{CustomerID: cid}, Currency: "EUR",
+			Lines: []purchase.Line{{SKU: "MENU", Quantity: 1, UnitPrice: 1000}}}
+		if _, err := svc.ApplyPurchase(ctx, st, "M1", cid, ev, time.UTC); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, middle, last := clk.t.AddDate(0, 0, -5), clk.t.AddDate(0, 0, -3), clk.t.AddDate(0, 0, -1)
+	apply(s, "S-1", purchase.Paid, middle)
+	for order, at := range map[string]time.Time{"D-1": first, "D-2": last} {
+		apply(d, order, purchase.Paid, at)
+		apply(d, order, purchase.Cancelled, at.Add(time.Hour))
+	}
+	res, err := svc.Merge(ctx, st, "M1", s, d, "test", time.UTC, 0)
+	if err != nil || !res.Done() {
+		t.Fatalf("merge: %+v %v", res.Record, err)
+	}
+	m := res.Survivor.Metrics
+	if m.LastVisitAt == nil || !m.LastVisitAt.Equal(last) || m.FirstPurchaseAt == nil || !m.FirstPurchaseAt.Equal(first) || m.Tickets != 1 {
+		t.Fatalf("survivor's last visit %v (want %v), first purchase %v (want %v), tickets %d", m.LastVisitAt, last, m.FirstPurchaseAt, first, m.Tickets)
+	}
+}
+
+// TestMergeIntoDeletedSurvivor: B←C is interrupted after its cut-over and a
+// batch; then B (or A, after A←B, the end of B's chain) is deleted and
+// erased. B←C resumed erases what C still had for the survivor (orders with
+// their claims, visits, days) instead of stranding it on the tombstone, ends
+// done, and answers 404 for the survivor; nothing is written under the
+// deleted customer.
+func TestMergeIntoDeletedSurvivor(t *testing.T) {
+	for _, chained := range []bool{false, true} {
+		t.Run(fmt.Sprint("chained ", chained), func(t *testing.T) {
+			p := loyalty.DefaultProgram()
+			p.Enabled = true
+			st, svc, clk := setup(t, p)
+			ctx := t.Context()
+			a, b, c := customer(t, st), customer(t, st), customer(t, st)
+			for i := range 40 {
+				ev := purchase.Event{EventID: fmt.Sprintf("C-%d-paid", i), OrderID: fmt.Sprintf("C-%d", i), Status: purchase.Paid,
+					OccurredAt: clk.t.AddDate(0, 0, -i-1), Location: purchase.Location{ID: "centro"}, Customer: purchase.CustomerRef{CustomerID: c},
+					Currency: "EUR", Lines: []purchase.Line{{SKU: "MENU", Quantity: 1, UnitPrice: 1000}}}
+				if _, err := svc.ApplyPurchase(ctx, st, "M1", c, ev, time.UTC); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := svc.Merge(ctx, st, "M1", b, c, "test", time.UTC, 2) // the cut-over and one batch
+			if err != nil || res.Record.Step != crm.MergeMove || res.Record.Moved == 0 {
+				t.Fatalf("B←C: %+v %v", res.Record, err)
+			}
+			gone := b
+			if chained {
+				if res, err := svc.Merge(ctx, st, "M1", a, b, "test", time.UTC, 0); err != nil || !res.Done() {
+					t.Fatalf("A←B: %+v %v", res.Record, err)
+				}
+				gone = a
+			}
+			if err := st.DeleteCustomer(ctx, "M1", gone); err != nil {
+				t.Fatal(err)
+			}
+			if _, done, err := st.EraseCustomerData(ctx, "M1", gone, 10_000); err != nil || !done {
+				t.Fatalf("erasing %s: %v %v", gone, done, err)
+			}
+			if _, err := svc.Merge(ctx, st, "M1", b, c, "test", time.UTC, 0); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("B←C resumed: %v", err)
+			}
+			if rec, err := st.MergeRecord(ctx, "M1", c); err != nil || rec.Step != crm.MergeDone || rec.SurvivorID != gone {
+				t.Fatalf("merge record of C: %+v %v", rec, err)
+			}
+			if left := partitionSKs(t, st, c, "ORDER#", "VISIT#", "DAY#", "SEG#", "ANALYTICS"); len(left) != 0 {
+				t.Fatalf("left on C: %v", left)
+			}
+			if left := partitionSKs(t, st, gone, ""); len(left) != 0 {
+				t.Fatalf("written under the deleted survivor: %v", left)
+			}
+			if owner, err := st.OrderOwner(ctx, "M1", "C-39"); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("C-39 still belongs to %s %v", owner, err)
+			}
 		})
 	}
 }

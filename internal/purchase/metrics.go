@@ -164,3 +164,19 @@ func Fold(orders []Order, loc *time.Location, now time.Time) (crm.Metrics, map[s
 	}
 	return m, days
 }
+
+// Carry returns m keeping what Update never takes back and another
+// reckoning of the same customer (kept) already holds: the later last visit
+// (with its products) and the earlier first purchase (with its store). A
+// merge carries the duplicate's into the survivor at the cut-over, and the
+// survivor's stored ones over its folded metrics (a cancelled order keeps
+// them, but Fold does not count it).
+func Carry(m, kept crm.Metrics) crm.Metrics {
+	if v := kept.LastVisitAt; v != nil && (m.LastVisitAt == nil || v.After(*m.LastVisitAt)) {
+		m.LastVisitAt, m.LastProducts = v, slices.Clone(kept.LastProducts)
+	}
+	if f := kept.FirstPurchaseAt; f != nil && (m.FirstPurchaseAt == nil || f.Before(*m.FirstPurchaseAt)) {
+		m.FirstPurchaseAt, m.FirstStore = f, kept.FirstStore
+	}
+	return m
+}

@@ -772,3 +772,28 @@ func TestFold(t *testing.T) {
 		t.Fatalf("fold %+v differs from the incremental %+v", m, inc)
 	}
 }
+
+func TestCarry(t *testing.T) {
+	t1, t2, t3 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	at := func(t time.Time) *time.Time { return &t }
+	for _, tc := range []struct {
+		name            string
+		m, kept         crm.Metrics
+		last, first     *time.Time
+		products, store string
+	}{
+		{"nothing kept", crm.Metrics{LastVisitAt: at(t2), FirstPurchaseAt: at(t2), LastProducts: []string{"m"}, FirstStore: "m"}, crm.Metrics{},
+			at(t2), at(t2), "m", "m"},
+		{"kept later and earlier", crm.Metrics{LastVisitAt: at(t2), FirstPurchaseAt: at(t2), LastProducts: []string{"m"}, FirstStore: "m"},
+			crm.Metrics{LastVisitAt: at(t3), FirstPurchaseAt: at(t1), LastProducts: []string{"k"}, FirstStore: "k"}, at(t3), at(t1), "k", "k"},
+		{"kept inside", crm.Metrics{LastVisitAt: at(t3), FirstPurchaseAt: at(t1), LastProducts: []string{"m"}, FirstStore: "m"},
+			crm.Metrics{LastVisitAt: at(t2), FirstPurchaseAt: at(t2), LastProducts: []string{"k"}, FirstStore: "k"}, at(t3), at(t1), "m", "m"},
+		{"no orders", crm.Metrics{}, crm.Metrics{LastVisitAt: at(t2), FirstPurchaseAt: at(t1), LastProducts: []string{"k"}, FirstStore: "k"},
+			at(t2), at(t1), "k", "k"},
+	} {
+		got := Carry(tc.m, tc.kept)
+		if !got.LastVisitAt.Equal(*tc.last) || !got.FirstPurchaseAt.Equal(*tc.first) || !slices.Equal(got.LastProducts, []string{tc.products}) || got.FirstStore != tc.store {
+			t.Errorf("%s: %+v", tc.name, got)
+		}
+	}
+}
