@@ -17,6 +17,11 @@ const (
 	BasisEarnedTotal Basis = "earned_total" // every point ever earned
 )
 
+// MaxBadges bounds a merchant's badges: the profile holds the IDs of those
+// held and, until they are written, one pending timeline event per badge a
+// posting gained or lost, within DynamoDB's 400 KB item.
+const MaxBadges = 500
+
 // Badge is a level unlocked while the basis lies in [From, To) (seed 004:
 // "Cliente Bronce" from 100 to 500 points). To nil means no upper bound.
 type Badge struct {

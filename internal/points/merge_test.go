@@ -244,7 +244,8 @@ func (l *lostReply) TransactWriteItems(ctx context.Context, in *dynamodb.Transac
 // (the cut-over, a move batch, the metrics step) fails, and the repeat
 // carries on from the merge record without applying that step again.
 func TestMergeInterrupted(t *testing.T) {
-	for _, at := range []int{1, 3, 8} {
+	for _, at := range []int{1, 5, 10} { // 2 and 3 write the events the cut-over recorded
+
 		t.Run(fmt.Sprint("transaction ", at), func(t *testing.T) {
 			mc := newMergeCase(t)
 			lost := &lostReply{API: dynamodb.NewFromConfig(awsCfg), at: at}
