@@ -361,7 +361,7 @@ func (s *Store) moveWrites(mid string, rec crm.MergeRecord, raw map[string]types
 // most 100 items, the last holding the profile's metrics (guarded by its
 // version) and the merge record's advance to done. A concurrent purchase
 // makes it read and fold again.
-func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error) {
+func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day, error)) (crm.MergeRecord, error) {
 	for attempt := 0; ; attempt++ {
 		stored, err := s.profileItem(ctx, mid, rec.SurvivorID)
 		if err != nil {
@@ -379,7 +379,10 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 		if err := attributevalue.UnmarshalListOfMaps(raw, &storedDays); err != nil {
 			return rec, err
 		}
-		metrics, days := fold(orders)
+		metrics, days, err := fold(orders)
+		if err != nil {
+			return rec, err
+		}
 		pk := customerPK(mid, rec.SurvivorID)
 		var writes []types.TransactWriteItem
 		for _, d := range storedDays {

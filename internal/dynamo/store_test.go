@@ -284,7 +284,10 @@ func TestPostingRetriesTransactionConflicts(t *testing.T) {
 	calls := 0
 	_, p, err := flaky.Post(t.Context(), "M1", c.ID, func(acc loyalty.Account) (loyalty.Posting, error) {
 		calls++
-		w := acc.Wallet.Credit(10, time.Now(), nil, true)
+		w, err := acc.Wallet.Credit(10, time.Now(), nil, true)
+		if err != nil {
+			return loyalty.Posting{}, err
+		}
 		return loyalty.Posting{Wallet: w, Entries: []loyalty.Entry{{ID: ids.New(time.Now()), CustomerID: c.ID, Kind: loyalty.KindEarn,
 			Points: 10, BalanceAfter: w.Balance, Reason: "test", Actor: "test", CreatedAt: time.Now()}}}, nil
 	})

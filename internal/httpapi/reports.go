@@ -148,7 +148,11 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 	if err != nil {
 		return response{}, err
 	}
-	out.Totals = reportTotalsJSON{OutstandingBalance: outstanding, Liability: pv.Program.Redemption.Value(max(outstanding, 0)),
+	liability, err := pv.Program.Redemption.Value(max(outstanding, 0))
+	if err != nil {
+		return response{}, err
+	}
+	out.Totals = reportTotalsJSON{OutstandingBalance: outstanding, Liability: liability,
 		Currency: r.merchant.Currency, OperationsAllTime: ops}
 	return jsonResponse(http.StatusOK, out), nil
 }

@@ -50,11 +50,14 @@ func (b Badge) Validate() (Badge, error) {
 			fe.Add("/icon_url", "must be an https URL")
 		}
 	}
-	if b.From < 0 {
-		fe.Add("/from", "must not be negative")
+	if b.From < 0 || b.From > MaxBalance {
+		fe.Add("/from", "must be between 0 and %d", MaxBalance)
 	}
-	if b.To != nil && *b.To <= b.From {
+	switch {
+	case b.To != nil && *b.To <= b.From:
 		fe.Add("/to", "must be greater than from (the interval is [from, to))")
+	case b.To != nil && *b.To > MaxBalance:
+		fe.Add("/to", "must be at most %d", MaxBalance)
 	}
 	switch b.Basis {
 	case "":

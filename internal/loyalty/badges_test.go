@@ -165,7 +165,7 @@ func TestSeed000RewardLostWhenBalanceDrops(t *testing.T) {
 		{ID: "pastry", Name: "Bollo", Cost: 3, Active: true},
 		{ID: "mug", Name: "Taza", Cost: 50, Active: true},
 	}
-	w := Wallet{}.Credit(5, seedTime, nil, true)
+	w := must(Wallet{}.Credit(5, seedTime, nil, true))
 	before := AvailableIDs(rewards, w.Balance)
 	if !slices.Equal(before, []string{"coffee", "pastry"}) {
 		t.Fatalf("at 5 points: available %q, want [coffee pastry]", before)

@@ -20,7 +20,7 @@ type MergeStore interface {
 	AbandonMerge(ctx context.Context, mid string, rec crm.MergeRecord) error
 	CutOverMerge(ctx context.Context, mid string, rec crm.MergeRecord, fn func(survivor, dup loyalty.Account) (loyalty.MergeCutover, error)) (crm.MergeRecord, error)
 	MoveMerged(ctx context.Context, mid string, rec crm.MergeRecord) (crm.MergeRecord, error)
-	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error)
+	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func([]purchase.Order) (crm.Metrics, map[string]purchase.Day, error)) (crm.MergeRecord, error)
 }
 
 // MergeResult is where a merge stands, with the survivor as it is now.
@@ -83,7 +83,7 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 				if refused = mergeable(survivor.Customer, dup.Customer); refused != nil {
 					return loyalty.MergeCutover{}, refused
 				}
-				return r.cutover(survivor, dup, actor, s.now().UTC()), nil
+				return r.cutover(survivor, dup, actor, s.now().UTC())
 			})
 			if refused != nil || apperr.CodeOf(err) == apperr.NotFound {
 				// Impossible after all (a customer merged or deleted since):
@@ -96,7 +96,7 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 			rec, err = store.MoveMerged(ctx, mid, rec)
 		case crm.MergeMetrics:
 			now := s.now().UTC()
-			rec, err = store.FinishMerge(ctx, mid, rec, now, func(orders []purchase.Order) (crm.Metrics, map[string]purchase.Day) {
+			rec, err = store.FinishMerge(ctx, mid, rec, now, func(orders []purchase.Order) (crm.Metrics, map[string]purchase.Day, error) {
 				return purchase.Fold(orders, loc, now)
 			})
 		}
@@ -148,10 +148,14 @@ func mergeable(survivor, dup crm.Customer) error {
 // cutover decides the cut-over of a merge: the merged survivor and its
 // wallet (the duplicate's absorbed) with the badges it now holds, the
 // tombstone with an empty wallet and no badges, the transfer pair when the
-// duplicate held points, and the customer_merged events.
-func (r rules) cutover(survivor, dup loyalty.Account, actor string, now time.Time) loyalty.MergeCutover {
+// duplicate held points, and the customer_merged events. Wallets whose sum
+// is beyond loyalty.MaxBalance are refused (422).
+func (r rules) cutover(survivor, dup loyalty.Account, actor string, now time.Time) (loyalty.MergeCutover, error) {
 	sid, did := survivor.Customer.ID, dup.Customer.ID
-	w := survivor.Wallet.Absorb(dup.Wallet)
+	w, err := survivor.Wallet.Absorb(dup.Wallet)
+	if err != nil {
+		return loyalty.MergeCutover{}, err
+	}
 	held := loyalty.IDs(loyalty.Held(r.badges, w.Balance, w.EarnedTotal))
 	b := dup.Wallet.Balance
 	sp := loyalty.Posting{Wallet: w, Badges: held, Events: badgeEvents(loyalty.Diff(survivor.Badges, held), now)}
@@ -169,5 +173,5 @@ func (r rules) cutover(survivor, dup loyalty.Account, actor string, now time.Tim
 	dp.Events = append(dp.Events, crm.Event{ID: ids.New(now), Type: "customer_merged", At: now,
 		Data: map[string]string{"duplicate_id": did, "survivor_id": sid, "points": points}})
 	return loyalty.MergeCutover{Survivor: crm.Merge(survivor.Customer, dup.Customer, now), Duplicate: dup.Customer.Tombstone(sid, now),
-		SurvivorPosting: sp, DuplicatePosting: dp}
+		SurvivorPosting: sp, DuplicatePosting: dp}, nil
 }

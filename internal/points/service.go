@@ -112,7 +112,8 @@ type Op struct {
 func apply(w loyalty.Wallet, op Op, p loyalty.Program, now time.Time) (loyalty.Wallet, int64, error) {
 	if op.Points >= 0 {
 		earned := op.Kind == loyalty.KindEarn || op.Kind == loyalty.KindGift || op.Kind == loyalty.KindImport
-		return w.Credit(op.Points, now, p.ExpiryFor(now), earned), op.Points, nil
+		w, err := w.Credit(op.Points, now, p.ExpiryFor(now), earned)
+		return w, op.Points, err
 	}
 	mode := loyalty.Strict
 	if op.Kind == loyalty.KindRefund || op.Kind == loyalty.KindVoid {
