@@ -68,8 +68,8 @@ func (b Badge) Validate() (Badge, error) {
 	}
 	if d := b.Discount; d != nil {
 		switch {
-		case d.Kind == CapFixed && d.Value <= 0:
-			fe.Add("/discount/value", "must be a positive amount in minor units")
+		case d.Kind == CapFixed && (d.Value <= 0 || d.Value > MaxAmount):
+			fe.Add("/discount/value", "must be a positive amount in minor units, at most %d", MaxAmount)
 		case d.Kind == CapPercent && (d.Value <= 0 || d.Value > 10000):
 			fe.Add("/discount/value", "must be between 1 and 10000 basis points")
 		case d.Kind != CapFixed && d.Kind != CapPercent:

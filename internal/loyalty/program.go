@@ -166,8 +166,8 @@ func (p Program) Validate() (Program, error) {
 	}
 	e := &p.Earning
 	nonNeg("/earning/points_per_step", e.PointsPerStep)
-	if e.StepAmount <= 0 {
-		fe.Add("/earning/step_amount", "must be a positive amount in minor units")
+	if e.StepAmount <= 0 || e.StepAmount > MaxAmount {
+		fe.Add("/earning/step_amount", "must be a positive amount in minor units, at most %d", MaxAmount)
 	}
 	switch e.Trigger {
 	case TriggerCreated, TriggerPaid, TriggerCompleted:
@@ -212,13 +212,13 @@ func (p Program) Validate() (Program, error) {
 		fe.Add("/redemption/amount", "must be a positive amount in minor units")
 	}
 	nonNeg("/redemption/min_balance", r.MinBalance)
-	if r.MinCart < 0 {
-		fe.Add("/redemption/min_cart", "must not be negative")
+	if r.MinCart < 0 || r.MinCart > MaxAmount {
+		fe.Add("/redemption/min_cart", "must be between 0 and %d minor units", MaxAmount)
 	}
 	if c := r.MaxDiscount; c != nil {
 		switch {
-		case c.Kind == CapFixed && c.Value < 0:
-			fe.Add("/redemption/max_discount/value", "must not be negative")
+		case c.Kind == CapFixed && (c.Value < 0 || c.Value > MaxAmount):
+			fe.Add("/redemption/max_discount/value", "must be between 0 and %d minor units", MaxAmount)
 		case c.Kind == CapPercent && (c.Value < 0 || c.Value > 10000):
 			fe.Add("/redemption/max_discount/value", "must be between 0 and 10000 basis points")
 		case c.Kind != CapFixed && c.Kind != CapPercent:
