@@ -452,3 +452,26 @@ func TestPurchaseCrossingManyBadges(t *testing.T) {
 		t.Fatalf("%d badge_gained events", len(gained))
 	}
 }
+
+// A program of 10^9 points per minor unit and a purchase of 10^11 (both
+// within their bounds) once posted a wrapped balance of −2.9e18: now the
+// event fails (422: the points do not fit int64), nothing of the order is
+// written, and the message stays on the queue for a fixed program.
+func TestOverflowingPointsWriteNothing(t *testing.T) {
+	p := loyalty.DefaultProgram()
+	p.Enabled = true
+	p.Earning.PointsPerStep, p.Earning.StepAmount = 1_000_000_000, 1
+	e := newEnv(t, p)
+	e.send(event("o1", "O-1", "paid", time.Now().Add(-time.Hour), map[string]any{"email": "ana@example.com"}, line("TV", 1, 1_000_000_000_00)))
+	n, err := e.consumer.PollOnce(t.Context(), e.sqs, time.Second, slog.New(slog.DiscardHandler))
+	if err != nil || n != 1 {
+		t.Fatalf("poll: %d %v", n, err)
+	}
+	c := e.customerBy("ana@example.com") // enrolled before the points were computed
+	if bal, entries := e.ledger(c.ID); bal != 0 || len(entries) != 0 || c.Metrics.Revenue != 0 {
+		t.Fatalf("balance %d, entries %+v, revenue %d", bal, entries, c.Metrics.Revenue)
+	}
+	if q := e.queued(e.consumer.QueueURL); q != 1 {
+		t.Fatalf("%d messages on the queue, want the failed one", q)
+	}
+}
