@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/checked"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/loyalty"
 )
@@ -626,7 +627,9 @@ func (s *Store) Outstanding(ctx context.Context, mid string) (points, operations
 			if err := attributevalue.UnmarshalMap(raw, &c); err != nil {
 				return 0, 0, err
 			}
-			points += c.Outstanding
+			if points, err = checked.Add(points, c.Outstanding); err != nil {
+				return 0, 0, err
+			}
 			operations += c.Operations
 		}
 		keys = res.UnprocessedKeys[s.table].Keys

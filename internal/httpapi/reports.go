@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/checked"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/loyalty"
 )
@@ -113,6 +114,7 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 	out := reportJSON{From: f.From.UTC(), To: f.To.UTC(), Data: []entryJSON{}}
 	passedCursor := f.afterEntry == ""
 	var read int
+	var sumErr error
 	err = s.store.Movements(ctx, r.merchant.ID, f.From, f.To, func(e loyalty.Entry) bool {
 		if read++; read > maxReportEntries {
 			out.Summary.Truncated = true
@@ -122,7 +124,9 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 			return true
 		}
 		out.Summary.Operations++
-		out.Summary.PointsTotal += e.Points
+		if out.Summary.PointsTotal, sumErr = checked.Add(out.Summary.PointsTotal, e.Points); sumErr != nil {
+			return false
+		}
 		switch {
 		case !passedCursor:
 			passedCursor = e.ID == f.afterEntry
@@ -134,6 +138,9 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 		}
 		return true
 	})
+	if err == nil {
+		err = sumErr
+	}
 	if err != nil {
 		return response{}, err
 	}
