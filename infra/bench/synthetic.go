@@ -283,7 +283,9 @@ func storedCustomer(mid string, i int, asOf time.Time, loc *time.Location, now t
 		po := purchaseOrder(c.ID, i, k, o)
 		date := purchase.LocalDate(o.at, loc)
 		var changed map[string]purchase.Day
-		m, changed = purchase.Update(m, map[string]purchase.Day{date: days[date]}, purchase.Contribution{}, purchase.ContributionOf(po), loc, now)
+		if m, changed, err = purchase.Update(m, map[string]purchase.Day{date: days[date]}, purchase.Contribution{}, purchase.ContributionOf(po), loc, now); err != nil {
+			return synthStored{}, err
+		}
 		maps.Copy(days, changed)
 		s.orders = append(s.orders, po)
 	}

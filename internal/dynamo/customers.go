@@ -93,6 +93,8 @@ type customerItem struct {
 	PointsEarned int64     `dynamodbav:"points_earned_total"`
 	Lots         []lotItem `dynamodbav:"lots"`
 	Badges       []string  `dynamodbav:"badges"`
+	// Timeline events of postings not yet written (syncPosted).
+	PendingEvents []pendingEvent `dynamodbav:"pending_events,omitempty"`
 	// GSI4 indexes customers with expiring points by their earliest expiry.
 	GSI4PK string `dynamodbav:"GSI4PK,omitempty"`
 	GSI4SK string `dynamodbav:"GSI4SK,omitempty"`
@@ -270,6 +272,7 @@ func (s *Store) profileItem(ctx context.Context, mid, cid string) (customerItem,
 func (it customerItem) withProfile(c crm.Customer) customerItem {
 	next := toItem(c)
 	next.PointsBalance, next.PointsEarned, next.Lots, next.Badges = it.PointsBalance, it.PointsEarned, it.Lots, it.Badges
+	next.PendingEvents = it.PendingEvents
 	next.GSI4PK, next.GSI4SK = it.GSI4PK, it.GSI4SK
 	return next
 }

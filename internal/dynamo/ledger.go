@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/checked"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/loyalty"
 )
@@ -169,7 +170,7 @@ func (s *Store) Account(ctx context.Context, mid, cid string) (loyalty.Account, 
 	if err != nil {
 		return loyalty.Account{}, err
 	}
-	return loyalty.Account{Customer: it.customer(), Wallet: walletOf(it), Badges: it.Badges}, nil
+	return loyalty.Account{Customer: it.customer(), Wallet: walletOf(it), Badges: it.Badges, EventsPending: len(it.PendingEvents) > 0}, nil
 }
 
 // PostedEntry returns the entry a source was posted as, or NotFound.
@@ -221,6 +222,7 @@ func (s *Store) Post(ctx context.Context, mid, cid string, fn func(loyalty.Accou
 		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
+			s.afterPosting(ctx, mid, cid, it, p)
 			return acc, p, nil
 		}
 		retry, perr := s.explainPosting(ctx, mid, cid, p, err)
@@ -233,6 +235,17 @@ func (s *Store) Post(ctx context.Context, mid, cid string, fn func(loyalty.Accou
 		if err := backoff(ctx, attempt); err != nil {
 			return acc, loyalty.Posting{}, err
 		}
+	}
+}
+
+// afterPosting writes the events and badge memberships a committed posting
+// recorded on the profile, with any an earlier posting left there. A failure
+// is not the posting's: the posting stands and its events stay recorded on
+// the profile, for the customer's next posting or the nightly badge
+// recompute to write.
+func (s *Store) afterPosting(ctx context.Context, mid, cid string, stored customerItem, p loyalty.Posting) {
+	if len(p.Events) > 0 || len(stored.PendingEvents) > 0 {
+		_ = s.syncPosted(ctx, mid, cid)
 	}
 }
 
@@ -256,7 +269,11 @@ const (
 )
 
 // postingWrites lists the transaction items of a posting; the profile comes
-// first and the claim (if any) second.
+// first and the claim (if any) second. Their number depends on the posting
+// alone (its entries, claim, void, redemption, reward, visit), never on what
+// the merchant defined: the badges held are one attribute of the profile,
+// and the badge memberships and timeline events that follow from them are
+// written after the transaction (syncPosted).
 func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Posting) ([]types.TransactWriteItem, error) {
 	pk := customerPK(mid, cid)
 	lots, earliest := lotsOf(p.Wallet)
@@ -281,6 +298,17 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 			return nil, err
 		}
 		update += set
+	}
+	if len(p.Events) > 0 {
+		// The timeline events (one per badge gained or lost: as many as the
+		// merchant has badges) are written after the transaction, by
+		// syncPosted: the transaction only records them on the profile.
+		evs, err := attributevalue.Marshal(pendingOf(p.Events))
+		if err != nil {
+			return nil, err
+		}
+		update += ", pending_events = list_append(if_not_exists(pending_events, :none), :evs)"
+		values[":none"], values[":evs"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}, evs
 	}
 	if earliest != nil {
 		update += ", GSI4PK = :xpk, GSI4SK = :xsk"
@@ -357,27 +385,8 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 	if v := p.Unvisit; v != nil {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(pk, visitSK(*v))}})
 	}
-	for _, ev := range p.Events {
-		w, err := eventPut(s.table, pk, ev)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, w)
-	}
-	change := loyalty.Diff(stored.Badges, badges)
-	for _, bid := range change.Gained {
-		if err := put(membershipItem{PK: pk, SK: badgeSKPfx + bid, GSI4PK: badgeGSIPK(mid, bid), GSI4SK: cid, Type: "badge_membership"}, ""); err != nil {
-			return nil, err
-		}
-	}
-	for _, bid := range change.Lost {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: keyOf(pk, badgeSKPfx+bid)}})
-	}
 	if delta != 0 {
 		items = append(items, s.counterWrite(mid, cid, delta, 1))
-	}
-	if len(items) > 100 {
-		return nil, apperr.New(apperr.Unprocessable, "this operation touches too many items for one transaction")
 	}
 	return items, nil
 }
@@ -652,7 +661,9 @@ func (s *Store) Outstanding(ctx context.Context, mid string) (points, operations
 			if err := attributevalue.UnmarshalMap(raw, &c); err != nil {
 				return 0, 0, err
 			}
-			points += c.Outstanding
+			if points, err = checked.Add(points, c.Outstanding); err != nil {
+				return 0, 0, err
+			}
 			operations += c.Operations
 		}
 		keys = res.UnprocessedKeys[s.table].Keys

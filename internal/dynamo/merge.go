@@ -119,8 +119,9 @@ func advanced(rec crm.MergeRecord, next crm.MergeStep, moved int64, at time.Time
 // both profiles' versions and the merge record's: fn decides, from both
 // accounts as read, the survivor's new profile and wallet, the duplicate's
 // tombstone and the transfer pair of entries. Written together: both
-// profiles (whole items), the entries, badge memberships and events, the
-// counter shards (the merchant's outstanding points do not change), the
+// profiles (whole items, recording the events that syncPosted writes next),
+// the entries, the counter shards (the merchant's outstanding points do not
+// change), the
 // duplicate's unique claims repointed to the survivor, the name tokens, and
 // the record advanced to move. A concurrent write makes fn run again.
 func (s *Store) CutOverMerge(ctx context.Context, mid string, rec crm.MergeRecord, fn func(survivor, dup loyalty.Account) (loyalty.MergeCutover, error)) (crm.MergeRecord, error) {
@@ -147,10 +148,12 @@ func (s *Store) CutOverMerge(ctx context.Context, mid string, rec crm.MergeRecor
 		}
 		items = append(items, s.advanceMerge(mid, next, crm.MergeMove, 0, time.Time{}))
 		if len(items) > 100 {
-			return rec, apperr.New(apperr.Unprocessable, "these customers have too many identifiers, names and badges to merge in one transaction")
+			return rec, apperr.New(apperr.Unprocessable, "these customers have too many identifiers and names to merge in one transaction")
 		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
+			s.afterPosting(ctx, mid, rec.SurvivorID, sItem, co.SurvivorPosting)
+			s.afterPosting(ctx, mid, rec.DuplicateID, dItem, co.DuplicatePosting)
 			return advanced(next, crm.MergeMove, 0, time.Time{}), nil
 		}
 		reasons, ok := cancellationReasons(err)
@@ -196,6 +199,7 @@ func (s *Store) cutoverWrites(mid string, sItem, dItem customerItem, co loyalty.
 		next := toItem(c)
 		lots, earliest := lotsOf(side.p.Wallet)
 		next.PointsBalance, next.PointsEarned, next.Lots, next.Badges = side.p.Wallet.Balance, side.p.Wallet.EarnedTotal, lots, nonNil(side.p.Badges)
+		next.PendingEvents = append(slices.Clone(side.stored.PendingEvents), pendingOf(side.p.Events)...)
 		if earliest != nil {
 			next.GSI4PK, next.GSI4SK = expiryGSIPK(mid), sortKeyWithID(earliest.UTC().Format(sortTime), cid)
 		}
@@ -451,7 +455,7 @@ func (s *Store) moveWrites(mid string, rec crm.MergeRecord, raw map[string]types
 // most 100 items, the last holding the profile's metrics (guarded by its
 // version) and the merge record's advance to done. A concurrent purchase
 // makes it read and fold again.
-func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error) {
+func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day, error)) (crm.MergeRecord, error) {
 	for attempt := 0; ; attempt++ {
 		stored, err := s.profileItem(ctx, mid, rec.SurvivorID)
 		switch {
@@ -472,7 +476,10 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 		if err := attributevalue.UnmarshalListOfMaps(raw, &storedDays); err != nil {
 			return rec, err
 		}
-		metrics, days := fold(stored.customer().Metrics, orders)
+		metrics, days, err := fold(stored.customer().Metrics, orders)
+		if err != nil {
+			return rec, err
+		}
 		pk := customerPK(mid, rec.SurvivorID)
 		var writes []types.TransactWriteItem
 		for _, d := range storedDays {

@@ -131,11 +131,9 @@ func (s *Store) ApplyOrder(ctx context.Context, mid, cid, orderID string, fn fun
 			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: av,
 				ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 		}
-		if len(items) > 100 {
-			return apperr.New(apperr.Unprocessable, "order %s touches too many items for one transaction", orderID)
-		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
+			s.afterPosting(ctx, mid, cid, stored, dec.Posting)
 			return nil
 		}
 		reasons, ok := cancellationReasons(err)

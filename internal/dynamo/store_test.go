@@ -284,7 +284,10 @@ func TestPostingRetriesTransactionConflicts(t *testing.T) {
 	calls := 0
 	_, p, err := flaky.Post(t.Context(), "M1", c.ID, func(acc loyalty.Account) (loyalty.Posting, error) {
 		calls++
-		w := acc.Wallet.Credit(10, time.Now(), nil, true)
+		w, err := acc.Wallet.Credit(10, time.Now(), nil, true)
+		if err != nil {
+			return loyalty.Posting{}, err
+		}
 		return loyalty.Posting{Wallet: w, Entries: []loyalty.Entry{{ID: ids.New(time.Now()), CustomerID: c.ID, Kind: loyalty.KindEarn,
 			Points: 10, BalanceAfter: w.Balance, Reason: "test", Actor: "test", CreatedAt: time.Now()}}}, nil
 	})
@@ -324,5 +327,86 @@ func TestIdempotencyKeyExpires(t *testing.T) {
 	rec, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "third", now, 24*time.Hour)
 	if err != nil || claimed || rec.Fingerprint != "other" {
 		t.Fatalf("a live key was taken: %v %+v %v", claimed, rec, err)
+	}
+}
+
+// outageAfterCommitDB fails every transaction that writes a posting's
+// recorded events (the ones after the posting's own), as an outage would.
+type outageAfterCommitDB struct{ dynamo.API }
+
+func (o outageAfterCommitDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	for _, it := range in.TransactItems {
+		if it.ConditionCheck != nil || it.Update != nil && strings.Contains(aws.ToString(it.Update.UpdateExpression), "REMOVE pending_events") {
+			return nil, fmt.Errorf("service unavailable")
+		}
+	}
+	return o.API.TransactWriteItems(ctx, in, opts...)
+}
+
+// A posting's badge changes are recorded with it; when writing their events
+// and memberships fails after the posting committed, the posting stands,
+// the account says events are pending, and the next posting writes them.
+func TestPendingBadgeEventsAreWrittenByTheNextPosting(t *testing.T) {
+	table := localstack.ProvisionTest(t, awsCfg).Ref("Table")
+	real := dynamodb.NewFromConfig(awsCfg)
+	st := dynamo.New(real, table)
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{GivenName: "Pendiente"}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateCustomer(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	badges := []string{ids.New(now), ids.New(now)}
+	var events []crm.Event
+	for _, b := range badges {
+		events = append(events, crm.Event{ID: ids.New(now), Type: "badge_gained", At: now, Data: map[string]string{"badge_id": b}})
+	}
+	_, _, err = dynamo.New(outageAfterCommitDB{real}, table).Post(t.Context(), "M1", c.ID, func(acc loyalty.Account) (loyalty.Posting, error) {
+		w := acc.Wallet
+		w.Balance, w.EarnedTotal = 10, 10
+		w.Lots = []loyalty.Lot{{EarnedAt: now, Remaining: 10}}
+		return loyalty.Posting{Wallet: w, Badges: badges, Events: events, Entries: []loyalty.Entry{{ID: ids.New(now), CustomerID: c.ID,
+			Kind: loyalty.KindEarn, Points: 10, BalanceAfter: 10, Reason: "test", Actor: "test", CreatedAt: now}}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() (loyalty.Account, int, int) {
+		acc, err := st.Account(t.Context(), "M1", c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		holders := 0
+		for _, b := range badges {
+			page, err := st.BadgeHolders(t.Context(), "M1", b, 10, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			holders += len(page.Customers)
+		}
+		items, _, err := st.Timeline(t.Context(), "M1", c.ID, 100, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs := 0
+		for _, it := range items {
+			if it.Event != nil && it.Event.Type == "badge_gained" {
+				evs++
+			}
+		}
+		return acc, holders, evs
+	}
+	if acc, holders, evs := state(); acc.Wallet.Balance != 10 || len(acc.Badges) != 2 || !acc.EventsPending || holders != 0 || evs != 0 {
+		t.Fatalf("after the outage: balance %d, badges %v, pending %v, %d holders, %d events", acc.Wallet.Balance, acc.Badges, acc.EventsPending, holders, evs)
+	}
+	if _, _, err := st.Post(t.Context(), "M1", c.ID, func(acc loyalty.Account) (loyalty.Posting, error) {
+		return loyalty.Posting{Wallet: acc.Wallet, Badges: acc.Badges}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if acc, holders, evs := state(); acc.EventsPending || holders != 2 || evs != 2 {
+		t.Fatalf("after the next posting: pending %v, %d holders, %d events", acc.EventsPending, holders, evs)
 	}
 }

@@ -193,8 +193,12 @@ func (s *Server) summary(ctx context.Context, mid, currency, cid string) (points
 		return pointsSummaryJSON{}, err
 	}
 	w := acc.Wallet
+	value, err := pv.Program.Redemption.Value(max(w.Balance, 0))
+	if err != nil {
+		return pointsSummaryJSON{}, err
+	}
 	out := pointsSummaryJSON{CustomerID: cid, Balance: w.Balance, EarnedTotal: w.EarnedTotal, Currency: currency,
-		Value: pv.Program.Redemption.Value(max(w.Balance, 0)), Lots: []lotJSON{}, Badges: []badgeJSON{}, Rewards: customerRewards(rewards, w.Balance)}
+		Value: value, Lots: []lotJSON{}, Badges: []badgeJSON{}, Rewards: customerRewards(rewards, w.Balance)}
 	for _, l := range w.Lots {
 		out.Lots = append(out.Lots, lotJSON(l))
 	}

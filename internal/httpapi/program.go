@@ -209,6 +209,13 @@ func (s *Server) saveBadge(ctx context.Context, r *request, id string, status in
 }
 
 func (s *Server) createBadge(ctx context.Context, r *request) (response, error) {
+	badges, err := s.store.Badges(ctx, r.merchant.ID)
+	if err != nil {
+		return response{}, err
+	}
+	if len(badges) >= loyalty.MaxBadges {
+		return response{}, apperr.New(apperr.Unprocessable, "a merchant may define at most %d badges: delete one first", loyalty.MaxBadges)
+	}
 	return s.saveBadge(ctx, r, ids.New(r.now), http.StatusCreated)
 }
 

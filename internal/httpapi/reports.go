@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/checked"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/loyalty"
 )
@@ -111,6 +112,7 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 	out := reportJSON{From: f.From.UTC(), To: f.To.UTC(), Data: []entryJSON{}}
 	passedCursor := f.afterEntry == ""
 	var read int
+	var sumErr error
 	err = s.store.Movements(ctx, r.merchant.ID, f.From, f.To, func(e loyalty.Entry) bool {
 		if read++; read > maxReportEntries {
 			out.Summary.Truncated = true
@@ -120,7 +122,9 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 			return true
 		}
 		out.Summary.Operations++
-		out.Summary.PointsTotal += e.Points
+		if out.Summary.PointsTotal, sumErr = checked.Add(out.Summary.PointsTotal, e.Points); sumErr != nil {
+			return false
+		}
 		switch {
 		case !passedCursor:
 			passedCursor = e.ID == f.afterEntry
@@ -132,6 +136,9 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 		}
 		return true
 	})
+	if err == nil {
+		err = sumErr
+	}
 	if err != nil {
 		return response{}, err
 	}
@@ -146,7 +153,11 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 	if err != nil {
 		return response{}, err
 	}
-	out.Totals = reportTotalsJSON{OutstandingBalance: outstanding, Liability: pv.Program.Redemption.Value(max(outstanding, 0)),
+	liability, err := pv.Program.Redemption.Value(max(outstanding, 0))
+	if err != nil {
+		return response{}, err
+	}
+	out.Totals = reportTotalsJSON{OutstandingBalance: outstanding, Liability: liability,
 		Currency: r.merchant.Currency, OperationsAllTime: ops}
 	return jsonResponse(http.StatusOK, out), nil
 }

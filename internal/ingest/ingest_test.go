@@ -389,3 +389,89 @@ func TestPurchaseOfAMergedDuplicate(t *testing.T) {
 		t.Fatalf("survivor: revenue %d, tickets %d; want 1500 and 1 (one local day)", got.Metrics.Revenue, got.Metrics.Tickets)
 	}
 }
+
+// A purchase that crosses every one of 200 badges is applied whole: the
+// points, the 200 badges held, each badge's holder list and the timeline's
+// 200 badge_gained events (a DynamoDB transaction takes 100 items at most).
+func TestPurchaseCrossingManyBadges(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	const n = 200
+	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	var badges []string
+	for i := range n {
+		b := loyalty.Badge{ID: ids.New(at), Title: "Nivel " + strconv.Itoa(i), From: int64(i + 1), Basis: loyalty.BasisBalance}
+		if err := e.store.PutBadge(t.Context(), e.merchant.ID, b, false); err != nil {
+			t.Fatal(err)
+		}
+		badges = append(badges, b.ID)
+	}
+	ana := map[string]any{"email": "ana@example.com"}
+	e.send(event("e1", "T-1", "paid", time.Now().Add(-time.Hour), ana, line("CAFE", 1, 10_000))) // 100.00 → 200 points
+	e.drain()
+	if q := e.queued(e.dlq); q != 0 {
+		t.Fatalf("%d messages dead-lettered", q)
+	}
+	c := e.customerBy("ana@example.com")
+	bal, entries := e.ledger(c.ID)
+	if bal != n || len(entries) != 1 {
+		t.Fatalf("balance %d, entries %+v", bal, entries)
+	}
+	acc, err := e.store.Account(t.Context(), e.merchant.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acc.Badges) != n || acc.EventsPending {
+		t.Fatalf("%d badges held, events pending %v", len(acc.Badges), acc.EventsPending)
+	}
+	for _, bid := range badges {
+		page, err := e.store.BadgeHolders(t.Context(), e.merchant.ID, bid, 10, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Customers) != 1 || page.Customers[0].ID != c.ID {
+			t.Fatalf("holders of %s: %+v", bid, page.Customers)
+		}
+	}
+	gained := map[string]bool{}
+	for cursor := ""; ; {
+		items, next, err := e.store.Timeline(t.Context(), e.merchant.ID, c.ID, 100, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.Event != nil && it.Event.Type == "badge_gained" {
+				gained[it.Event.Data["badge_id"]] = true
+			}
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(gained) != n {
+		t.Fatalf("%d badge_gained events", len(gained))
+	}
+}
+
+// A program of 10^9 points per minor unit and a purchase of 10^11 (both
+// within their bounds) once posted a wrapped balance of −2.9e18: now the
+// event fails (422: the points do not fit int64), nothing of the order is
+// written, and the message stays on the queue for a fixed program.
+func TestOverflowingPointsWriteNothing(t *testing.T) {
+	p := loyalty.DefaultProgram()
+	p.Enabled = true
+	p.Earning.PointsPerStep, p.Earning.StepAmount = 1_000_000_000, 1
+	e := newEnv(t, p)
+	e.send(event("o1", "O-1", "paid", time.Now().Add(-time.Hour), map[string]any{"email": "ana@example.com"}, line("TV", 1, 1_000_000_000_00)))
+	n, err := e.consumer.PollOnce(t.Context(), e.sqs, time.Second, slog.New(slog.DiscardHandler))
+	if err != nil || n != 1 {
+		t.Fatalf("poll: %d %v", n, err)
+	}
+	c := e.customerBy("ana@example.com") // enrolled before the points were computed
+	if bal, entries := e.ledger(c.ID); bal != 0 || len(entries) != 0 || c.Metrics.Revenue != 0 {
+		t.Fatalf("balance %d, entries %+v, revenue %d", bal, entries, c.Metrics.Revenue)
+	}
+	if q := e.queued(e.consumer.QueueURL); q != 1 {
+		t.Fatalf("%d messages on the queue, want the failed one", q)
+	}
+}

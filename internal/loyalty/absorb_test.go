@@ -39,7 +39,7 @@ func TestAbsorb(t *testing.T) {
 		{"negative duplicate beyond the survivor", Wallet{Balance: 3, Lots: []Lot{lot(1, 3, false)}}, Wallet{Balance: -5}, -2, 0, []int64{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tc.surv.Absorb(tc.dup)
+			got := must(tc.surv.Absorb(tc.dup))
 			checkWallet(t, got)
 			if got.Balance != tc.balance || got.EarnedTotal != tc.earned || !slices.Equal(lotAmounts(got), tc.lots) {
 				t.Fatalf("got balance %d earned %d lots %v, want %d %d %v", got.Balance, got.EarnedTotal, lotAmounts(got), tc.balance, tc.earned, tc.lots)

@@ -17,6 +17,11 @@ const (
 	BasisEarnedTotal Basis = "earned_total" // every point ever earned
 )
 
+// MaxBadges bounds a merchant's badges: the profile holds the IDs of those
+// held and, until they are written, one pending timeline event per badge a
+// posting gained or lost, within DynamoDB's 400 KB item.
+const MaxBadges = 500
+
 // Badge is a level unlocked while the basis lies in [From, To) (seed 004:
 // "Cliente Bronce" from 100 to 500 points). To nil means no upper bound.
 type Badge struct {
@@ -45,11 +50,14 @@ func (b Badge) Validate() (Badge, error) {
 			fe.Add("/icon_url", "must be an https URL")
 		}
 	}
-	if b.From < 0 {
-		fe.Add("/from", "must not be negative")
+	if b.From < 0 || b.From > MaxBalance {
+		fe.Add("/from", "must be between 0 and %d", MaxBalance)
 	}
-	if b.To != nil && *b.To <= b.From {
+	switch {
+	case b.To != nil && *b.To <= b.From:
 		fe.Add("/to", "must be greater than from (the interval is [from, to))")
+	case b.To != nil && *b.To > MaxBalance:
+		fe.Add("/to", "must be at most %d", MaxBalance)
 	}
 	switch b.Basis {
 	case "":
@@ -60,8 +68,8 @@ func (b Badge) Validate() (Badge, error) {
 	}
 	if d := b.Discount; d != nil {
 		switch {
-		case d.Kind == CapFixed && d.Value <= 0:
-			fe.Add("/discount/value", "must be a positive amount in minor units")
+		case d.Kind == CapFixed && (d.Value <= 0 || d.Value > MaxAmount):
+			fe.Add("/discount/value", "must be a positive amount in minor units, at most %d", MaxAmount)
 		case d.Kind == CapPercent && (d.Value <= 0 || d.Value > 10000):
 			fe.Add("/discount/value", "must be between 1 and 10000 basis points")
 		case d.Kind != CapFixed && d.Kind != CapPercent:

@@ -165,7 +165,7 @@ func TestSeed000RewardLostWhenBalanceDrops(t *testing.T) {
 		{ID: "pastry", Name: "Bollo", Cost: 3, Active: true},
 		{ID: "mug", Name: "Taza", Cost: 50, Active: true},
 	}
-	w := Wallet{}.Credit(5, seedTime, nil, true)
+	w := must(Wallet{}.Credit(5, seedTime, nil, true))
 	before := AvailableIDs(rewards, w.Balance)
 	if !slices.Equal(before, []string{"coffee", "pastry"}) {
 		t.Fatalf("at 5 points: available %q, want [coffee pastry]", before)
@@ -202,6 +202,10 @@ func TestBadgeValidate(t *testing.T) {
 		{name: "to equal to from", edit: func(b *Badge) { b.To = pointsOf(100) }, paths: "/to"},
 		{name: "to below from", edit: func(b *Badge) { b.To = pointsOf(99) }, paths: "/to"},
 		{name: "to one above from", edit: func(b *Badge) { b.To = pointsOf(101) }},
+		{name: "to at the maximum balance", edit: func(b *Badge) { b.To = pointsOf(MaxBalance) }},
+		{name: "to above the maximum balance", edit: func(b *Badge) { b.To = pointsOf(MaxBalance + 1) }, paths: "/to"},
+		{name: "from above the maximum balance", edit: func(b *Badge) { b.From, b.To = MaxBalance+1, nil }, paths: "/from"},
+		{name: "discount fixed above the maximum amount", edit: func(b *Badge) { b.Discount = &Cap{Kind: CapFixed, Value: MaxAmount + 1} }, paths: "/discount/value"},
 		{name: "no upper bound", edit: func(b *Badge) { b.To = nil }},
 		{name: "basis unknown", edit: func(b *Badge) { b.Basis = "visits" }, paths: "/basis"},
 		{name: "basis earned_total", edit: func(b *Badge) { b.Basis = BasisEarnedTotal }},

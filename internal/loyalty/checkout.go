@@ -1,6 +1,10 @@
 package loyalty
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/regulars/regulars/internal/checked"
+)
 
 // Reason explains why points cannot be redeemed.
 type Reason string
@@ -39,13 +43,18 @@ func (r Redemption) eligible(l Line) bool {
 }
 
 // QuoteCart answers the checkout question for a balance and a cart, after
-// the automatic badge discounts of the badges held.
-func (p Program) QuoteCart(balance int64, active bool, cart []Line, held []Badge) Quote {
+// the automatic badge discounts of the badges held. A cart whose total int64
+// cannot hold is checked.ErrOverflow (validation keeps carts within
+// MaxAmount).
+func (p Program) QuoteCart(balance int64, active bool, cart []Line, held []Badge) (Quote, error) {
 	var q Quote
 	for _, l := range cart {
-		q.CartTotal += l.Gross()
+		var err error
+		if q.CartTotal, err = checked.Add(q.CartTotal, l.Gross()); err != nil {
+			return Quote{}, err
+		}
 		if p.Redemption.eligible(l) {
-			q.Eligible += l.Net()
+			q.Eligible += l.Net() // Net ≤ Gross: within the total
 		}
 	}
 	for _, b := range held {
@@ -74,22 +83,34 @@ func (p Program) QuoteCart(balance int64, active bool, cart []Line, held []Badge
 		q.Reason = ReasonNothingEligible
 	}
 	if q.Reason != ReasonNone {
-		return q
+		return q, nil
 	}
-	discount := r.MaxDiscount.limit(min(eligible, r.Value(balance)), eligible)
+	discount := r.MaxDiscount.limit(atMost(r.Value(balance))(eligible), eligible)
 	q.MaxDiscount = discount
-	q.MaxPoints = min(balance, r.pointsFor(discount))
+	q.MaxPoints = atMost(r.pointsFor(discount))(balance)
 	if q.MaxPoints == 0 {
 		q.Reason, q.MaxDiscount = ReasonNoPoints, 0
 	}
-	return q
+	return q, nil
+}
+
+// atMost returns min(v, bound) as a function of bound, for a v that may have
+// overflowed: a v beyond int64 is above any bound, which is then the minimum.
+func atMost(v int64, err error) func(bound int64) int64 {
+	return func(bound int64) int64 {
+		if err != nil {
+			return bound
+		}
+		return min(v, bound)
+	}
 }
 
 // DiscountFor is what redeeming points is worth against a quote: points
-// beyond the quote's maximum are refused by the caller.
+// beyond the quote's maximum are refused by the caller. Fewer points than
+// the maximum are worth less than the quote's discount.
 func (p Program) DiscountFor(points int64, q Quote) int64 {
 	if points >= q.MaxPoints {
 		return q.MaxDiscount
 	}
-	return p.Redemption.Value(points)
+	return atMost(p.Redemption.Value(points))(q.MaxDiscount)
 }

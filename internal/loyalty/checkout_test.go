@@ -25,10 +25,10 @@ func checkQuoteInvariants(t *testing.T, p Program, balance int64, q Quote) {
 		t.Errorf("quote %+v: MaxDiscount %d above the eligible amount after the badge discount", q, q.MaxDiscount)
 	}
 	if q.MaxPoints > 0 {
-		if v := r.Value(q.MaxPoints); v < q.MaxDiscount {
+		if v := must(r.Value(q.MaxPoints)); v < q.MaxDiscount {
 			t.Errorf("quote %+v: %d points are worth %d, less than the discount %d they pay for", q, q.MaxPoints, v, q.MaxDiscount)
 		}
-		if v := r.Value(q.MaxPoints - 1); v >= q.MaxDiscount {
+		if v := must(r.Value(q.MaxPoints - 1)); v >= q.MaxDiscount {
 			t.Errorf("quote %+v: %d points (one fewer) already buy %d ≥ the discount %d: not the fewest points", q, q.MaxPoints-1, v, q.MaxDiscount)
 		}
 	}
@@ -91,7 +91,7 @@ func TestQuoteCartReasons(t *testing.T) {
 		}), balance: 99, active: true, cart: cart30, want: ReasonNoPoints},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q := tc.p.QuoteCart(tc.balance, tc.active, tc.cart, tc.held)
+			q := must(tc.p.QuoteCart(tc.balance, tc.active, tc.cart, tc.held))
 			if q.Reason != tc.want {
 				t.Errorf("Reason = %q, want %q (quote %+v)", q.Reason, tc.want, q)
 			}
@@ -235,7 +235,7 @@ func TestQuoteCartAmounts(t *testing.T) {
 			cartTotal: 3000, eligible: 3000, badgeDiscount: 300, badges: []string{"silver"}, maxDiscount: 1000, maxPoints: 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q := tc.p.QuoteCart(tc.balance, true, tc.cart, tc.held)
+			q := must(tc.p.QuoteCart(tc.balance, true, tc.cart, tc.held))
 			if q.Reason != ReasonNone {
 				t.Fatalf("Reason = %q, want none (quote %+v)", q.Reason, q)
 			}
@@ -280,12 +280,12 @@ func TestQuoteCartProperties(t *testing.T) {
 			held = []Badge{{ID: "b", Discount: &Cap{Kind: CapPercent, Value: rng.Int64N(3000) + 1}}}
 		}
 		balance := rng.Int64N(1_000_000) - 1000
-		q := p.QuoteCart(balance, true, cart, held)
+		q := must(p.QuoteCart(balance, true, cart, held))
 		checkQuoteInvariants(t, p, balance, q)
 
 		// The discount is the largest allowed.
 		left := max(0, q.Eligible-q.BadgeDiscount)
-		want := min(left, p.Redemption.Value(max(balance, 0)))
+		want := min(left, must(p.Redemption.Value(max(balance, 0))))
 		if c := p.Redemption.MaxDiscount; c != nil {
 			if c.Kind == CapFixed {
 				want = min(want, c.Value)
@@ -308,7 +308,7 @@ func TestDiscountFor(t *testing.T) {
 	// (see TestQuoteCartAmounts).
 	p := seedProgram()
 	p.Redemption = Redemption{Points: 1, Amount: 3}
-	q := p.QuoteCart(100, true, []Line{{SKU: "A", Quantity: 1, UnitPrice: 10}}, nil)
+	q := must(p.QuoteCart(100, true, []Line{{SKU: "A", Quantity: 1, UnitPrice: 10}}, nil))
 	if q.MaxPoints != 4 || q.MaxDiscount != 10 {
 		t.Fatalf("quote = %+v, want MaxPoints 4, MaxDiscount 10", q)
 	}
@@ -328,13 +328,13 @@ func TestDiscountFor(t *testing.T) {
 
 	// Seed rate, 10.00 worth of points on 30.00: 250 points are 2.50.
 	seed := seedProgram()
-	q = seed.QuoteCart(1000, true, []Line{{SKU: "A", Quantity: 1, UnitPrice: 3000}}, nil)
+	q = must(seed.QuoteCart(1000, true, []Line{{SKU: "A", Quantity: 1, UnitPrice: 3000}}, nil))
 	if got := seed.DiscountFor(250, q); got != 250 {
 		t.Errorf("seed: DiscountFor(250) = %d, want 250", got)
 	}
 
 	// A refused quote discounts nothing, however many points are offered.
-	q = seed.QuoteCart(0, true, []Line{{SKU: "A", Quantity: 1, UnitPrice: 3000}}, nil)
+	q = must(seed.QuoteCart(0, true, []Line{{SKU: "A", Quantity: 1, UnitPrice: 3000}}, nil))
 	if got := seed.DiscountFor(100, q); got != 0 {
 		t.Errorf("refused quote: DiscountFor(100) = %d, want 0", got)
 	}
@@ -347,7 +347,7 @@ func TestDiscountFor(t *testing.T) {
 		p.Redemption.Points = rng.Int64N(50) + 1
 		p.Redemption.Amount = rng.Int64N(50) + 1
 		balance := rng.Int64N(3000) + 1
-		q := p.QuoteCart(balance, true, []Line{{SKU: "A", Quantity: 1, UnitPrice: rng.Int64N(3000) + 1}}, nil)
+		q := must(p.QuoteCart(balance, true, []Line{{SKU: "A", Quantity: 1, UnitPrice: rng.Int64N(3000) + 1}}, nil))
 		prev := int64(0)
 		for pts := int64(0); pts <= q.MaxPoints+2; pts++ {
 			d := p.DiscountFor(pts, q)

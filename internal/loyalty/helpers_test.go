@@ -33,3 +33,11 @@ func seedProgram() Program {
 	p.Enabled = true
 	return p
 }
+
+// must returns v, panicking on an error the test does not expect.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

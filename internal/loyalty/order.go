@@ -3,6 +3,8 @@ package loyalty
 import (
 	"slices"
 	"strconv"
+
+	"github.com/regulars/regulars/internal/checked"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -22,6 +24,7 @@ type Line struct {
 
 // Net is the line's amount after discounts and without tax: the base of
 // every points and revenue figure (seed 002: "after taxes and discounts").
+// Validated lines (quantity ≤ 10^6, unit price ≤ 10^11) cannot overflow it.
 func (l Line) Net() int64 {
 	return max(0, l.Quantity*l.UnitPrice-l.Discount-l.Tax)
 }
@@ -42,9 +45,16 @@ type OrderPoints struct {
 // PointsForOrder computes the points an order earns under the program: the
 // spend rule on the net amount of every line that is neither excluded nor
 // overridden, rounded down per order, plus each override line's own points.
-func (p Program) PointsForOrder(lines []Line) OrderPoints {
+// Points that int64 cannot hold are checked.ErrOverflow (422), never wrapped.
+func (p Program) PointsForOrder(lines []Line) (OrderPoints, error) {
 	out := OrderPoints{FromLines: map[string]int64{}}
 	e := p.Earning
+	var err error
+	add := func(sum *int64, v int64) {
+		if err == nil {
+			*sum, err = checked.Add(*sum, v)
+		}
+	}
 	for _, l := range lines {
 		if slices.Contains(e.ExcludedProducts, l.SKU) {
 			continue
@@ -52,24 +62,34 @@ func (p Program) PointsForOrder(lines []Line) OrderPoints {
 		if o := p.override(l.SKU); o != nil {
 			var pts int64
 			if o.PointsPerUnit != nil {
-				pts = *o.PointsPerUnit * max(l.Quantity, 0)
+				pts, err = checked.Mul(*o.PointsPerUnit, max(l.Quantity, 0))
 			} else {
 				// A percentage of the line's net amount, as money, converted
 				// to points at the redemption rate, rounded down.
-				money := l.Net() * *o.Percent / 10000
-				pts = money * p.Redemption.Points / max(p.Redemption.Amount, 1)
+				var money int64
+				if money, err = checked.MulDiv(l.Net(), *o.Percent, 10000); err == nil {
+					pts, err = checked.MulDiv(money, p.Redemption.Points, max(p.Redemption.Amount, 1))
+				}
 			}
-			out.FromLines[l.SKU] += pts
-			out.Total += pts
+			if err != nil {
+				return OrderPoints{}, err
+			}
+			line := out.FromLines[l.SKU]
+			add(&line, pts)
+			out.FromLines[l.SKU] = line
+			add(&out.Total, pts)
 			continue
 		}
-		out.SpendBase += l.Net()
+		add(&out.SpendBase, l.Net())
 	}
-	if e.StepAmount > 0 {
-		out.FromSpend = out.SpendBase / e.StepAmount * e.PointsPerStep
+	if err == nil && e.StepAmount > 0 {
+		out.FromSpend, err = checked.Mul(out.SpendBase/e.StepAmount, e.PointsPerStep)
 	}
-	out.Total += out.FromSpend
-	return out
+	add(&out.Total, out.FromSpend)
+	if err != nil {
+		return OrderPoints{}, err
+	}
+	return out, nil
 }
 
 func (p Program) override(sku string) *ProductOverride {
@@ -88,6 +108,5 @@ func Refund(earned, orderNet, refunded int64) int64 {
 	if orderNet <= 0 || earned <= 0 {
 		return 0
 	}
-	refunded = min(max(refunded, 0), orderNet)
-	return (earned*refunded + orderNet - 1) / orderNet
+	return checked.ShareUp(earned, refunded, orderNet)
 }

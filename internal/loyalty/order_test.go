@@ -142,7 +142,7 @@ func TestPointsForOrder(t *testing.T) {
 		{name: "empty order", p: seed, total: 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tc.p.PointsForOrder(tc.lines)
+			got := must(tc.p.PointsForOrder(tc.lines))
 			if got.Total != tc.total || got.SpendBase != tc.spendBase || got.FromSpend != tc.fromSpend {
 				t.Errorf("PointsForOrder: total %d, spend base %d, from spend %d; want %d, %d, %d",
 					got.Total, got.SpendBase, got.FromSpend, tc.total, tc.spendBase, tc.fromSpend)

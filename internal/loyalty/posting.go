@@ -11,6 +11,10 @@ type Account struct {
 	Customer crm.Customer
 	Wallet   Wallet
 	Badges   []string // IDs of the badges held
+	// EventsPending says that timeline events of earlier postings (badges
+	// gained and lost) are recorded but not yet written: the next posting
+	// writes them.
+	EventsPending bool
 }
 
 // Posting is everything one ledger operation writes, atomically: the wallet

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/checked"
 )
 
 // Trigger is the order status at which purchase points are earned (seed 004).
@@ -81,10 +82,10 @@ type Cap struct {
 }
 
 // of is the cap's amount over a total: the fixed value (at most the total)
-// or the percentage of the total, rounded down.
+// or the percentage (at most 100 %) of the total, rounded down.
 func (c Cap) of(total int64) int64 {
 	if c.Kind == CapPercent {
-		return total * c.Value / 10000
+		return checked.Share(total, c.Value, 10000)
 	}
 	return min(c.Value, total)
 }
@@ -109,20 +110,22 @@ type Redemption struct {
 	AllowedProducts  []string // when set, only these may be discounted
 }
 
-// Value converts points to money at the redemption rate, rounded down.
-func (r Redemption) Value(points int64) int64 {
+// Value converts points to money at the redemption rate, rounded down; money
+// that int64 cannot hold is checked.ErrOverflow.
+func (r Redemption) Value(points int64) (int64, error) {
 	if r.Points == 0 {
-		return 0
+		return 0, nil
 	}
-	return points * r.Amount / r.Points
+	return checked.MulDiv(points, r.Amount, r.Points)
 }
 
-// pointsFor converts money to the points it costs, rounded up.
-func (r Redemption) pointsFor(amount int64) int64 {
+// pointsFor converts money to the points it costs, rounded up; points that
+// int64 cannot hold are checked.ErrOverflow.
+func (r Redemption) pointsFor(amount int64) (int64, error) {
 	if r.Amount == 0 {
-		return 0
+		return 0, nil
 	}
-	return (amount*r.Points + r.Amount - 1) / r.Amount
+	return checked.MulDivUp(amount, r.Points, r.Amount)
 }
 
 // Program is a merchant's points program at one version.
@@ -163,8 +166,8 @@ func (p Program) Validate() (Program, error) {
 	}
 	e := &p.Earning
 	nonNeg("/earning/points_per_step", e.PointsPerStep)
-	if e.StepAmount <= 0 {
-		fe.Add("/earning/step_amount", "must be a positive amount in minor units")
+	if e.StepAmount <= 0 || e.StepAmount > MaxAmount {
+		fe.Add("/earning/step_amount", "must be a positive amount in minor units, at most %d", MaxAmount)
 	}
 	switch e.Trigger {
 	case TriggerCreated, TriggerPaid, TriggerCompleted:
@@ -209,13 +212,13 @@ func (p Program) Validate() (Program, error) {
 		fe.Add("/redemption/amount", "must be a positive amount in minor units")
 	}
 	nonNeg("/redemption/min_balance", r.MinBalance)
-	if r.MinCart < 0 {
-		fe.Add("/redemption/min_cart", "must not be negative")
+	if r.MinCart < 0 || r.MinCart > MaxAmount {
+		fe.Add("/redemption/min_cart", "must be between 0 and %d minor units", MaxAmount)
 	}
 	if c := r.MaxDiscount; c != nil {
 		switch {
-		case c.Kind == CapFixed && c.Value < 0:
-			fe.Add("/redemption/max_discount/value", "must not be negative")
+		case c.Kind == CapFixed && (c.Value < 0 || c.Value > MaxAmount):
+			fe.Add("/redemption/max_discount/value", "must be between 0 and %d minor units", MaxAmount)
 		case c.Kind == CapPercent && (c.Value < 0 || c.Value > 10000):
 			fe.Add("/redemption/max_discount/value", "must be between 0 and 10000 basis points")
 		case c.Kind != CapFixed && c.Kind != CapPercent:

@@ -58,6 +58,8 @@ func TestValidateErrorPaths(t *testing.T) {
 		{name: "step_amount zero", edit: func(p *Program) { p.Earning.StepAmount = 0 }, paths: "/earning/step_amount"},
 		{name: "step_amount negative", edit: func(p *Program) { p.Earning.StepAmount = -500 }, paths: "/earning/step_amount"},
 		{name: "step_amount one minor unit", edit: func(p *Program) { p.Earning.StepAmount = 1 }},
+		{name: "step_amount at the maximum", edit: func(p *Program) { p.Earning.StepAmount = MaxAmount }},
+		{name: "step_amount above the maximum", edit: func(p *Program) { p.Earning.StepAmount = MaxAmount + 1 }, paths: "/earning/step_amount"},
 		{name: "trigger empty", edit: func(p *Program) { p.Earning.Trigger = "" }, paths: "/earning/trigger"},
 		{name: "trigger unknown", edit: func(p *Program) { p.Earning.Trigger = "shipped" }, paths: "/earning/trigger"},
 		{name: "trigger created", edit: func(p *Program) { p.Earning.Trigger = TriggerCreated }},
@@ -147,6 +149,10 @@ func TestValidateErrorPaths(t *testing.T) {
 		{name: "redemption 3 points per minor unit", edit: func(p *Program) { p.Redemption.Points, p.Redemption.Amount = 3, 1 }},
 		{name: "min_balance negative", edit: func(p *Program) { p.Redemption.MinBalance = -1 }, paths: "/redemption/min_balance"},
 		{name: "min_cart negative", edit: func(p *Program) { p.Redemption.MinCart = -1 }, paths: "/redemption/min_cart"},
+		{name: "min_cart above the maximum", edit: func(p *Program) { p.Redemption.MinCart = MaxAmount + 1 }, paths: "/redemption/min_cart"},
+		{name: "max_discount fixed above the maximum", edit: func(p *Program) {
+			p.Redemption.MaxDiscount = &Cap{Kind: CapFixed, Value: MaxAmount + 1}
+		}, paths: "/redemption/max_discount/value"},
 		{name: "min_balance and min_cart set", edit: func(p *Program) { p.Redemption.MinBalance, p.Redemption.MinCart = 500, 2000 }},
 
 		// Maximum discount.

@@ -80,11 +80,20 @@ func ErrInsufficient(balance, wanted int64) error {
 }
 
 // Credit adds points: first repaying a negative balance, then as a new lot
-// (merged into the newest lot when both expire on the same day).
-func (w Wallet) Credit(points int64, at time.Time, expiresAt *time.Time, earned bool) Wallet {
+// (merged into the newest lot when both expire on the same day). A credit
+// that would take the balance or the earned total beyond MaxBalance is
+// refused (422).
+func (w Wallet) Credit(points int64, at time.Time, expiresAt *time.Time, earned bool) (Wallet, error) {
+	if _, err := bounded(w.Balance, points); err != nil {
+		return w, err
+	}
 	w.Lots = slices.Clone(w.Lots)
 	if earned {
-		w.EarnedTotal += points
+		total, err := bounded(w.EarnedTotal, points)
+		if err != nil {
+			return w, err
+		}
+		w.EarnedTotal = total
 	}
 	if w.Balance < 0 {
 		repay := min(points, -w.Balance)
@@ -92,16 +101,16 @@ func (w Wallet) Credit(points int64, at time.Time, expiresAt *time.Time, earned 
 		points -= repay
 	}
 	if points <= 0 {
-		return w
+		return w, nil
 	}
 	w.Balance += points
 	if n := len(w.Lots); n > 0 && sameDay(w.Lots[n-1].ExpiresAt, expiresAt) && !at.Before(w.Lots[n-1].EarnedAt) {
 		w.Lots[n-1].Remaining += points
-		return w
+		return w, nil
 	}
 	w.Lots = append(w.Lots, Lot{EarnedAt: at.UTC(), ExpiresAt: expiresAt, Remaining: points})
 	w.Lots = sortedLots(w.Lots)
-	return w
+	return w, nil
 }
 
 // sortedLots orders lots by earned_at and keeps at most MaxLots: the oldest
@@ -120,13 +129,20 @@ func sortedLots(lots []Lot) []Lot {
 // totals add up, and the duplicate's lots join w's with their own earning and
 // expiry dates. A negative balance on either side is repaid from the other's
 // oldest lots first; a negative sum leaves no lots, as a debit under
-// AllowNegative would.
-func (w Wallet) Absorb(dup Wallet) Wallet {
-	w.EarnedTotal += dup.EarnedTotal
+// AllowNegative would. Sums beyond MaxBalance are refused (422).
+func (w Wallet) Absorb(dup Wallet) (Wallet, error) {
+	total, err := bounded(w.EarnedTotal, dup.EarnedTotal)
+	if err != nil {
+		return w, err
+	}
+	w.EarnedTotal = total
 	if dup.Balance < 0 {
-		out, _, _ := w.Debit(-dup.Balance, AllowNegative)
+		out, _, err := w.Debit(-dup.Balance, AllowNegative)
 		out.EarnedTotal = w.EarnedTotal
-		return out
+		return out, err
+	}
+	if _, err := bounded(w.Balance, dup.Balance); err != nil {
+		return w, err
 	}
 	if w.Balance < 0 {
 		repaid, taken, _ := dup.Debit(-w.Balance, WithinBalance)
@@ -138,7 +154,7 @@ func (w Wallet) Absorb(dup Wallet) Wallet {
 	if len(w.Lots) == 0 {
 		w.Lots = nil
 	}
-	return w
+	return w, nil
 }
 
 // MaxLots bounds the lots a wallet keeps (about 100 bytes each on the profile).
@@ -155,6 +171,7 @@ func sameDay(a, b *time.Time) bool {
 
 // Debit takes points from the oldest lots. It returns the new wallet and the
 // points actually taken, which WithinBalance may make smaller than asked.
+// AllowNegative refuses (422) to owe more than MaxBalance.
 func (w Wallet) Debit(points int64, mode Mode) (Wallet, int64, error) {
 	available := max(w.Balance, 0)
 	take := points
@@ -165,6 +182,9 @@ func (w Wallet) Debit(points int64, mode Mode) (Wallet, int64, error) {
 		case WithinBalance:
 			take = available
 		}
+	}
+	if _, err := bounded(w.Balance, -take); err != nil {
+		return w, 0, err
 	}
 	w.Lots = slices.Clone(w.Lots)
 	left := min(take, available)

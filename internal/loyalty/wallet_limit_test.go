@@ -13,7 +13,7 @@ func TestWalletLotsAreBounded(t *testing.T) {
 	for i := range MaxLots + 5 {
 		at := start.AddDate(0, 0, i)
 		exp := at.AddDate(10, 0, 0)
-		w = w.Credit(1, at, &exp, true)
+		w = must(w.Credit(1, at, &exp, true))
 	}
 	if len(w.Lots) != MaxLots || w.Balance != MaxLots+5 {
 		t.Fatalf("%d lots, balance %d", len(w.Lots), w.Balance)

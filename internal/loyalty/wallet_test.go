@@ -145,7 +145,7 @@ func TestWalletCredit(t *testing.T) {
 			w := tc.start
 			for _, c := range tc.credits {
 				before := walletSnapshot(w)
-				next := w.Credit(c.points, c.at, c.expires, c.earned)
+				next := must(w.Credit(c.points, c.at, c.expires, c.earned))
 				if !sameWallet(w, before) {
 					t.Fatalf("Credit modified its receiver: %+v, was %+v", w, before)
 				}
@@ -169,7 +169,7 @@ func TestWalletCredit(t *testing.T) {
 
 func TestWalletCreditStoresUTC(t *testing.T) {
 	madrid := time.FixedZone("CET", 3600)
-	w := Wallet{}.Credit(10, time.Date(2025, 1, 1, 0, 30, 0, 0, madrid), nil, true)
+	w := must(Wallet{}.Credit(10, time.Date(2025, 1, 1, 0, 30, 0, 0, madrid), nil, true))
 	if loc := w.Lots[0].EarnedAt.Location(); loc != time.UTC {
 		t.Errorf("EarnedAt location = %v, want UTC", loc)
 	}
@@ -178,10 +178,9 @@ func TestWalletCreditStoresUTC(t *testing.T) {
 // threeLots is 100 (day 0, expires day 30), 50 (day 10, expires day 60),
 // 30 (day 20, never expires): balance 180.
 func threeLots() Wallet {
-	return Wallet{}.
-		Credit(100, day(0), timeRef(day(30)), true).
-		Credit(50, day(10), timeRef(day(60)), true).
-		Credit(30, day(20), nil, true)
+	w := must(Wallet{}.Credit(100, day(0), timeRef(day(30)), true))
+	w = must(w.Credit(50, day(10), timeRef(day(60)), true))
+	return must(w.Credit(30, day(20), nil, true))
 }
 
 func TestWalletDebit(t *testing.T) {
@@ -273,7 +272,7 @@ func TestModeFor(t *testing.T) {
 
 // Allow-negative refund, then new points repay the debt before making a lot.
 func TestWalletNegativeThenRepay(t *testing.T) {
-	w := Wallet{}.Credit(60, day(0), nil, true)
+	w := must(Wallet{}.Credit(60, day(0), nil, true))
 	// A refund of 100 under allow_negative: 60 - 100 = -40.
 	w, taken, err := w.Debit(100, ModeFor(RefundAllowNegative))
 	if err != nil || taken != 100 || w.Balance != -40 || len(w.Lots) != 0 {
@@ -284,13 +283,13 @@ func TestWalletNegativeThenRepay(t *testing.T) {
 		t.Errorf("strict debit in debt: %v, want unprocessable", err)
 	}
 	// 25 earned: -40 + 25 = -15, no lot.
-	w = w.Credit(25, day(1), nil, true)
+	w = must(w.Credit(25, day(1), nil, true))
 	if w.Balance != -15 || len(w.Lots) != 0 {
 		t.Fatalf("after 25: balance %d lots %v; want -15, none", w.Balance, lotAmounts(w))
 	}
 	checkWallet(t, w)
 	// 100 earned: 15 repay the rest, 85 make a lot.
-	w = w.Credit(100, day(2), timeRef(day(400)), true)
+	w = must(w.Credit(100, day(2), timeRef(day(400)), true))
 	if w.Balance != 85 || !slices.Equal(lotAmounts(w), []int64{85}) {
 		t.Fatalf("after 100: balance %d lots %v; want 85, [85]", w.Balance, lotAmounts(w))
 	}
@@ -304,7 +303,7 @@ func TestWalletExpire(t *testing.T) {
 	// Lots earned in order but expiring out of order (the expiry setting changed):
 	// 100 (day 0, expires day 30), 50 (day 10, expires day 60), 30 (day 20, never),
 	// 20 (day 25, expires day 40).
-	w := threeLots().Credit(20, day(25), timeRef(day(40)), true)
+	w := must(threeLots().Credit(20, day(25), timeRef(day(40)), true))
 	for _, tc := range []struct {
 		name    string
 		asOf    time.Time
@@ -388,7 +387,7 @@ func (m *walletModel) credit(points int64, at time.Time, expires *time.Time, ear
 	t := m.t
 	t.Helper()
 	old := walletSnapshot(m.w)
-	w := m.w.Credit(points, at, expires, earned)
+	w := must(m.w.Credit(points, at, expires, earned))
 	if !sameWallet(m.w, old) {
 		t.Fatalf("Credit modified its receiver")
 	}

@@ -69,10 +69,10 @@ func (s *Service) Quote(ctx context.Context, mid, cid string, cart []loyalty.Lin
 	if err != nil {
 		return loyalty.Quote{}, err
 	}
-	return r.quote(acc, cart), nil
+	return r.quote(acc, cart)
 }
 
-func (r rules) quote(acc loyalty.Account, cart []loyalty.Line) loyalty.Quote {
+func (r rules) quote(acc loyalty.Account, cart []loyalty.Line) (loyalty.Quote, error) {
 	held := loyalty.Held(r.badges, acc.Wallet.Balance, acc.Wallet.EarnedTotal)
 	return r.program.QuoteCart(acc.Wallet.Balance, acc.Customer.State == crm.StateActive, cart, held)
 }
@@ -80,28 +80,45 @@ func (r rules) quote(acc loyalty.Account, cart []loyalty.Line) loyalty.Quote {
 // MaxCartLines bounds a cart.
 const MaxCartLines = 500
 
+// validCart checks a cart: each line, and the lines together, within
+// loyalty.MaxAmount, so that every sum and product of the quote fits int64.
 func validCart(cart []loyalty.Line) error {
 	var fe apperr.Fields
 	if len(cart) == 0 || len(cart) > MaxCartLines {
 		fe.Add("/cart", "must hold 1 to %d lines", MaxCartLines)
 	}
+	var total int64
+	linesFit := true // a line beyond the maximum is reported once, not again in the total
 	for i, l := range cart {
 		p := "/cart/" + itoa(i)
 		if l.SKU == "" || len(l.SKU) > 64 {
 			fe.Add(p+"/sku", "must be 1 to 64 characters")
 		}
-		if l.Quantity <= 0 || l.Quantity > 1_000_000 {
+		validQuantity, validPrice := l.Quantity > 0 && l.Quantity <= 1_000_000, l.UnitPrice >= 0 && l.UnitPrice <= 1_000_000_000_00
+		if !validQuantity {
 			fe.Add(p+"/quantity", "must be between 1 and 1000000")
 		}
-		if l.UnitPrice < 0 || l.UnitPrice > 1_000_000_000_00 {
+		if !validPrice {
 			fe.Add(p+"/unit_price", "must be between 0 and 100000000000 minor units")
 		}
-		if l.Discount < 0 || l.Discount > l.Quantity*l.UnitPrice {
+		if !validQuantity || !validPrice {
+			continue
+		}
+		amount := l.Quantity * l.UnitPrice // ≤ 10^17: no overflow
+		if amount > loyalty.MaxAmount {
+			fe.Add(p+"/unit_price", "quantity × unit_price must be at most %d minor units", loyalty.MaxAmount)
+			linesFit = false
+		}
+		total += amount
+		if l.Discount < 0 || l.Discount > amount {
 			fe.Add(p+"/discount", "must be between 0 and the line's amount")
 		}
-		if l.Tax < 0 || l.Tax > l.Quantity*l.UnitPrice {
+		if l.Tax < 0 || l.Tax > amount {
 			fe.Add(p+"/tax", "must be between 0 and the line's amount")
 		}
+	}
+	if linesFit && total > loyalty.MaxAmount {
+		fe.Add("/cart", "must total at most %d minor units (quantity × unit_price)", loyalty.MaxAmount)
 	}
 	return fe.Err()
 }
@@ -135,8 +152,10 @@ func (s *Service) Redeem(ctx context.Context, mid, cid, orderRef string, points 
 	var red loyalty.CheckoutRedemption
 	src := loyalty.Source{Type: "order", ID: orderRef}
 	_, err := s.post(ctx, mid, cid, nil, func(acc loyalty.Account, r rules) ([]Op, func(*loyalty.Posting) error, error) {
-		q := r.quote(acc, cart)
+		q, err := r.quote(acc, cart)
 		switch {
+		case err != nil:
+			return nil, nil, err
 		case q.Reason != loyalty.ReasonNone:
 			return nil, nil, (&apperr.Error{Code: apperr.Unprocessable, Message: "Points cannot be redeemed on this cart: " + string(q.Reason) + ".",
 				Fields: []apperr.FieldError{{Path: "/points", Message: string(q.Reason)}}}).With("reason", string(q.Reason)).With("balance", acc.Wallet.Balance)

@@ -23,7 +23,7 @@ type MergeStore interface {
 	ChainEnd(ctx context.Context, mid, cid string) (string, error)
 	RetargetMerge(ctx context.Context, mid string, rec crm.MergeRecord, survivor string) (crm.MergeRecord, error)
 	EraseMerged(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time) (crm.MergeRecord, error)
-	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day)) (crm.MergeRecord, error)
+	FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord, at time.Time, fold func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day, error)) (crm.MergeRecord, error)
 }
 
 // MergeResult is where a merge stands, with the survivor as it is now.
@@ -93,7 +93,7 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 				if refused = mergeable(survivor.Customer, dup.Customer); refused != nil {
 					return loyalty.MergeCutover{}, refused
 				}
-				return r.cutover(survivor, dup, actor, s.now().UTC()), nil
+				return r.cutover(survivor, dup, actor, s.now().UTC())
 			})
 			if refused != nil || apperr.CodeOf(err) == apperr.NotFound {
 				// Impossible after all (a customer merged or deleted since):
@@ -106,9 +106,12 @@ func (s *Service) Merge(ctx context.Context, store MergeStore, mid, survivorID, 
 			rec, err = store.MoveMerged(ctx, mid, rec)
 		case crm.MergeMetrics:
 			now := s.now().UTC()
-			rec, err = store.FinishMerge(ctx, mid, rec, now, func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day) {
-				m, days := purchase.Fold(orders, loc, now)
-				return purchase.Carry(m, stored), days
+			rec, err = store.FinishMerge(ctx, mid, rec, now, func(stored crm.Metrics, orders []purchase.Order) (crm.Metrics, map[string]purchase.Day, error) {
+				m, days, err := purchase.Fold(orders, loc, now)
+				if err != nil {
+					return m, nil, err
+				}
+				return purchase.Carry(m, stored), days, nil
 			})
 		}
 		if errors.Is(err, crm.ErrSurvivorGone) {
@@ -181,10 +184,14 @@ func mergeable(survivor, dup crm.Customer) error {
 // cutover decides the cut-over of a merge: the merged survivor and its
 // wallet (the duplicate's absorbed) with the badges it now holds, the
 // tombstone with an empty wallet and no badges, the transfer pair when the
-// duplicate held points, and the customer_merged events.
-func (r rules) cutover(survivor, dup loyalty.Account, actor string, now time.Time) loyalty.MergeCutover {
+// duplicate held points, and the customer_merged events. Wallets whose sum
+// is beyond loyalty.MaxBalance are refused (422).
+func (r rules) cutover(survivor, dup loyalty.Account, actor string, now time.Time) (loyalty.MergeCutover, error) {
 	sid, did := survivor.Customer.ID, dup.Customer.ID
-	w := survivor.Wallet.Absorb(dup.Wallet)
+	w, err := survivor.Wallet.Absorb(dup.Wallet)
+	if err != nil {
+		return loyalty.MergeCutover{}, err
+	}
 	held := loyalty.IDs(loyalty.Held(r.badges, w.Balance, w.EarnedTotal))
 	b := dup.Wallet.Balance
 	sp := loyalty.Posting{Wallet: w, Badges: held, Events: badgeEvents(loyalty.Diff(survivor.Badges, held), now)}
@@ -204,5 +211,5 @@ func (r rules) cutover(survivor, dup loyalty.Account, actor string, now time.Tim
 	merged := crm.Merge(survivor.Customer, dup.Customer, now)
 	merged.Metrics = purchase.Carry(merged.Metrics, dup.Customer.Metrics) // the latest visit of both
 	return loyalty.MergeCutover{Survivor: merged, Duplicate: dup.Customer.Tombstone(sid, now),
-		SurvivorPosting: sp, DuplicatePosting: dp}
+		SurvivorPosting: sp, DuplicatePosting: dp}, nil
 }

@@ -51,9 +51,15 @@ func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid 
 		if err != nil {
 			return purchase.Decision{}, err
 		}
-		metrics, changed := purchase.Update(acc.Customer.Metrics, current, before, next, loc, now)
+		metrics, changed, err := purchase.Update(acc.Customer.Metrics, current, before, next, loc, now)
+		if err != nil {
+			return purchase.Decision{}, err
+		}
 		// A customer who is not active buys (the metrics count) but earns nothing.
-		earned, reversed := after.Points(r.program, acc.Customer.State == crm.StateActive)
+		earned, reversed, err := after.Points(r.program, acc.Customer.State == crm.StateActive)
+		if err != nil {
+			return purchase.Decision{}, err
+		}
 		src := loyalty.Source{Type: "order", ID: e.OrderID}
 		var ops []Op
 		if d := earned - o.PointsEarned; d > 0 {

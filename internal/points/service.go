@@ -112,7 +112,8 @@ type Op struct {
 func apply(w loyalty.Wallet, op Op, p loyalty.Program, now time.Time) (loyalty.Wallet, int64, error) {
 	if op.Points >= 0 {
 		earned := op.Kind == loyalty.KindEarn || op.Kind == loyalty.KindGift || op.Kind == loyalty.KindImport
-		return w.Credit(op.Points, now, p.ExpiryFor(now), earned), op.Points, nil
+		w, err := w.Credit(op.Points, now, p.ExpiryFor(now), earned)
+		return w, op.Points, err
 	}
 	mode := loyalty.Strict
 	if op.Kind == loyalty.KindRefund || op.Kind == loyalty.KindVoid {
@@ -359,7 +360,8 @@ func itoa64(i int64) string { return strconv.FormatInt(i, 10) }
 
 // RecomputeBadges brings a customer's held badges in line with the current
 // definitions (after a merchant changed them), recording the changes on the
-// timeline; it writes nothing when nothing changed. acc is the customer's
+// timeline, and writes the events an earlier posting left pending; it writes
+// nothing when nothing changed and nothing is pending. acc is the customer's
 // account as the caller read it: it decides whether anything changed, and a
 // change is planned on the account read again in the posting.
 func (s *Service) RecomputeBadges(ctx context.Context, mid string, acc loyalty.Account) error {
@@ -368,7 +370,7 @@ func (s *Service) RecomputeBadges(ctx context.Context, mid string, acc loyalty.A
 		return err
 	}
 	held := loyalty.IDs(loyalty.Held(badges, acc.Wallet.Balance, acc.Wallet.EarnedTotal))
-	if ch := loyalty.Diff(acc.Badges, held); len(ch.Gained) == 0 && len(ch.Lost) == 0 {
+	if ch := loyalty.Diff(acc.Badges, held); len(ch.Gained) == 0 && len(ch.Lost) == 0 && !acc.EventsPending {
 		return nil
 	}
 	_, err = s.post(ctx, mid, acc.Customer.ID, nil, func(loyalty.Account, rules) ([]Op, func(*loyalty.Posting) error, error) {

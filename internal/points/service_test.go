@@ -1,6 +1,9 @@
 package points_test
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,5 +187,55 @@ func TestRefundPolicies(t *testing.T) {
 				t.Fatalf("after repaying: balance %d, lots %d", b, lots)
 			}
 		})
+	}
+}
+
+// failedSync fails the transactions that write a posting's recorded events
+// after it committed, as an outage would.
+type failedSync struct{ dynamo.API }
+
+func (f failedSync) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	for _, it := range in.TransactItems {
+		if it.ConditionCheck != nil || it.Update != nil && strings.Contains(aws.ToString(it.Update.UpdateExpression), "REMOVE pending_events") {
+			return nil, errors.New("service unavailable")
+		}
+	}
+	return f.API.TransactWriteItems(ctx, in, opts...)
+}
+
+// Badge events a posting left pending (its writes after the commit failed)
+// are written by the nightly recompute, even when the badges held did not
+// change since.
+func TestRecomputeBadgesWritesPendingEvents(t *testing.T) {
+	st, svc, clk := setup(t, loyalty.Program{Enabled: true, Earning: loyalty.Earning{PointsPerStep: 1, StepAmount: 100, Trigger: loyalty.TriggerPaid},
+		Redemption: loyalty.Redemption{Points: 1, Amount: 1}, RefundPolicy: loyalty.RefundWithinBalance})
+	bronze := loyalty.Badge{ID: "01JWQWRBR0MFJFGKZQ749KZ0N4", Title: "Bronce", From: 10, Basis: loyalty.BasisBalance}
+	if err := st.PutBadge(t.Context(), "M1", bronze, false); err != nil {
+		t.Fatal(err)
+	}
+	cid := customer(t, st)
+	flaky := points.New(dynamo.New(failedSync{dynamodb.NewFromConfig(awsCfg)}, st.Table()), clk.now)
+	if _, err := flaky.Post(t.Context(), "M1", cid, points.Manual{Points: 20, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := st.Account(t.Context(), "M1", cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holders := func() int {
+		page, err := st.BadgeHolders(t.Context(), "M1", bronze.ID, 10, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Customers)
+	}
+	if !acc.EventsPending || len(acc.Badges) != 1 || holders() != 0 {
+		t.Fatalf("after the failed writes: pending %v, badges %v, %d holders", acc.EventsPending, acc.Badges, holders())
+	}
+	if err := svc.RecomputeBadges(t.Context(), "M1", acc); err != nil {
+		t.Fatal(err)
+	}
+	if acc, err = st.Account(t.Context(), "M1", cid); err != nil || acc.EventsPending || holders() != 1 || balance(t, st, cid) != 20 {
+		t.Fatalf("after the recompute: pending %v, %d holders, %v", acc.EventsPending, holders(), err)
 	}
 }

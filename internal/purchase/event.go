@@ -158,6 +158,10 @@ func (e Event) Validate(currency string, now time.Time, prefix string) error {
 	if needsLines && len(e.Lines) == 0 || len(e.Lines) > MaxLines {
 		add("/lines", "must hold 1 to %d lines", MaxLines)
 	}
+	// Each line within loyalty.MaxAmount, and the lines together: every sum
+	// and product of the order's amounts then fits in int64.
+	var total, cost int64
+	linesFit := true // a line beyond the maximum is reported once, not again in the order's total
 	for i, l := range e.Lines {
 		p := "/lines/" + itoa(i)
 		if !validID(l.SKU) {
@@ -184,6 +188,26 @@ func (e Event) Validate(currency string, now time.Time, prefix string) error {
 		if l.UnitCost != nil && (*l.UnitCost < 0 || *l.UnitCost > maxAmount) {
 			add(p+"/unit_cost", "must be between 0 and %d minor units", maxAmount)
 		}
+		if l.Quantity <= 0 || l.Quantity > maxQuantity {
+			continue
+		}
+		if l.UnitPrice >= 0 && l.UnitPrice <= maxAmount {
+			if gross > loyalty.MaxAmount {
+				add(p+"/unit_price", "quantity × unit_price must be at most %d minor units", loyalty.MaxAmount)
+				linesFit = false
+			}
+			total += gross
+		}
+		if c := l.UnitCost; c != nil && *c >= 0 && *c <= maxAmount {
+			if *c*l.Quantity > loyalty.MaxAmount {
+				add(p+"/unit_cost", "quantity × unit_cost must be at most %d minor units", loyalty.MaxAmount)
+				linesFit = false
+			}
+			cost += *c * l.Quantity
+		}
+	}
+	if linesFit && (total > loyalty.MaxAmount || cost > loyalty.MaxAmount) {
+		add("/lines", "must total at most %d minor units (quantity × unit_price, and quantity × unit_cost)", loyalty.MaxAmount)
 	}
 	isRefund := e.Status == Refunded || e.Status == PartiallyRefunded
 	if e.Status == PartiallyRefunded && len(e.RefundLines) == 0 {
@@ -191,6 +215,9 @@ func (e Event) Validate(currency string, now time.Time, prefix string) error {
 	}
 	if !isRefund && len(e.RefundLines) > 0 {
 		add("/refund_lines", "are only for refunded and partially_refunded events")
+	}
+	if len(e.RefundLines) > MaxLines {
+		add("/refund_lines", "must hold at most %d lines", MaxLines)
 	}
 	for i, r := range e.RefundLines {
 		p := "/refund_lines/" + itoa(i)

@@ -127,6 +127,33 @@ func TestValidate(t *testing.T) {
 		{name: "unit_price negative", edit: func(e *Event) { plainLine(e); e.Lines[0].UnitPrice = -1 }, paths: []string{"/lines/0/unit_price"}},
 		{name: "unit_price at the maximum", edit: func(e *Event) { e.Lines[0].UnitPrice = 1_000_000_000_00 }},
 		{name: "unit_price above the maximum", edit: func(e *Event) { e.Lines[0].UnitPrice = 1_000_000_000_01 }, paths: []string{"/lines/0/unit_price"}},
+		// Each line and the order within loyalty.MaxAmount (10^15): 93 lines of
+		// 10^6 × 10^11 once summed to a wrapped (negative) order total.
+		{name: "line amount at the maximum", edit: func(e *Event) { plainLine(e); e.Lines[0].Quantity, e.Lines[0].UnitPrice = 1_000_000, 1_000_000_000 }},
+		{name: "line amount above the maximum", edit: func(e *Event) { plainLine(e); e.Lines[0].Quantity, e.Lines[0].UnitPrice = 1_000_000, 1_000_000_001 },
+			paths: []string{"/lines/0/unit_price"}},
+		{name: "93 lines of the largest quantity and price", edit: func(e *Event) {
+			plainLine(e)
+			e.Lines[0].Quantity, e.Lines[0].UnitPrice, e.Lines[0].UnitCost = 1_000_000, 1_000_000_000_00, nil
+			e.Lines = slices.Repeat(e.Lines, 93)
+		}, paths: func() (p []string) {
+			for i := range 93 {
+				p = append(p, "/lines/"+itoa(i)+"/unit_price")
+			}
+			return p
+		}()},
+		{name: "two lines at the maximum: the order is above it", edit: func(e *Event) {
+			plainLine(e)
+			e.Lines[0].Quantity, e.Lines[0].UnitPrice, e.Lines[0].UnitCost = 1_000_000, 1_000_000_000, nil
+			e.Lines = slices.Repeat(e.Lines, 2)
+		}, paths: []string{"/lines"}},
+		{name: "line cost above the maximum", edit: func(e *Event) {
+			plainLine(e)
+			e.Lines[0].Quantity, e.Lines[0].UnitPrice, e.Lines[0].UnitCost = 1_000_000, 1, costOf(1_000_000_001)
+		}, paths: []string{"/lines/0/unit_cost"}},
+		{name: "501 refund lines", edit: func(e *Event) {
+			e.Status, e.RefundLines = PartiallyRefunded, slices.Repeat([]RefundLine{{SKU: "CAFE", Quantity: 1, Amount: 1}}, MaxLines+1)
+		}, paths: []string{"/refund_lines"}},
 		// Gross 2 × 2.50 = 500: a discount of 500 is the whole line (tax
 		// must then be 0), 501 is more than the line.
 		{name: "discount equal to gross", edit: func(e *Event) { e.Lines[0].Discount, e.Lines[0].Tax = 500, 0 }},

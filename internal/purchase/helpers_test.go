@@ -102,3 +102,19 @@ func partial(t testing.TB, id string, at string, amount int64) Event {
 }
 
 func joinPaths(p []string) string { return strings.Join(p, ",") }
+
+// must returns v, panicking on an error the test does not expect.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// must2 is must of two values.
+func must2[T, U any](v T, u U, err error) (T, U) {
+	if err != nil {
+		panic(err)
+	}
+	return v, u
+}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/regulars/regulars/internal/checked"
 	"github.com/regulars/regulars/internal/crm"
 )
 
@@ -37,7 +38,7 @@ func ContributionOf(o Order) Contribution {
 	cost, covered := o.Cost()
 	c := Contribution{Counted: true, At: o.At(), Location: o.Location, Revenue: net - refunded}
 	if net > 0 {
-		c.Margin = (covered - cost) * (net - refunded) / net
+		c.Margin = checked.Share(covered-cost, net-refunded, net)
 	}
 	for _, l := range o.Lines {
 		c.Units += l.Quantity
@@ -59,8 +60,9 @@ func Within12Months(t, now time.Time) bool { return !t.Before(now.AddDate(-1, 0,
 // Update moves a customer's metrics and the days involved from an order's
 // old contribution to its new one (an order's day can change when an earlier
 // status arrives late). days holds the current state of those days, by date;
-// the changed days are returned with the new metrics.
-func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc *time.Location, now time.Time) (crm.Metrics, map[string]Day) {
+// the changed days are returned with the new metrics. Sums that int64 cannot
+// hold are checked.ErrOverflow.
+func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc *time.Location, now time.Time) (crm.Metrics, map[string]Day, error) {
 	out := make(map[string]Day, len(days))
 	for k, d := range days {
 		out[k] = d
@@ -70,6 +72,12 @@ func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc 
 	// holding orders on both sides of the boundary counted or dropped the
 	// ticket depending on which order came or went last).
 	firstDay := LocalDate(now.AddDate(-1, 0, 0), loc)
+	var err error
+	add := func(sum *int64, v int64) {
+		if err == nil {
+			*sum, err = checked.Add(*sum, v)
+		}
+	}
 	apply := func(c Contribution, sign int64) {
 		if !c.Counted {
 			return
@@ -79,17 +87,17 @@ func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc 
 		had := d.Orders > 0
 		d.Date = date
 		d.Orders += sign
-		d.Revenue += sign * c.Revenue
-		d.Margin += sign * c.Margin
-		d.Units += sign * c.Units
+		add(&d.Revenue, sign*c.Revenue) // a contribution is one order's: within loyalty.MaxAmount
+		add(&d.Margin, sign*c.Margin)
+		add(&d.Units, sign*c.Units)
 		out[date] = d
-		m.Revenue += sign * c.Revenue
-		m.Margin += sign * c.Margin
-		m.Units += sign * c.Units
+		add(&m.Revenue, sign*c.Revenue)
+		add(&m.Margin, sign*c.Margin)
+		add(&m.Units, sign*c.Units)
 		recent := Within12Months(c.At, now)
 		if recent {
-			m.Revenue12M += sign * c.Revenue
-			m.Margin12M += sign * c.Margin
+			add(&m.Revenue12M, sign*c.Revenue)
+			add(&m.Margin12M, sign*c.Margin)
 		}
 		if has := d.Orders > 0; has != had {
 			delta := int64(1)
@@ -104,6 +112,9 @@ func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc 
 	}
 	apply(before, -1)
 	apply(after, 1)
+	if err != nil {
+		return crm.Metrics{}, nil, err
+	}
 	if after.Counted {
 		t := after.At.UTC()
 		if m.LastVisitAt == nil || !t.Before(*m.LastVisitAt) {
@@ -126,7 +137,7 @@ func Update(m crm.Metrics, days map[string]Day, before, after Contribution, loc 
 	if after.Counted {
 		m.LocationVisits = addVisit(m.LocationVisits, after.Location, 1)
 	}
-	return m, out
+	return m, out, nil
 }
 
 func addVisit(v map[string]int64, l Location, delta int64) map[string]int64 {
@@ -154,15 +165,18 @@ func LocalDate(t time.Time, loc *time.Location) string { return t.In(loc).Format
 // their orders, as applying each order's contribution in turn would (oldest
 // first, so that the newest order's products are the last ones); the
 // 12-month figures are as of now. A merge of customers uses it.
-func Fold(orders []Order, loc *time.Location, now time.Time) (crm.Metrics, map[string]Day) {
+func Fold(orders []Order, loc *time.Location, now time.Time) (crm.Metrics, map[string]Day, error) {
 	sorted := slices.Clone(orders)
 	slices.SortStableFunc(sorted, func(a, b Order) int { return a.At().Compare(b.At()) })
 	var m crm.Metrics
 	days := map[string]Day{}
 	for _, o := range sorted {
-		m, days = Update(m, days, Contribution{}, ContributionOf(o), loc, now)
+		var err error
+		if m, days, err = Update(m, days, Contribution{}, ContributionOf(o), loc, now); err != nil {
+			return crm.Metrics{}, nil, err
+		}
 	}
-	return m, days
+	return m, days, nil
 }
 
 // Carry returns m keeping what Update never takes back and another

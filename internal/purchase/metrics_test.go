@@ -174,7 +174,7 @@ func (b *book) apply(t testing.TB, events ...Event) {
 				}
 			}
 		}
-		m, changed := Update(b.m, current, before, next, b.loc, b.now)
+		m, changed := must2(Update(b.m, current, before, next, b.loc, b.now))
 		b.m = m
 		for k, d := range changed {
 			if d.Date != k {
@@ -682,7 +682,7 @@ func TestLocationVisits(t *testing.T) {
 	}
 	// The metrics given to Update are not modified in place.
 	before := maps.Clone(b.m.LocationVisits)
-	m, _ := Update(b.m, nil, Contribution{}, ContributionOf(Order{}.Apply(sale(t, "e", "2026-03-04T10:00:00Z", "mad-1"))), time.UTC, testNow)
+	m, _ := must2(Update(b.m, nil, Contribution{}, ContributionOf(Order{}.Apply(sale(t, "e", "2026-03-04T10:00:00Z", "mad-1"))), time.UTC, testNow))
 	if !maps.Equal(b.m.LocationVisits, before) || m.LocationVisits["mad-1"] != 2 {
 		t.Errorf("visits %v → %v", before, m.LocationVisits)
 	}
@@ -692,7 +692,7 @@ func TestLocationVisits(t *testing.T) {
 func TestUpdateCopiesDays(t *testing.T) {
 	days := map[string]Day{"2026-03-01": {Date: "2026-03-01", Orders: 1, Revenue: 500}}
 	c := ContributionOf(Order{}.Apply(sale(t, "x", "2026-03-01T10:00:00Z", "mad-1")))
-	_, out := Update(crm.Metrics{Tickets: 1, Revenue: 500}, days, Contribution{}, c, time.UTC, testNow)
+	_, out := must2(Update(crm.Metrics{Tickets: 1, Revenue: 500}, days, Contribution{}, c, time.UTC, testNow))
 	if days["2026-03-01"].Orders != 1 || out["2026-03-01"].Orders != 2 || out["2026-03-01"].Revenue != 1500 {
 		t.Errorf("days %v, out %v", days, out)
 	}
@@ -756,7 +756,7 @@ func TestFold(t *testing.T) {
 			Lines: []Line{{SKU: id, Name: id, Quantity: 1, UnitPrice: price}}}
 	}
 	orders := []Order{order("b", "2026-03-01T10:00:00Z", 500), order("a", "2026-03-01T18:00:00Z", 700), order("c", "2026-02-20T09:00:00Z", 300)}
-	m, days := Fold(orders, madrid, testNow)
+	m, days := must2(Fold(orders, madrid, testNow))
 	if m.Tickets != 2 || m.Tickets12M != 2 || m.Revenue != 1500 || m.Units != 3 || len(days) != 2 || days["2026-03-01"].Orders != 2 {
 		t.Fatalf("fold: %+v %+v", m, days)
 	}
@@ -766,7 +766,7 @@ func TestFold(t *testing.T) {
 	var inc crm.Metrics
 	incDays := map[string]Day{}
 	for _, o := range []Order{orders[2], orders[0], orders[1]} {
-		inc, incDays = Update(inc, incDays, Contribution{}, ContributionOf(o), madrid, testNow)
+		inc, incDays = must2(Update(inc, incDays, Contribution{}, ContributionOf(o), madrid, testNow))
 	}
 	if inc.Revenue != m.Revenue || inc.Tickets != m.Tickets || len(incDays) != len(days) {
 		t.Fatalf("fold %+v differs from the incremental %+v", m, inc)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/regulars/regulars/internal/checked"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/loyalty"
 )
@@ -92,6 +93,7 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 }
 
 // Net is the order's net amount: its lines after discounts, without tax.
+// Validated lines total at most loyalty.MaxAmount: the sum cannot overflow.
 func (o Order) Net() int64 {
 	var n int64
 	for _, l := range o.Lines {
@@ -117,8 +119,8 @@ func (o Order) Refunded() int64 {
 	net := o.Net()
 	var r int64
 	for _, a := range o.Refunds {
-		if a < 0 {
-			return net
+		if a < 0 || r >= net {
+			return net // stops before any sum could overflow
 		}
 		r += a
 	}
@@ -153,9 +155,9 @@ func (o Order) reached(t loyalty.Trigger) bool {
 // never reached the trigger, nor when the customer may not earn now (canEarn
 // false: not active); the refunded share of what was earned reversed,
 // rounded up.
-func (o Order) Points(p loyalty.Program, canEarn bool) (earned, reversed int64) {
+func (o Order) Points(p loyalty.Program, canEarn bool) (earned, reversed int64, err error) {
 	if !p.Enabled || len(o.Lines) == 0 {
-		return o.PointsEarned, o.PointsReversed // nothing new without a program or lines
+		return o.PointsEarned, o.PointsReversed, nil // nothing new without a program or lines
 	}
 	earned = o.PointsEarned
 	if earned == 0 && canEarn && !o.Cancelled() && o.reached(p.Earning.Trigger) {
@@ -163,13 +165,17 @@ func (o Order) Points(p loyalty.Program, canEarn bool) (earned, reversed int64) 
 		for i, l := range o.Lines {
 			lines[i] = l.Loyalty()
 		}
-		earned = p.PointsForOrder(lines).Total
+		pts, err := p.PointsForOrder(lines)
+		if err != nil {
+			return 0, 0, err
+		}
+		earned = pts.Total
 	}
 	reversed = loyalty.Refund(earned, o.Net(), o.Refunded())
 	if o.Cancelled() {
 		reversed = earned // a cancelled order keeps nothing
 	}
-	return earned, max(reversed, o.PointsReversed)
+	return earned, max(reversed, o.PointsReversed), nil
 }
 
 // Countable reports whether the order counts in the customer's metrics: it
@@ -224,7 +230,7 @@ func (o Order) SpendByCategory() map[string]int64 {
 		return out
 	}
 	for _, l := range o.Lines {
-		out[l.Category] += l.Loyalty().Net() * (net - refunded) / net
+		out[l.Category] += checked.Share(l.Loyalty().Net(), net-refunded, net)
 	}
 	return out
 }

@@ -396,3 +396,31 @@ func TestDecodeMessageErrors(t *testing.T) {
 		t.Errorf("Decode of an invalid event: %v", err)
 	}
 }
+
+// The signed webhook refuses orders whose amounts would not fit int64 once
+// multiplied and summed (issue #10: 93 lines of the largest quantity and
+// price made a revenue of 0, 185 made 1.07e15 points), and so does the
+// queue's consumer, which validates the decoded event again.
+func TestDecodeRefusesAmountsBeyondTheMaximum(t *testing.T) {
+	line := `{"sku":"CAFE","quantity":1000000,"unit_price":100000000000}`
+	body := edit(t, eventBody(1), `"lines":[{"sku":"CAFE","name":"Café con leche","category":"drinks","quantity":2,"unit_price":1210,"discount":220,"tax":200,"unit_cost":400}]`,
+		`"lines":[`+strings.TrimSuffix(strings.Repeat(line+",", 93), ",")+`]`)
+	_, err := DecodePayload([]byte(body), "EUR", testNow)
+	if paths := invalidPaths(t, err); len(paths) != 93 || paths[0] != "/lines/0/unit_price" {
+		t.Fatalf("93 largest lines: %v", paths)
+	}
+	fits := `{"sku":"CAFE","quantity":1000000,"unit_price":1000000000}` // 10^15 each: two are too much together
+	body = edit(t, eventBody(1), `"lines":[{"sku":"CAFE","name":"Café con leche","category":"drinks","quantity":2,"unit_price":1210,"discount":220,"tax":200,"unit_cost":400}]`,
+		`"lines":[`+fits+`,`+fits+`]`)
+	if _, err := DecodePayload([]byte(body), "EUR", testNow); !slices.Equal(invalidPaths(t, err), []string{"/lines"}) {
+		t.Fatalf("two lines of 10^15: %v", err)
+	}
+	msg := []byte(`{"merchant_id":"M1","webhook_id":"msg_1","event":` + body + `}`)
+	_, e, err := Decode(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Validate("EUR", testNow, "/event"); !slices.Equal(invalidPaths(t, err), []string{"/event/lines"}) {
+		t.Fatalf("queue message of two lines of 10^15: %v", err)
+	}
+}
