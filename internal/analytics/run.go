@@ -45,7 +45,7 @@ type Score struct {
 	Margin     int
 	Segment    string // empty when NoScore is set
 	NoScore    string // why a customer with a ticket in the window has no RFM scores (RFMModel.NoScore)
-	Recency    int64 // days since the last ticket, -1 without tickets
+	Recency    int64  // days since the last ticket, -1 without tickets
 	Tickets12M int64
 	Revenue12M int64
 	Margin12M  int64

@@ -124,9 +124,9 @@ type customerAnalyticsJSON struct {
 	AsOf       string `json:"as_of"`
 	Version    string `json:"version"`
 	RFM        struct {
-		R       int    `json:"r"`
-		F       int    `json:"f"`
-		M       int    `json:"m"`
+		R       int     `json:"r"`
+		F       int     `json:"f"`
+		M       int     `json:"m"`
 		Margin  int     `json:"margin"`
 		Segment *string `json:"segment"`
 		NoScore string  `json:"no_score"`
