@@ -74,15 +74,20 @@ type entryItem struct {
 	SourceID     string    `dynamodbav:"source_id,omitempty"`
 	Location     string    `dynamodbav:"location,omitempty"`
 	CreatedAt    time.Time `dynamodbav:"created_at"`
+	OccurredAt   time.Time `dynamodbav:"occurred_at"` // zero (absent) on entries posted before it existed
 	Voids        string    `dynamodbav:"voids,omitempty"`
 	VoidedBy     string    `dynamodbav:"voided_by,omitempty"`
 }
 
 func (it entryItem) entry() loyalty.Entry {
+	occurred := it.OccurredAt
+	if occurred.IsZero() {
+		occurred = it.CreatedAt
+	}
 	return loyalty.Entry{ID: it.ID, CustomerID: it.CustomerID, Kind: loyalty.Kind(it.Kind), Points: it.Points,
 		BalanceAfter: it.BalanceAfter, Reason: it.Reason, Note: it.Note, Actor: it.Actor,
 		Source: loyalty.Source{Type: it.SourceType, ID: it.SourceID}, Location: it.Location, CreatedAt: it.CreatedAt,
-		Voids: it.Voids, VoidedBy: it.VoidedBy}
+		OccurredAt: occurred, Voids: it.Voids, VoidedBy: it.VoidedBy}
 }
 
 // metricsItem names the purchase metrics attributes of the profile.
@@ -315,7 +320,7 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 		if err := put(entryItem{PK: pk, SK: ledgerPrefix + e.ID, GSI2PK: ledgerGSIPK(mid),
 			GSI2SK: sortKeyWithID(e.CreatedAt.UTC().Format(sortTime), e.ID), Type: "ledger_entry", ID: e.ID, CustomerID: cid,
 			Kind: string(e.Kind), Points: e.Points, BalanceAfter: e.BalanceAfter, Reason: e.Reason, Note: e.Note, Actor: e.Actor,
-			SourceType: e.Source.Type, SourceID: e.Source.ID, Location: e.Location, CreatedAt: e.CreatedAt.UTC(), Voids: e.Voids,
+			SourceType: e.Source.Type, SourceID: e.Source.ID, Location: e.Location, CreatedAt: e.CreatedAt.UTC(), OccurredAt: e.OccurredAt.UTC(), Voids: e.Voids,
 		}, "attribute_not_exists(PK)"); err != nil {
 			return nil, err
 		}
