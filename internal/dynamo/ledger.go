@@ -278,8 +278,12 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 	update := "SET points_balance = :b, points_earned_total = :e, lots = :l, badges = :g, version = version + :one"
 	values := map[string]types.AttributeValue{":b": num(p.Wallet.Balance), ":e": num(p.Wallet.EarnedTotal), ":l": lotsAV,
 		":g": badgesAV, ":one": num(1), ":v": num(stored.Version)}
+	if stored.State != string(crm.StateMerged) { // a tombstone is in no list
+		update += ", GSI6PK = :bpk, GSI6SK = :bsk"
+		values[":bpk"], values[":bsk"] = str(customersGSIPK(mid)), str(sortKeyWithID(sortInt(p.Wallet.Balance), cid))
+	}
 	if m := p.Metrics; m != nil {
-		set, err := metricsSet(cid, *m, values)
+		set, err := metricsSet(mid, cid, *m, values)
 		if err != nil {
 			return nil, err
 		}
@@ -397,16 +401,17 @@ func lotsOf(w loyalty.Wallet) ([]lotItem, *time.Time) {
 }
 
 // metricsSet returns the ", name = :m_name" clauses that write a customer's
-// purchase metrics (and GSI1SK once there is a last visit), adding their
-// values to values.
-func metricsSet(cid string, m crm.Metrics, values map[string]types.AttributeValue) (string, error) {
+// purchase metrics (GSI5's LTV key, and GSI1SK once there is a last visit),
+// adding their values to values.
+func metricsSet(mid, cid string, m crm.Metrics, values map[string]types.AttributeValue) (string, error) {
 	metrics, err := attributevalue.MarshalMap(metricsItem{Tickets: m.Tickets, Tickets12M: m.Tickets12M, Revenue: m.Revenue,
 		Revenue12M: m.Revenue12M, Margin: m.Margin, Margin12M: m.Margin12M, Units: m.Units, FirstStore: m.FirstStore,
 		LastProducts: nonNil(m.LastProducts), LocationVisits: nonNilMap(m.LocationVisits)})
 	if err != nil {
 		return "", err
 	}
-	var set string
+	set := ", GSI5PK = :m_gsi5pk, GSI5SK = :m_gsi5sk"
+	values[":m_gsi5pk"], values[":m_gsi5sk"] = str(customersGSIPK(mid)), str(sortKeyWithID(sortInt(m.Revenue), cid))
 	for name, v := range metrics {
 		set += ", " + name + " = :m_" + name
 		values[":m_"+name] = v

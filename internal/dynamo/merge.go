@@ -196,6 +196,9 @@ func (s *Store) cutoverWrites(mid string, sItem, dItem customerItem, co loyalty.
 		next := toItem(c)
 		lots, earliest := lotsOf(side.p.Wallet)
 		next.PointsBalance, next.PointsEarned, next.Lots, next.Badges = side.p.Wallet.Balance, side.p.Wallet.EarnedTotal, lots, nonNil(side.p.Badges)
+		if next.GSI6PK != "" {
+			next.GSI6SK = sortKeyWithID(sortInt(next.PointsBalance), cid)
+		}
 		if earliest != nil {
 			next.GSI4PK, next.GSI4SK = expiryGSIPK(mid), sortKeyWithID(earliest.UTC().Format(sortTime), cid)
 		}
@@ -401,7 +404,7 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 			writes = append(writes, versioned(s.table, av, 0))
 		}
 		values := map[string]types.AttributeValue{":v": num(stored.Version), ":one": num(1)}
-		set, err := metricsSet(rec.SurvivorID, metrics, values)
+		set, err := metricsSet(mid, rec.SurvivorID, metrics, values)
 		if err != nil {
 			return rec, err
 		}
