@@ -124,6 +124,11 @@ type Client struct {
 	Secret   string // whsec_…
 	Currency string
 	HTTP     *http.Client
+	// Prefix, when set, replaces the IDs of Event and of the deliveries
+	// (event <Prefix>-<i>, order <Prefix>-order-<i>, webhook-id
+	// msg_<Prefix>_<first>), so that two loads into one merchant do not
+	// collide (the demo's purchases and `make load`).
+	Prefix string
 }
 
 // BatchSize is the events per webhook delivery.
@@ -135,13 +140,21 @@ func (c Client) Load(ctx context.Context, ps []Purchase, progress func(done, tot
 		end := min(start+BatchSize, len(ps))
 		evs := make([]map[string]any, 0, end-start)
 		for i := start; i < end; i++ {
-			evs = append(evs, ps[i].Event(i, c.Currency))
+			ev := ps[i].Event(i, c.Currency)
+			if c.Prefix != "" {
+				ev["event_id"], ev["order_id"] = fmt.Sprintf("%s-%d", c.Prefix, i), fmt.Sprintf("%s-order-%d", c.Prefix, i)
+			}
+			evs = append(evs, ev)
 		}
 		body, err := json.Marshal(map[string]any{"events": evs})
 		if err != nil {
 			return err
 		}
-		if err := c.deliver(ctx, fmt.Sprintf("msg_load_%d", start), body); err != nil {
+		id := fmt.Sprintf("msg_load_%d", start)
+		if c.Prefix != "" {
+			id = fmt.Sprintf("msg_%s_%d", c.Prefix, start)
+		}
+		if err := c.deliver(ctx, id, body); err != nil {
 			return fmt.Errorf("purchases %d–%d: %w", start, end-1, err)
 		}
 		if progress != nil {
