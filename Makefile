@@ -28,7 +28,7 @@ deps: infra/node_modules/.package-lock.json ## install the pinned emulators (npm
 	$(GO) mod download
 
 run: deps ## start emulators, provision template.yaml, seed a demo merchant and serve the API on 127.0.0.1:8080
-	$(GO) run ./infra/cmd/devserver -addr 127.0.0.1:8080
+	$(GO) run ./infra/cmd/devserver -addr 127.0.0.1:8080 -demo-purchases $(CDNOW)
 
 test: deps ## run every test against one shared local stack (the fuzz seed corpora included)
 	$(STACK) $(GO) test -count=1 ./...

@@ -30,7 +30,9 @@ type Purchase struct {
 
 // ParseCDNOW reads the CDNOW purchase log: customer id, sample id, date
 // (YYYYMMDD), number of CDs and dollar value, separated by blanks. Dates are
-// noon in loc; dollars become cents exactly (the file has two decimals).
+// noon in loc, which must be the receiving merchant's time zone (see
+// MerchantZone) so that each purchase lands on the file's calendar day;
+// dollars become cents exactly (the file has two decimals).
 func ParseCDNOW(r io.Reader, loc *time.Location) ([]Purchase, error) {
 	var out []Purchase
 	sc := bufio.NewScanner(r)
@@ -50,6 +52,9 @@ func ParseCDNOW(r io.Reader, loc *time.Location) ([]Purchase, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: units: %w", n, err)
 		}
+		if units < 1 {
+			return nil, fmt.Errorf("line %d: %d CDs, want at least 1", n, units)
+		}
 		whole, frac, _ := strings.Cut(f[4], ".")
 		frac = (frac + "00")[:2]
 		cents, err := strconv.ParseInt(whole+frac, 10, 64)
@@ -62,14 +67,54 @@ func ParseCDNOW(r io.Reader, loc *time.Location) ([]Purchase, error) {
 }
 
 // Event is the webhook event of a purchase: a completed order of one line
-// carrying the whole amount, for a customer known by external ID.
+// of Units CDs whose net is the whole amount, for a customer known by
+// external ID.
 func (p Purchase) Event(i int, currency string) map[string]any {
 	return map[string]any{
 		"event_id": fmt.Sprintf("load-%d", i), "order_id": fmt.Sprintf("L-%d", i), "status": "completed",
 		"occurred_at": p.Date.Format(time.RFC3339), "location": map[string]any{"id": "web", "name": "Web"},
 		"customer": map[string]any{"external_id": "cust-" + p.Customer}, "currency": currency,
-		"lines": []map[string]any{{"sku": "CD", "name": fmt.Sprintf("%d CDs", p.Units), "quantity": 1, "unit_price": p.Amount}},
+		"lines": []map[string]any{p.line()},
 	}
+}
+
+// line is the purchase as one line of Units CDs (at least one): the unit
+// price is the amount divided by the CDs, rounded up, and what rounding up
+// adds is the line's discount, so the line's net is exactly Amount.
+func (p Purchase) line() map[string]any {
+	units := max(p.Units, 1)
+	price := (p.Amount + units - 1) / units
+	return map[string]any{"sku": "CD", "name": "CD", "quantity": units, "unit_price": price, "discount": price*units - p.Amount}
+}
+
+// MerchantZone asks the API (GET /v1/merchant, with one of the merchant's
+// API keys) for the merchant's time zone: the zone a purchase file's
+// calendar dates are meant in.
+func MerchantZone(ctx context.Context, url, apiKey string, hc *http.Client) (*time.Location, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/merchant", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+		return nil, fmt.Errorf("GET /v1/merchant answered %d: %s", resp.StatusCode, b)
+	}
+	var m struct {
+		TimeZone string `json:"time_zone"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		return nil, fmt.Errorf("GET /v1/merchant: %w", err)
+	}
+	return time.LoadLocation(m.TimeZone)
 }
 
 // Client delivers signed batches to a merchant's webhook.
@@ -79,6 +124,11 @@ type Client struct {
 	Secret   string // whsec_…
 	Currency string
 	HTTP     *http.Client
+	// Prefix, when set, replaces the IDs of Event and of the deliveries
+	// (event <Prefix>-<i>, order <Prefix>-order-<i>, webhook-id
+	// msg_<Prefix>_<first>), so that two loads into one merchant do not
+	// collide (the demo's purchases and `make load`).
+	Prefix string
 }
 
 // BatchSize is the events per webhook delivery.
@@ -90,13 +140,21 @@ func (c Client) Load(ctx context.Context, ps []Purchase, progress func(done, tot
 		end := min(start+BatchSize, len(ps))
 		evs := make([]map[string]any, 0, end-start)
 		for i := start; i < end; i++ {
-			evs = append(evs, ps[i].Event(i, c.Currency))
+			ev := ps[i].Event(i, c.Currency)
+			if c.Prefix != "" {
+				ev["event_id"], ev["order_id"] = fmt.Sprintf("%s-%d", c.Prefix, i), fmt.Sprintf("%s-order-%d", c.Prefix, i)
+			}
+			evs = append(evs, ev)
 		}
 		body, err := json.Marshal(map[string]any{"events": evs})
 		if err != nil {
 			return err
 		}
-		if err := c.deliver(ctx, fmt.Sprintf("msg_load_%d", start), body); err != nil {
+		id := fmt.Sprintf("msg_load_%d", start)
+		if c.Prefix != "" {
+			id = fmt.Sprintf("msg_%s_%d", c.Prefix, start)
+		}
+		if err := c.deliver(ctx, id, body); err != nil {
 			return fmt.Errorf("purchases %d–%d: %w", start, end-1, err)
 		}
 		if progress != nil {

@@ -28,6 +28,9 @@ type DemoStore interface {
 	SaveProgram(ctx context.Context, mid string, p loyalty.Program, expected int64, by string, at time.Time) (loyalty.ProgramVersion, error)
 }
 
+// DemoTimeZone is the demo merchant's time zone.
+const DemoTimeZone = "Europe/Madrid"
+
 // DemoMerchant is what Demo created, with the secrets shown once.
 type DemoMerchant struct {
 	Merchant      tenant.Merchant
@@ -37,9 +40,11 @@ type DemoMerchant struct {
 }
 
 // Demo creates the `make run` merchant: a Madrid café with seed 004's
-// points program switched on, a webhook secret and a dozen customers.
+// points program switched on, a webhook secret and a dozen customers with
+// profiles only; infra/demo then gives them (and more) purchases, points
+// and analytics through the real paths.
 func Demo(ctx context.Context, st DemoStore, now time.Time) (DemoMerchant, error) {
-	m, key, err := Merchant(ctx, st, "Café Demo", "EUR", "Europe/Madrid", tenant.ScopeAdmin, now)
+	m, key, err := Merchant(ctx, st, "Café Demo", "EUR", DemoTimeZone, tenant.ScopeAdmin, now)
 	if err != nil {
 		return DemoMerchant{}, fmt.Errorf("demo merchant: %w", err)
 	}
@@ -96,35 +101,45 @@ type demoCustomer struct {
 	favorite                            bool
 	typ                                 crm.Type
 	state                               crm.State
-	daysSinceVisit                      int // -1: never visited
-	tickets                             int64
-	revenue                             int64 // minor units
+	buyer                               string // the purchase log's customer whose purchases are theirs (external ID cust-<buyer>); "" for none
 	enrolledDaysAgo                     int
 }
 
+// The last one is María José again under another e-mail: a duplicate to merge.
 var demo = []demoCustomer{
-	{"María José", "García López", "mariajose.garcia@example.com", "+34600100001", "iPhone 15", []string{"VIP", "café"}, true, crm.TypeDirect, crm.StateActive, 1, 48, 61250, 700},
-	{"José", "Núñez Gil", "jose.nunez@example.com", "+34600100002", "Pixel 8", []string{"desayunos"}, false, crm.TypeDirect, crm.StateActive, 3, 22, 18400, 400},
-	{"Lucía", "Fernández", "lucia.fernandez@example.com", "+34600100003", "Galaxy S23", []string{"VIP"}, true, crm.TypeDirect, crm.StateActive, 12, 15, 30990, 365},
-	{"Carlos", "Martín Ruiz", "carlos.martin@example.com", "+34600100004", "iPhone 13", nil, false, crm.TypeDirect, crm.StateActive, 45, 6, 7420, 300},
-	{"Ana", "Sánchez", "ana.sanchez@example.com", "", "", []string{"newsletter"}, false, crm.TypeProspect, crm.StatePending, -1, 0, 0, 10},
-	{"Javier", "Gómez", "javier.gomez@example.com", "+34600100006", "Redmi Note 12", []string{"empleado"}, true, crm.TypeDirect, crm.StateActive, 2, 80, 40100, 900},
-	{"Elena", "Díaz Romero", "elena.diaz@example.com", "+34600100007", "iPhone 14", nil, false, crm.TypeDirect, crm.StateSuspended, 200, 3, 2750, 500},
-	{"Pablo", "Moreno", "", "+34600100008", "", []string{"café"}, false, crm.TypeDirect, crm.StateActive, 29, 9, 8100, 120},
-	{"Carmen", "Jiménez", "carmen.jimenez@example.com", "+34600100009", "Galaxy A54", []string{"VIP", "cumpleaños-marzo"}, false, crm.TypeDirect, crm.StateActive, 8, 31, 27800, 640},
-	{"", "", "", "", "", nil, false, crm.TypeAnonymous, crm.StateActive, 5, 1, 450, 5},
-	{"Sofía", "Álvarez", "sofia.alvarez@example.com", "+34600100011", "iPhone 12", nil, false, crm.TypeDirect, crm.StateActive, 90, 4, 3600, 450},
-	{"Diego", "Torres", "diego.torres@example.com", "", "", []string{"newsletter"}, false, crm.TypeProspect, crm.StateActive, -1, 0, 0, 30},
+	{"María José", "García López", "mariajose.garcia@example.com", "+34600100001", "iPhone 15", []string{"VIP", "café"}, true, crm.TypeDirect, crm.StateActive, "1", 700},
+	{"José", "Núñez Gil", "jose.nunez@example.com", "+34600100002", "Pixel 8", []string{"desayunos"}, false, crm.TypeDirect, crm.StateActive, "2", 400},
+	{"Lucía", "Fernández", "lucia.fernandez@example.com", "+34600100003", "Galaxy S23", []string{"VIP"}, true, crm.TypeDirect, crm.StateActive, "3", 365},
+	{"Carlos", "Martín Ruiz", "carlos.martin@example.com", "+34600100004", "iPhone 13", nil, false, crm.TypeDirect, crm.StateActive, "4", 300},
+	{"Ana", "Sánchez", "ana.sanchez@example.com", "", "", []string{"newsletter"}, false, crm.TypeProspect, crm.StatePending, "", 10},
+	{"Javier", "Gómez", "javier.gomez@example.com", "+34600100006", "Redmi Note 12", []string{"empleado"}, true, crm.TypeDirect, crm.StateActive, "5", 900},
+	{"Elena", "Díaz Romero", "elena.diaz@example.com", "+34600100007", "iPhone 14", nil, false, crm.TypeDirect, crm.StateSuspended, "6", 500},
+	{"Pablo", "Moreno", "", "+34600100008", "", []string{"café"}, false, crm.TypeDirect, crm.StateActive, "7", 120},
+	{"Carmen", "Jiménez", "carmen.jimenez@example.com", "+34600100009", "Galaxy A54", []string{"VIP", "cumpleaños-marzo"}, false, crm.TypeDirect, crm.StateActive, "8", 640},
+	{"", "", "", "", "", nil, false, crm.TypeAnonymous, crm.StateActive, "9", 5},
+	{"Sofía", "Álvarez", "sofia.alvarez@example.com", "+34600100011", "iPhone 12", nil, false, crm.TypeDirect, crm.StateActive, "10", 450},
+	{"Diego", "Torres", "diego.torres@example.com", "", "", []string{"newsletter"}, false, crm.TypeProspect, crm.StateActive, "", 30},
+	{"María José", "García", "mj.garcia.lopez@example.com", "", "", nil, false, crm.TypeDirect, crm.StateActive, "11", 200},
 }
 
-// DemoCustomers fills a merchant's base with a dozen varied customers.
-// Their metrics are synthetic: purchases are not part of the demo yet.
+// DemoBuyers is how many of the demo purchase log's first customers
+// (external IDs cust-demo-1 … cust-demo-DemoBuyers) are demo customers:
+// their purchases land on them.
+const DemoBuyers = 11
+
+// DemoCustomers fills a merchant's base with a dozen varied customers,
+// profiles only: what they bought comes from purchases under their external
+// IDs (cust-demo-1 … cust-demo-11), through ingest.
 func DemoCustomers(ctx context.Context, st Store, mid string, now time.Time) (int, error) {
 	for i, d := range demo {
 		enrolled := now.AddDate(0, 0, -d.enrolledDaysAgo)
+		var external string
+		if d.buyer != "" {
+			external = "cust-demo-" + d.buyer
+		}
 		c, err := crm.New(mid, crm.Enrolment{
 			Profile: crm.Profile{GivenName: d.given, FamilyName: d.family, Email: d.email, Phone: d.phone,
-				DeviceType: d.device, Tags: d.tags, Favorite: d.favorite, Type: d.typ,
+				DeviceType: d.device, Tags: d.tags, Favorite: d.favorite, Type: d.typ, ExternalID: external,
 				CardNumber: fmt.Sprintf("RG%08d", i+1), NewsletterConsent: d.email != ""},
 			EnrolledAt: &enrolled,
 		}, now)
@@ -132,12 +147,6 @@ func DemoCustomers(ctx context.Context, st Store, mid string, now time.Time) (in
 			return i, fmt.Errorf("demo customer %d: %w", i, err)
 		}
 		c.State = d.state
-		if d.daysSinceVisit >= 0 {
-			last := now.Add(-time.Duration(d.daysSinceVisit)*24*time.Hour - 3*time.Hour)
-			first := enrolled.Add(time.Hour)
-			c.Metrics = crm.Metrics{Tickets: d.tickets, Tickets12M: d.tickets, Revenue: d.revenue, Revenue12M: d.revenue,
-				Units: d.tickets * 2, LastVisitAt: &last, FirstPurchaseAt: &first, FirstStore: "Centro"}
-		}
 		if err := st.CreateCustomer(ctx, c); err != nil {
 			return i, fmt.Errorf("demo customer %d: %w", i, err)
 		}

@@ -59,8 +59,8 @@ func TestLoadRepositoryTemplate(t *testing.T) {
 	if table.LogicalID != "Table" || table.BillingMode != "PAY_PER_REQUEST" || table.TTLAttribute != "expires_at" {
 		t.Errorf("table = %+v", table)
 	}
-	if len(table.AttributeDefinitions) != 10 || len(table.GlobalSecondaryIndexes) != 4 {
-		t.Errorf("table has %d attribute definitions and %d GSIs, want 10 and 4", len(table.AttributeDefinitions), len(table.GlobalSecondaryIndexes))
+	if len(table.AttributeDefinitions) != 14 || len(table.GlobalSecondaryIndexes) != 6 {
+		t.Errorf("table has %d attribute definitions and %d GSIs, want 14 and 6", len(table.AttributeDefinitions), len(table.GlobalSecondaryIndexes))
 	}
 	wantKey := []KeyElement{{"PK", "HASH"}, {"SK", "RANGE"}}
 	if !reflect.DeepEqual(table.KeySchema, wantKey) {

@@ -48,12 +48,22 @@ func (c Cuts) higher(v int64) int {
 	return n
 }
 
+// MinRFMCustomers is the smallest number of customers with a ticket in the
+// window for which quintile scores mean anything: below it (4 customers per
+// quintile) a run scores nobody, and says why instead of labelling.
+const MinRFMCustomers = 20
+
+// NoRFMScore is the reason stored on a model, and on the scores of customers
+// with a ticket in the window, when the base is below MinRFMCustomers.
+const NoRFMScore = "fewer than 20 customers with a ticket in the 12 months: RFM scores are not meaningful"
+
 // RFMScore is one customer's result.
 type RFMScore struct {
 	CustomerID string
-	R, F, M    int // 1–5, 5 best; 0 when the customer had no ticket in the window
+	R, F, M    int // 1–5, 5 best; 0 when the customer had no ticket in the window or the model has NoScore
 	Margin     int // 0 when no margin is known
 	Segment    string
+	NoScore    string // why a customer with a ticket in the window has no scores and no segment
 }
 
 // RFMModel is what a run stores beside the scores. Recency cut-points are
@@ -63,6 +73,26 @@ type RFMModel struct {
 	Version              string
 	Recency, Frequency   Cuts
 	Monetary, MarginCuts Cuts
+	NoScore              string // NoRFMScore below MinRFMCustomers, else empty
+}
+
+// score scores one customer's window against the model: Hibernating with
+// zero scores without a ticket in the window (whatever the base), no scores
+// and no segment when the model has NoScore.
+func (m RFMModel) score(c RFMInput) RFMScore {
+	s := RFMScore{CustomerID: c.CustomerID, Segment: Hibernating}
+	switch {
+	case c.Tickets == 0:
+	case m.NoScore != "":
+		s.Segment, s.NoScore = "", m.NoScore
+	default:
+		s.R, s.F, s.M = m.Recency.higher(-c.Recency), m.Frequency.higher(c.Tickets), m.Monetary.higher(c.Revenue)
+		if c.Margin != nil {
+			s.Margin = m.MarginCuts.higher(*c.Margin)
+		}
+		s.Segment = SegmentOf(s.R, s.F)
+	}
+	return s
 }
 
 // Segments of the standard R×F grid.
@@ -108,7 +138,8 @@ func SegmentOf(r, f int) string {
 
 // ScoreRFM scores every customer against cut-points computed over the
 // customers with a ticket in the window; the others are Hibernating with
-// zero scores and do not move the cut-points.
+// zero scores and do not move the cut-points. Below MinRFMCustomers with a
+// ticket, the model has NoScore and nobody with a ticket is scored.
 func ScoreRFM(in []RFMInput) (RFMModel, []RFMScore) {
 	var rs, fs, ms, gs []int64
 	for _, c := range in {
@@ -121,17 +152,12 @@ func ScoreRFM(in []RFMInput) (RFMModel, []RFMScore) {
 		}
 	}
 	model := RFMModel{Version: RFMVersion, Recency: cutsOf(rs), Frequency: cutsOf(fs), Monetary: cutsOf(ms), MarginCuts: cutsOf(gs)}
+	if len(rs) > 0 && len(rs) < MinRFMCustomers {
+		model.NoScore = NoRFMScore
+	}
 	out := make([]RFMScore, len(in))
 	for i, c := range in {
-		s := RFMScore{CustomerID: c.CustomerID, Segment: Hibernating}
-		if c.Tickets > 0 {
-			s.R, s.F, s.M = model.Recency.higher(-c.Recency), model.Frequency.higher(c.Tickets), model.Monetary.higher(c.Revenue)
-			if c.Margin != nil {
-				s.Margin = model.MarginCuts.higher(*c.Margin)
-			}
-			s.Segment = SegmentOf(s.R, s.F)
-		}
-		out[i] = s
+		out[i] = model.score(c)
 	}
 	return model, out
 }

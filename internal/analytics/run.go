@@ -43,8 +43,9 @@ type Score struct {
 	Version    string
 	R, F, M    int
 	Margin     int
-	Segment    string
-	Recency    int64 // days since the last ticket, -1 without tickets
+	Segment    string // empty when NoScore is set
+	NoScore    string // why a customer with a ticket in the window has no RFM scores (RFMModel.NoScore)
+	Recency    int64  // days since the last ticket, -1 without tickets
 	Tickets12M int64
 	Revenue12M int64
 	Margin12M  int64
@@ -143,16 +144,11 @@ func Learn(customers []Customer, asOf time.Time) Model {
 // ScoreOf scores one customer against a learnt model.
 func (m Model) ScoreOf(c Customer, asOf time.Time) Score {
 	in, margin := c.window(asOf)
-	s := Score{CustomerID: c.ID, AsOf: asOf.Format("2006-01-02"), Version: m.Version, Segment: Hibernating,
+	rfm := m.RFM.score(in)
+	s := Score{CustomerID: c.ID, AsOf: asOf.Format("2006-01-02"), Version: m.Version,
+		R: rfm.R, F: rfm.F, M: rfm.M, Margin: rfm.Margin, Segment: rfm.Segment, NoScore: rfm.NoScore,
 		Recency: in.Recency, Tickets12M: in.Tickets, Revenue12M: in.Revenue, Margin12M: margin,
 		Affinity: AffinityOf(c.Spend, in.Tickets)}
-	if in.Tickets > 0 {
-		s.R, s.F, s.M = m.RFM.Recency.higher(-in.Recency), m.RFM.Frequency.higher(in.Tickets), m.RFM.Monetary.higher(in.Revenue)
-		if in.Margin != nil {
-			s.Margin = m.RFM.MarginCuts.higher(*in.Margin)
-		}
-		s.Segment = SegmentOf(s.R, s.F)
-	}
 	h, ok := c.history(asOf)
 	switch {
 	case m.BGNBD == nil:

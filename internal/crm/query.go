@@ -13,9 +13,11 @@ type Order string
 
 // The orders. LastVisit is the default (seed 000: newest visit first).
 const (
-	OrderLastVisit Order = "last_visit" // newest first; never-visited last
-	OrderEnrolled  Order = "enrolled"   // newest enrolment first
-	OrderName      Order = "name"       // A→Z by folded full name
+	OrderLastVisit Order = "last_visit"     // newest first; never-visited last
+	OrderEnrolled  Order = "enrolled"       // newest enrolment first
+	OrderName      Order = "name"           // A→Z by folded full name
+	OrderLTV       Order = "ltv"            // highest LTV (all-time revenue) first
+	OrderBalance   Order = "points_balance" // highest points balance first
 )
 
 // Activity filters on the 30-day activity rule.
@@ -48,11 +50,44 @@ type Query struct {
 	Favorite     *bool
 	Tag          string // folded
 	Segment      string // a dynamic segment's ID: its members as of the last run
+	Ranges       Ranges
 	Search       string // normalised for its kind
 	SearchKind   SearchKind
 	Limit        int
 	Cursor       string
 	Now          time.Time
+}
+
+// Ranges are the list's inclusive range filters on value and last visit;
+// nil bounds are open. A customer who never visited is outside every
+// last-visit range.
+type Ranges struct {
+	LTVMin, LTVMax             *int64 // Metrics.Revenue, minor units
+	BalanceMin, BalanceMax     *int64 // points
+	LastVisitFrom, LastVisitTo *time.Time
+}
+
+// Set reports whether any bound is given.
+func (r Ranges) Set() bool {
+	return r.LTVMin != nil || r.LTVMax != nil || r.BalanceMin != nil || r.BalanceMax != nil || r.LastVisitFrom != nil || r.LastVisitTo != nil
+}
+
+// Match reports whether c is within every bound.
+func (r Ranges) Match(c Customer) bool {
+	m := c.Metrics
+	in := func(v int64, lo, hi *int64) bool { return (lo == nil || v >= *lo) && (hi == nil || v <= *hi) }
+	if !in(m.Revenue, r.LTVMin, r.LTVMax) || !in(m.PointsBalance, r.BalanceMin, r.BalanceMax) {
+		return false
+	}
+	if r.LastVisitFrom != nil || r.LastVisitTo != nil {
+		switch {
+		case m.LastVisitAt == nil,
+			r.LastVisitFrom != nil && m.LastVisitAt.Before(*r.LastVisitFrom),
+			r.LastVisitTo != nil && m.LastVisitAt.After(*r.LastVisitTo):
+			return false
+		}
+	}
+	return true
 }
 
 // Page limits.
@@ -99,6 +134,7 @@ func (q Query) Matches(c Customer) bool {
 		q.CardTemplate != "" && c.CardTemplate != q.CardTemplate,
 		q.Favorite != nil && c.Favorite != *q.Favorite,
 		q.Tag != "" && !c.HasTag(q.Tag),
+		!q.Ranges.Match(c),
 		q.SearchKind == SearchName && !matchesName(c, q.Search):
 		return false
 	}
@@ -109,7 +145,7 @@ func (q Query) Matches(c Customer) bool {
 // filters reads no more items than it returns.
 func (q Query) Filtered() bool {
 	return q.Activity != "" || q.State != "" || q.Type != "" || q.CardTemplate != "" || q.Favorite != nil || q.Tag != "" ||
-		q.SearchKind == SearchName
+		q.Ranges.Set() || q.SearchKind == SearchName
 }
 
 // SearchToken is the word of a name search that the index is asked for: the

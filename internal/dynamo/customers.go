@@ -47,6 +47,12 @@ type customerItem struct {
 	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
 	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
 	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
+	// The value orders: LTV (GSI5) and points balance (GSI6), kept current
+	// by every purchase (metricsSet) and posting (postingWrites).
+	GSI5PK string `dynamodbav:"GSI5PK,omitempty"`
+	GSI5SK string `dynamodbav:"GSI5SK,omitempty"`
+	GSI6PK string `dynamodbav:"GSI6PK,omitempty"`
+	GSI6SK string `dynamodbav:"GSI6SK,omitempty"`
 	Type   string `dynamodbav:"type"`
 
 	ID                string            `dynamodbav:"id"`
@@ -134,6 +140,8 @@ func toItem(c crm.Customer) customerItem {
 		GSI1PK: gsiPK, GSI1SK: sortKeyWithID(lastVisit, c.ID),
 		GSI2PK: gsiPK, GSI2SK: sortKeyWithID(c.EnrolledAt.UTC().Format(sortTime), c.ID),
 		GSI3PK: gsiPK, GSI3SK: sortKeyWithID(nameSortKey(c), c.ID),
+		GSI5PK: gsiPK, GSI5SK: sortKeyWithID(sortInt(m.Revenue), c.ID),
+		GSI6PK: gsiPK, GSI6SK: sortKeyWithID(sortInt(m.PointsBalance), c.ID),
 		ID: c.ID, MerchantID: c.MerchantID, ExternalID: c.ExternalID, CardNumber: c.CardNumber, CardTemplate: c.CardTemplate,
 		GivenName: c.GivenName, FamilyName: c.FamilyName, Email: c.Email, Phone: c.Phone, DocumentNumber: c.DocumentNumber,
 		Birthday: c.Birthday, DeviceType: c.DeviceType, Tags: tags, Favorite: c.Favorite, Attributes: attrs,
@@ -147,6 +155,7 @@ func toItem(c crm.Customer) customerItem {
 	}
 	if c.State == crm.StateMerged { // a tombstone is in no list
 		it.GSI1PK, it.GSI1SK, it.GSI2PK, it.GSI2SK, it.GSI3PK, it.GSI3SK = "", "", "", "", "", ""
+		it.GSI5PK, it.GSI5SK, it.GSI6PK, it.GSI6SK = "", "", "", ""
 	}
 	return it
 }

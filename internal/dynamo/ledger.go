@@ -76,15 +76,20 @@ type entryItem struct {
 	SourceID     string    `dynamodbav:"source_id,omitempty"`
 	Location     string    `dynamodbav:"location,omitempty"`
 	CreatedAt    time.Time `dynamodbav:"created_at"`
+	OccurredAt   time.Time `dynamodbav:"occurred_at"` // zero (absent) on entries posted before it existed
 	Voids        string    `dynamodbav:"voids,omitempty"`
 	VoidedBy     string    `dynamodbav:"voided_by,omitempty"`
 }
 
 func (it entryItem) entry() loyalty.Entry {
+	occurred := it.OccurredAt
+	if occurred.IsZero() {
+		occurred = it.CreatedAt
+	}
 	return loyalty.Entry{ID: it.ID, CustomerID: it.CustomerID, Kind: loyalty.Kind(it.Kind), Points: it.Points,
 		BalanceAfter: it.BalanceAfter, Reason: it.Reason, Note: it.Note, Actor: it.Actor,
 		Source: loyalty.Source{Type: it.SourceType, ID: it.SourceID}, Location: it.Location, CreatedAt: it.CreatedAt,
-		Voids: it.Voids, VoidedBy: it.VoidedBy}
+		OccurredAt: occurred, Voids: it.Voids, VoidedBy: it.VoidedBy}
 }
 
 // metricsItem names the purchase metrics attributes of the profile.
@@ -292,8 +297,12 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 	update := "SET points_balance = :b, points_earned_total = :e, lots = :l, badges = :g, version = version + :one"
 	values := map[string]types.AttributeValue{":b": num(p.Wallet.Balance), ":e": num(p.Wallet.EarnedTotal), ":l": lotsAV,
 		":g": badgesAV, ":one": num(1), ":v": num(stored.Version)}
+	if stored.State != string(crm.StateMerged) { // a tombstone is in no list
+		update += ", GSI6PK = :bpk, GSI6SK = :bsk"
+		values[":bpk"], values[":bsk"] = str(customersGSIPK(mid)), str(sortKeyWithID(sortInt(p.Wallet.Balance), cid))
+	}
 	if m := p.Metrics; m != nil {
-		set, err := metricsSet(cid, *m, values)
+		set, err := metricsSet(mid, cid, *m, values)
 		if err != nil {
 			return nil, err
 		}
@@ -345,7 +354,7 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 		if err := put(entryItem{PK: pk, SK: ledgerPrefix + e.ID, GSI2PK: ledgerGSIPK(mid),
 			GSI2SK: sortKeyWithID(e.CreatedAt.UTC().Format(sortTime), e.ID), Type: "ledger_entry", ID: e.ID, CustomerID: cid,
 			Kind: string(e.Kind), Points: e.Points, BalanceAfter: e.BalanceAfter, Reason: e.Reason, Note: e.Note, Actor: e.Actor,
-			SourceType: e.Source.Type, SourceID: e.Source.ID, Location: e.Location, CreatedAt: e.CreatedAt.UTC(), Voids: e.Voids,
+			SourceType: e.Source.Type, SourceID: e.Source.ID, Location: e.Location, CreatedAt: e.CreatedAt.UTC(), OccurredAt: e.OccurredAt.UTC(), Voids: e.Voids,
 		}, "attribute_not_exists(PK)"); err != nil {
 			return nil, err
 		}
@@ -409,16 +418,17 @@ func lotsOf(w loyalty.Wallet) ([]lotItem, *time.Time) {
 }
 
 // metricsSet returns the ", name = :m_name" clauses that write a customer's
-// purchase metrics (and GSI1SK once there is a last visit), adding their
-// values to values.
-func metricsSet(cid string, m crm.Metrics, values map[string]types.AttributeValue) (string, error) {
+// purchase metrics (GSI5's LTV key, and GSI1SK once there is a last visit),
+// adding their values to values.
+func metricsSet(mid, cid string, m crm.Metrics, values map[string]types.AttributeValue) (string, error) {
 	metrics, err := attributevalue.MarshalMap(metricsItem{Tickets: m.Tickets, Tickets12M: m.Tickets12M, Revenue: m.Revenue,
 		Revenue12M: m.Revenue12M, Margin: m.Margin, Margin12M: m.Margin12M, Units: m.Units, FirstStore: m.FirstStore,
 		LastProducts: nonNil(m.LastProducts), LocationVisits: nonNilMap(m.LocationVisits)})
 	if err != nil {
 		return "", err
 	}
-	var set string
+	set := ", GSI5PK = :m_gsi5pk, GSI5SK = :m_gsi5sk"
+	values[":m_gsi5pk"], values[":m_gsi5sk"] = str(customersGSIPK(mid)), str(sortKeyWithID(sortInt(m.Revenue), cid))
 	for name, v := range metrics {
 		set += ", " + name + " = :m_" + name
 		values[":m_"+name] = v

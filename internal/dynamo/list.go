@@ -78,14 +78,36 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 		return s.segmentList(ctx, mid, q)
 	}
 	index, skName, forward := gsiLastVisit, "GSI1SK", false
+	// lo and hi bound the order's sort key when the query has a range on
+	// what the list is ordered by (inclusive; "" = open); the other ranges
+	// are filters (q.Matches).
+	var lo, hi string
 	switch q.Order {
 	case crm.OrderEnrolled:
 		index, skName = gsiEnrolled, "GSI2SK"
 	case crm.OrderName:
 		index, skName, forward = gsiName, "GSI3SK", true
+	case crm.OrderLTV:
+		index, skName = gsiLTV, "GSI5SK"
+		lo, hi = intRange(q.Ranges.LTVMin, q.Ranges.LTVMax)
+	case crm.OrderBalance:
+		index, skName = gsiBalance, "GSI6SK"
+		lo, hi = intRange(q.Ranges.BalanceMin, q.Ranges.BalanceMax)
+	default:
+		if f := q.Ranges.LastVisitFrom; f != nil {
+			lo = f.UTC().Format(sortTime)
+		}
+		if t := q.Ranges.LastVisitTo; t != nil {
+			hi = t.UTC().Format(sortTime) + "#~"
+		}
 	}
 	pkName := strings.TrimSuffix(skName, "SK") + "PK"
-	list := "customers:" + string(q.Order) + ":" + string(q.Activity) // the active list has its own key range
+	// The active list and each key range have their own list name: a
+	// cursor continues only the list it came from.
+	list := "customers:" + string(q.Order) + ":" + string(q.Activity)
+	if lo != "" || hi != "" {
+		list += ":" + lo + ":" + hi
+	}
 	keyNames := []string{"PK", "SK", pkName, skName}
 	start, err := decodeCursor(q.Cursor, list, mid, keyNames...)
 	if err != nil {
@@ -101,8 +123,24 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 	}
 	// The newest-visit list answers "active" with a key condition instead of a filter.
 	if q.Order == crm.OrderLastVisit && q.Activity == crm.ActivityActive {
-		in.KeyConditionExpression = aws.String(pkName + " = :pk AND " + skName + " >= :since")
-		in.ExpressionAttributeValues[":since"] = str(q.Now.Add(-crm.ActivityWindow).UTC().Format(sortTime))
+		lo = max(lo, q.Now.Add(-crm.ActivityWindow).UTC().Format(sortTime))
+	}
+	switch {
+	case lo != "" && hi != "":
+		in.KeyConditionExpression = aws.String(pkName + " = :pk AND " + skName + " BETWEEN :lo AND :hi")
+		in.ExpressionAttributeValues[":lo"], in.ExpressionAttributeValues[":hi"] = str(lo), str(hi)
+	case lo != "":
+		in.KeyConditionExpression = aws.String(pkName + " = :pk AND " + skName + " >= :lo")
+		in.ExpressionAttributeValues[":lo"] = str(lo)
+	case hi != "":
+		in.KeyConditionExpression = aws.String(pkName + " = :pk AND " + skName + " <= :hi")
+		in.ExpressionAttributeValues[":hi"] = str(hi)
+	}
+	if lo != "" && hi != "" && lo > hi { // an empty range: DynamoDB refuses BETWEEN with lo > hi
+		return crm.Page{Customers: []crm.Customer{}}, nil
+	}
+	if q.Order == crm.OrderLTV || q.Order == crm.OrderBalance { // keys-only indexes
+		return s.scan(ctx, in, q, min(q.Limit*2, 100), list, keyNames, s.profilesByPK)
 	}
 	return s.scan(ctx, in, q, min(q.Limit*2, 500), list, keyNames, func(_ context.Context, _ []map[string]types.AttributeValue) (customerOf, error) {
 		return func(raw map[string]types.AttributeValue) (crm.Customer, bool, error) {
@@ -113,6 +151,18 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 			return it.customer(), true, nil
 		}, nil
 	})
+}
+
+// intRange is the key range of sortInt values from lo to hi (nil = open).
+func intRange(lo, hi *int64) (string, string) {
+	var from, to string
+	if lo != nil {
+		from = sortInt(*lo)
+	}
+	if hi != nil {
+		to = sortInt(*hi) + "#~"
+	}
+	return from, to
 }
 
 func (s *Store) searchUnique(ctx context.Context, mid string, q crm.Query) (crm.Page, error) {

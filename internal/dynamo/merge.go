@@ -200,6 +200,9 @@ func (s *Store) cutoverWrites(mid string, sItem, dItem customerItem, co loyalty.
 		lots, earliest := lotsOf(side.p.Wallet)
 		next.PointsBalance, next.PointsEarned, next.Lots, next.Badges = side.p.Wallet.Balance, side.p.Wallet.EarnedTotal, lots, nonNil(side.p.Badges)
 		next.PendingEvents = append(slices.Clone(side.stored.PendingEvents), pendingOf(side.p.Events)...)
+		if next.GSI6PK != "" {
+			next.GSI6SK = sortKeyWithID(sortInt(next.PointsBalance), cid)
+		}
 		if earliest != nil {
 			next.GSI4PK, next.GSI4SK = expiryGSIPK(mid), sortKeyWithID(earliest.UTC().Format(sortTime), cid)
 		}
@@ -505,7 +508,7 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 			writes = append(writes, versioned(s.table, av, 0))
 		}
 		values := map[string]types.AttributeValue{":v": num(stored.Version), ":one": num(1)}
-		set, err := metricsSet(rec.SurvivorID, metrics, values)
+		set, err := metricsSet(mid, rec.SurvivorID, metrics, values)
 		if err != nil {
 			return rec, err
 		}

@@ -46,6 +46,8 @@ const (
 	gsiEnrolled  = "GSI2"
 	gsiName      = "GSI3"
 	gsiNameToken = "GSI4"
+	gsiLTV       = "GSI5"
+	gsiBalance   = "GSI6"
 )
 
 // Key builders. Every key starts with the merchant: no query can cross tenants.
@@ -61,6 +63,10 @@ func tokenSK(token string) string             { return "TOKEN#" + token }
 func tokenGSISK(token, cid string) string     { return token + "#" + cid }
 func tenantPrefix(mid string) string          { return "M#" + mid + "#" }
 func sortKeyWithID(value, id string) string   { return value + "#" + id }
+
+// sortInt writes a signed integer so that string order is numeric order:
+// the value with its sign bit flipped, as 20 zero-padded decimal digits.
+func sortInt(n int64) string { return fmt.Sprintf("%020d", uint64(n)^(1<<63)) }
 func keyOf(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"PK": str(pk), "SK": str(sk)}
 }

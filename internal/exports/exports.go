@@ -189,9 +189,11 @@ func (r *Runner) customers(ctx context.Context, w *partWriter, m tenant.Merchant
 	}
 }
 
-// LedgerHeader is the header row of a ledger export. Points are signed.
+// LedgerHeader is the header row of a ledger export. Points are signed;
+// created_at is when the entry was posted (the rows' order), occurred_at when
+// what it records happened.
 var LedgerHeader = []string{"entry_id", "created_at", "customer_id", "kind", "points", "balance_after", "reason", "note",
-	"actor", "source_type", "source_id", "location", "voids", "voided_by"}
+	"actor", "source_type", "source_id", "location", "voids", "voided_by", "occurred_at"}
 
 // ledger writes the ledger rows from the cursor on, oldest first.
 func (r *Runner) ledger(ctx context.Context, w *partWriter, m tenant.Merchant) (bool, error) {
@@ -235,7 +237,8 @@ func (r *Runner) ledger(ctx context.Context, w *partWriter, m tenant.Merchant) (
 // LedgerRecord is one entry's row of a ledger export.
 func LedgerRecord(e loyalty.Entry) []string {
 	return []string{e.ID, e.CreatedAt.UTC().Format(time.RFC3339Nano), e.CustomerID, string(e.Kind), strconv.FormatInt(e.Points, 10),
-		strconv.FormatInt(e.BalanceAfter, 10), e.Reason, e.Note, e.Actor, e.Source.Type, e.Source.ID, e.Location, e.Voids, e.VoidedBy}
+		strconv.FormatInt(e.BalanceAfter, 10), e.Reason, e.Note, e.Actor, e.Source.Type, e.Source.ID, e.Location, e.Voids, e.VoidedBy,
+		e.OccurredAt.UTC().Format(time.RFC3339Nano)}
 }
 
 // partWriter writes rows into the export's next part.

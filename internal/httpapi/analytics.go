@@ -86,6 +86,7 @@ type runJSON struct {
 	BGNBD      *bgnbdJSON      `json:"bgnbd"`
 	GammaGamma *gammaGammaJSON `json:"gamma_gamma"`
 	NoFit      string          `json:"no_fit"`
+	NoRFM      string          `json:"rfm_no_score"`
 	StartedAt  time.Time       `json:"started_at"`
 	FinishedAt *time.Time      `json:"finished_at"`
 }
@@ -106,7 +107,7 @@ func (s *Server) getRun(ctx context.Context, r *request) (response, error) {
 	}
 	out := runJSON{AsOf: run.AsOf, Phase: run.Phase, Customers: run.Customers, Scored: run.Scored,
 		Version: m.Version, Cuts: cutsJSON{Recency: days, Frequency: m.RFM.Frequency, Monetary: m.RFM.Monetary, Margin: m.RFM.MarginCuts},
-		NoFit: m.NoFit, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt}
+		NoFit: m.NoFit, NoRFM: m.RFM.NoScore, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt}
 	if b := m.BGNBD; b != nil {
 		j := bgnbdJSON(*b)
 		out.BGNBD = &j
@@ -123,11 +124,12 @@ type customerAnalyticsJSON struct {
 	AsOf       string `json:"as_of"`
 	Version    string `json:"version"`
 	RFM        struct {
-		R       int    `json:"r"`
-		F       int    `json:"f"`
-		M       int    `json:"m"`
-		Margin  int    `json:"margin"`
-		Segment string `json:"segment"`
+		R       int     `json:"r"`
+		F       int     `json:"f"`
+		M       int     `json:"m"`
+		Margin  int     `json:"margin"`
+		Segment *string `json:"segment"`
+		NoScore string  `json:"no_score"`
 	} `json:"rfm"`
 	RecencyDays int64 `json:"recency_days"`
 	Tickets12M  int64 `json:"tickets_12m"`
@@ -162,7 +164,10 @@ func (s *Server) getCustomerAnalytics(ctx context.Context, r *request) (response
 	}
 	out := customerAnalyticsJSON{CustomerID: cid, AsOf: sc.AsOf, Version: sc.Version, RecencyDays: sc.Recency,
 		Tickets12M: sc.Tickets12M, Revenue12M: sc.Revenue12M, NoPrediction: sc.NoPredict, Currency: r.merchant.Currency}
-	out.RFM.R, out.RFM.F, out.RFM.M, out.RFM.Margin, out.RFM.Segment = sc.R, sc.F, sc.M, sc.Margin, sc.Segment
+	out.RFM.R, out.RFM.F, out.RFM.M, out.RFM.Margin, out.RFM.NoScore = sc.R, sc.F, sc.M, sc.Margin, sc.NoScore
+	if sc.NoScore == "" {
+		out.RFM.Segment = &sc.Segment
+	}
 	a := sc.Affinity
 	out.Affinity.Primary, out.Affinity.PrimaryShareBP, out.Affinity.Secondary, out.Affinity.SecondaryShareBP, out.Affinity.Reason =
 		a.Primary, a.PrimaryShareBP, a.Secondary, a.SecondaryShareBP, a.Reason

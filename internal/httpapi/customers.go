@@ -377,7 +377,50 @@ func (s *Server) knownSegment(ctx context.Context, r *request, id, path string) 
 
 // listParams are the query parameters of GET /v1/customers.
 var listParams = map[string]bool{"order": true, "activity": true, "state": true, "type": true, "card": true,
-	"favorite": true, "tag": true, "q": true, "limit": true, "cursor": true, "segment": true}
+	"favorite": true, "tag": true, "q": true, "limit": true, "cursor": true, "segment": true,
+	"ltv_min": true, "ltv_max": true, "balance_min": true, "balance_max": true, "last_visit_from": true, "last_visit_to": true}
+
+// parseListRanges reads the list's range filters: ltv_min/ltv_max (minor
+// units), balance_min/balance_max (points), last_visit_from/last_visit_to
+// (as a report's from and to); each minimum not above its maximum.
+func parseListRanges(params map[string]string, fe *apperr.Fields) crm.Ranges {
+	var r crm.Ranges
+	ints := []struct {
+		lo, hi   string
+		min, max **int64
+		what     string
+	}{{"ltv_min", "ltv_max", &r.LTVMin, &r.LTVMax, "an integer amount in minor units"},
+		{"balance_min", "balance_max", &r.BalanceMin, &r.BalanceMax, "an integer number of points"}}
+	for _, b := range ints {
+		for name, dst := range map[string]**int64{b.lo: b.min, b.hi: b.max} {
+			if v, ok := params[name]; ok {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					fe.Add("?"+name, "must be %s", b.what)
+					continue
+				}
+				*dst = &n
+			}
+		}
+		if *b.min != nil && *b.max != nil && **b.min > **b.max {
+			fe.Add("?"+b.hi, "must not be below %s", b.lo)
+		}
+	}
+	for name, dst := range map[string]**time.Time{"last_visit_from": &r.LastVisitFrom, "last_visit_to": &r.LastVisitTo} {
+		if v, ok := params[name]; ok {
+			t, ok := parseInstant(v, name == "last_visit_to")
+			if !ok {
+				fe.Add("?"+name, "must be a date YYYY-MM-DD or an RFC 3339 time")
+				continue
+			}
+			*dst = &t
+		}
+	}
+	if r.LastVisitFrom != nil && r.LastVisitTo != nil && r.LastVisitTo.Before(*r.LastVisitFrom) {
+		fe.Add("?last_visit_to", "must not be before last_visit_from")
+	}
+	return r
+}
 
 func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) {
 	q := crm.Query{Order: crm.OrderLastVisit, Limit: crm.DefaultLimit, Now: now, Cursor: params["cursor"]}
@@ -389,10 +432,10 @@ func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) 
 	}
 	if v, ok := params["order"]; ok {
 		switch crm.Order(v) {
-		case crm.OrderLastVisit, crm.OrderEnrolled, crm.OrderName:
+		case crm.OrderLastVisit, crm.OrderEnrolled, crm.OrderName, crm.OrderLTV, crm.OrderBalance:
 			q.Order = crm.Order(v)
 		default:
-			fe.Add("?order", "must be last_visit, enrolled or name")
+			fe.Add("?order", "must be last_visit, enrolled, name, ltv or points_balance")
 		}
 	}
 	if v, ok := params["activity"]; ok {
@@ -441,6 +484,7 @@ func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) 
 		}
 		q.Segment = v
 	}
+	q.Ranges = parseListRanges(params, &fe)
 	if v, ok := params["limit"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > crm.MaxLimit {

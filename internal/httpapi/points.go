@@ -32,6 +32,7 @@ type entryJSON struct {
 	Source       sourceJSON   `json:"source"`
 	Location     string       `json:"location"`
 	CreatedAt    time.Time    `json:"created_at"`
+	OccurredAt   time.Time    `json:"occurred_at"`
 	Voids        *string      `json:"voids"`
 	VoidedBy     *string      `json:"voided_by"`
 }
@@ -46,7 +47,7 @@ func optional(s string) *string {
 func entryOf(e loyalty.Entry) entryJSON {
 	return entryJSON{ID: e.ID, CustomerID: e.CustomerID, Kind: e.Kind, Points: e.Points, BalanceAfter: e.BalanceAfter,
 		Reason: e.Reason, Note: e.Note, Actor: e.Actor, Source: sourceJSON(e.Source), Location: e.Location,
-		CreatedAt: e.CreatedAt, Voids: optional(e.Voids), VoidedBy: optional(e.VoidedBy)}
+		CreatedAt: e.CreatedAt, OccurredAt: e.OccurredAt, Voids: optional(e.Voids), VoidedBy: optional(e.VoidedBy)}
 }
 
 func entriesOf(es []loyalty.Entry) []entryJSON {

@@ -32,17 +32,11 @@ func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, er
 	f := movementFilter{limit: limit, MovementFilter: loyalty.MovementFilter{To: now, From: now.AddDate(0, 0, -30), Customer: q["customer_id"],
 		Reason: q["reason"], Location: q["location"], Kind: loyalty.Kind(q["kind"])}}
 	day := func(name string, v string, end bool) time.Time {
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			return t
+		t, ok := parseInstant(v, end)
+		if !ok {
+			fe.Add("?"+name, "must be a date YYYY-MM-DD or an RFC 3339 time")
 		}
-		if t, err := time.Parse("2006-01-02", v); err == nil {
-			if end {
-				return t.Add(24*time.Hour - time.Microsecond)
-			}
-			return t
-		}
-		fe.Add("?"+name, "must be a date YYYY-MM-DD or an RFC 3339 time")
-		return time.Time{}
+		return t
 	}
 	if v, ok := q["from"]; ok {
 		f.From = day("from", v, false)
@@ -76,6 +70,21 @@ func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, er
 		f.afterEntry = string(b)
 	}
 	return f, fe.Err()
+}
+
+// parseInstant reads a bound of a period: an RFC 3339 time, or a date
+// YYYY-MM-DD in UTC from its first instant (or, for an end, up to its last).
+func parseInstant(v string, end bool) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		if end {
+			return t.Add(24*time.Hour - time.Microsecond), true
+		}
+		return t, true
+	}
+	return time.Time{}, false
 }
 
 type reportSummaryJSON struct {

@@ -29,7 +29,8 @@ type Entry struct {
 	Actor        string // "key:<api key id>" or "rule:<name>"
 	Source       Source
 	Location     string
-	CreatedAt    time.Time
+	CreatedAt    time.Time // when it was posted: the transaction's time; lists, exports and reports order by it
+	OccurredAt   time.Time // when what it records happened: a purchase's occurred_at, else CreatedAt
 	Voids        string
 	VoidedBy     string
 }

@@ -197,7 +197,7 @@ func (r rules) cutover(survivor, dup loyalty.Account, actor string, now time.Tim
 	sp := loyalty.Posting{Wallet: w, Badges: held, Events: badgeEvents(loyalty.Diff(survivor.Badges, held), now)}
 	dp := loyalty.Posting{Events: badgeEvents(loyalty.Diff(dup.Badges, nil), now)}
 	if b != 0 {
-		transfer := loyalty.Entry{Kind: loyalty.KindTransfer, Reason: "merge", Actor: actor, CreatedAt: now}
+		transfer := loyalty.Entry{Kind: loyalty.KindTransfer, Reason: "merge", Actor: actor, CreatedAt: now, OccurredAt: now}
 		out, in := transfer, transfer
 		out.ID, out.CustomerID, out.Points, out.BalanceAfter, out.Source = ids.New(now), did, -b, 0, loyalty.Source{Type: "customer", ID: sid}
 		in.ID, in.CustomerID, in.Points, in.BalanceAfter, in.Source = ids.New(now), sid, b, w.Balance, loyalty.Source{Type: "customer", ID: did}

@@ -73,9 +73,10 @@ func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid 
 		if err != nil {
 			return purchase.Decision{}, err
 		}
-		// Purchase entries are dated when the purchase happened, not when it arrived.
+		// Purchase entries are posted now (CreatedAt, the order of every list
+		// and report) and record when the purchase happened.
 		for i := range p.Entries {
-			p.Entries[i].CreatedAt = e.OccurredAt.UTC()
+			p.Entries[i].OccurredAt = e.OccurredAt.UTC()
 		}
 		p.Metrics = &metrics
 		if !before.Counted && next.Counted {

@@ -138,7 +138,7 @@ func (r rules) plan(acc loyalty.Account, ops []Op, now time.Time) (loyalty.Posti
 		}
 		entries = append(entries, loyalty.Entry{ID: ids.New(now), CustomerID: acc.Customer.ID, Kind: op.Kind, Points: moved,
 			BalanceAfter: w.Balance, Reason: op.Reason, Note: op.Note, Actor: op.Actor, Source: op.Source,
-			Location: op.Location, CreatedAt: now})
+			Location: op.Location, CreatedAt: now, OccurredAt: now})
 	}
 	held := loyalty.IDs(loyalty.Held(r.badges, w.Balance, w.EarnedTotal))
 	ch := Change{BalanceBefore: acc.Wallet.Balance, BalanceAfter: w.Balance,

@@ -1,7 +1,8 @@
 // Command devserver is `make run`: it starts the local emulators (unless the
 // AWS_ENDPOINT_URL_* variables already point at running ones), provisions the
-// resources of template.yaml, creates a demo merchant with demo customers,
-// prints its API key and serves every HttpApi route on localhost.
+// resources of template.yaml, creates a demo merchant with its customers'
+// purchases, points and analytics (infra/demo), prints its API key and
+// serves every HttpApi route on localhost.
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/regulars/regulars/infra/demo"
 	"github.com/regulars/regulars/infra/devserver"
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/infra/seed"
@@ -34,12 +36,14 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (loopback)")
 	prefix := flag.String("prefix", "regulars", "prefix of local resource names")
-	demo := flag.Bool("demo", true, "create a demo merchant with demo customers")
+	withDemo := flag.Bool("demo", true, "create a demo merchant with demo customers")
+	purchases := flag.String("demo-purchases", "../shared/data/cdnow/CDNOW_sample.txt",
+		"the demo's purchase log (CDNOW format, relative to the repository); synthetic purchases when absent")
 	flag.Parse()
 	log := app.Logger(os.Getenv) // LOG_LEVEL, as in the functions
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *prefix, *demo, log); err != nil {
+	if err := run(ctx, *addr, *prefix, *withDemo, *purchases, log); err != nil {
 		fmt.Fprintln(os.Stderr, "devserver:", err)
 		os.Exit(1)
 	}
@@ -63,7 +67,7 @@ func writeEnv(path string, vars map[string]string) error {
 	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
-func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) error {
+func run(ctx context.Context, addr, prefix string, withDemo bool, purchases string, log *slog.Logger) error {
 	path, err := template.Find()
 	if err != nil {
 		return err
@@ -100,9 +104,6 @@ func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) 
 		return err
 	}
 	sqsClient := sqs.NewFromConfig(cfg)
-	for _, c := range consumers {
-		go c.Poll(ctx, sqsClient, log)
-	}
 	schedules, err := devserver.Schedules(ctx, tmpl, res, log)
 	if err != nil {
 		return err
@@ -131,15 +132,34 @@ func run(ctx context.Context, addr, prefix string, demo bool, log *slog.Logger) 
 	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
 		local[k] = os.Getenv(k)
 	}
-	if demo {
+	if withDemo {
+		// Through the real paths, before the consumers poll: the seed drains
+		// the queues itself.
+		start := time.Now()
 		st := dynamo.New(dynamodb.NewFromConfig(cfg), table)
-		d, err := seed.Demo(ctx, st, time.Now())
+		if !filepath.IsAbs(purchases) {
+			purchases = filepath.Join(filepath.Dir(path), purchases)
+		}
+		zone, err := time.LoadLocation(seed.DemoTimeZone)
 		if err != nil {
 			return err
 		}
+		ps, err := demo.Purchases(purchases, demo.Customers, start, zone)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "seeding the demo: %d purchases of %d customers through the webhook, ingest and the nightly run…\n", len(ps), demo.Customers)
+		d, err := demo.Seed(ctx, demo.Env{Store: st, Gateway: gw, Consumers: consumers, SQS: sqsClient, Log: log}, ps, start)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "demo seeded in %s\n", time.Since(start).Round(100*time.Millisecond))
 		local["DEMO_MERCHANT_ID"], local["DEMO_API_KEY"], local["DEMO_WEBHOOK_SECRET"], local["DEMO_CURRENCY"] = d.Merchant.ID, d.APIKey, d.WebhookSecret, d.Merchant.Currency
 		fmt.Fprintf(os.Stderr, "\nDemo merchant %q (%s), %d customers.\nAPI key (admin, shown once): %s\nWebhook secret: %s\n\n  curl -s -H 'Authorization: Bearer %s' http://%s/v1/customers\n\n",
 			d.Merchant.Name, d.Merchant.ID, d.Customers, d.APIKey, d.WebhookSecret, d.APIKey, addr)
+	}
+	for _, c := range consumers {
+		go c.Poll(ctx, sqsClient, log)
 	}
 	envFile := filepath.Join(filepath.Dir(path), ".local", "env")
 	if err := writeEnv(envFile, local); err != nil {

@@ -4,8 +4,10 @@
 //	load -file ../shared/data/cdnow/CDNOW_sample.txt   # the CDNOW log
 //	load -synthetic 10000                              # a synthetic year of 10,000 customers
 //
-// It reads API_URL, DEMO_MERCHANT_ID, DEMO_WEBHOOK_SECRET and DEMO_CURRENCY
-// (which `make run` writes to .local/env) unless flags say otherwise.
+// It reads API_URL, DEMO_MERCHANT_ID, DEMO_API_KEY, DEMO_WEBHOOK_SECRET and
+// DEMO_CURRENCY (which `make run` writes to .local/env) unless flags say
+// otherwise. The file's dates are calendar days in the merchant's time zone,
+// which it asks the API for (GET /v1/merchant) with the API key.
 package main
 
 import (
@@ -25,14 +27,14 @@ func main() {
 	merchant := flag.String("merchant", os.Getenv("DEMO_MERCHANT_ID"), "merchant ID")
 	secret := flag.String("secret", os.Getenv("DEMO_WEBHOOK_SECRET"), "the merchant's webhook secret (whsec_…)")
 	currency := flag.String("currency", envOr("DEMO_CURRENCY", "EUR"), "the merchant's currency")
-	tz := flag.String("time-zone", "Europe/Madrid", "time zone of the file's dates")
+	apiKey := flag.String("api-key", os.Getenv("DEMO_API_KEY"), "an API key of the merchant, to read its time zone")
 	file := flag.String("file", "", "a purchase log in CDNOW format")
 	synthetic := flag.Int("synthetic", 0, "generate this many customers' purchases instead")
 	seed := flag.Uint64("seed", 1, "seed of the synthetic generator")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *url, *merchant, *secret, *currency, *tz, *file, *synthetic, *seed); err != nil {
+	if err := run(ctx, *url, *merchant, *secret, *apiKey, *currency, *file, *synthetic, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "\nload:", err)
 		os.Exit(1)
 	}
@@ -45,17 +47,20 @@ func envOr(k, def string) string {
 	return def
 }
 
-func run(ctx context.Context, url, merchant, secret, currency, tz, file string, synthetic int, seed uint64) error {
+func run(ctx context.Context, url, merchant, secret, apiKey, currency, file string, synthetic int, seed uint64) error {
 	if url == "" || merchant == "" || secret == "" {
 		return fmt.Errorf("-url, -merchant and -secret are required (or run `make run` and use `make load`)")
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return err
 	}
 	var ps []loader.Purchase
 	switch {
 	case file != "":
+		if apiKey == "" {
+			return fmt.Errorf("-api-key is required with -file: the file's dates are days in the merchant's time zone")
+		}
+		loc, err := loader.MerchantZone(ctx, url, apiKey, nil)
+		if err != nil {
+			return err
+		}
 		f, err := os.Open(file)
 		if err != nil {
 			return err
@@ -71,7 +76,7 @@ func run(ctx context.Context, url, merchant, secret, currency, tz, file string, 
 	}
 	start := time.Now()
 	c := loader.Client{URL: url, Merchant: merchant, Secret: secret, Currency: currency}
-	err = c.Load(ctx, ps, func(done, total int) {
+	err := c.Load(ctx, ps, func(done, total int) {
 		const width = 40
 		filled := done * width / total
 		rate := float64(done) / time.Since(start).Seconds()
