@@ -280,6 +280,10 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 		}
 		update += set
 	}
+	if p.Type != "" {
+		update += ", customer_type = :ct"
+		values[":ct"] = str(string(p.Type))
+	}
 	if earliest != nil {
 		update += ", GSI4PK = :xpk, GSI4SK = :xsk"
 		values[":xpk"] = str(expiryGSIPK(mid))

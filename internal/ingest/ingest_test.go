@@ -389,3 +389,38 @@ func TestPurchaseOfAMergedDuplicate(t *testing.T) {
 		t.Fatalf("survivor: revenue %d, tickets %d; want 1500 and 1 (one local day)", got.Metrics.Revenue, got.Metrics.Tickets)
 	}
 }
+
+// A prospect (contact details, no purchase) who buys becomes direct, once:
+// the event delivered twice records one type change.
+func TestProspectWhoBuysBecomesDirect(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	p, err := crm.New(e.merchant.ID, crm.Enrolment{Profile: crm.Profile{Email: "prospecto@example.com", Type: crm.TypeProspect}}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateCustomer(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	who := map[string]any{"email": "prospecto@example.com"}
+	e.send(event("e1", "P-1", "paid", at.Add(time.Minute), who, line("CAFE", 1, 500)))
+	e.send(event("e1", "P-1", "paid", at.Add(time.Minute), who, line("CAFE", 1, 500)))
+	e.drain()
+	got := e.customerBy("prospecto@example.com")
+	if got.Type != crm.TypeDirect || got.Metrics.Tickets != 1 {
+		t.Fatalf("after buying: type %s, tickets %d; want direct, 1", got.Type, got.Metrics.Tickets)
+	}
+	items, _, err := e.store.Timeline(t.Context(), e.merchant.ID, got.ID, 50, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range items {
+		if it.Event != nil && it.Event.Type == "profile_updated" && it.Event.Data["fields"] == "type" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d type changes on the timeline, want 1", n)
+	}
+}
