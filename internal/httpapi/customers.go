@@ -13,6 +13,7 @@ import (
 	"github.com/regulars/regulars/internal/erasure"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/jobs"
+	"github.com/regulars/regulars/internal/loyalty"
 )
 
 type addressJSON struct {
@@ -155,6 +156,13 @@ func (s *Server) createCustomer(ctx context.Context, r *request) (response, erro
 	}
 	if err := s.store.CreateCustomer(ctx, c); err != nil {
 		return response{}, err
+	}
+	res, err := s.points.AwardSignup(ctx, c, loyalty.EnrolAPI, r.actor())
+	if err != nil {
+		return response{}, err
+	}
+	if n := len(res.Entries); n > 0 {
+		c.Metrics.PointsBalance = res.Entries[n-1].BalanceAfter
 	}
 	resp := jsonResponse(http.StatusCreated, customerOf(c, r.merchant.Currency, r.now))
 	resp.headers["Location"] = "/v1/customers/" + c.ID

@@ -26,6 +26,7 @@ import (
 	"github.com/regulars/regulars/internal/imports"
 	"github.com/regulars/regulars/internal/jobs"
 	"github.com/regulars/regulars/internal/jobs/jobstest"
+	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/objects"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/tabular"
@@ -577,5 +578,52 @@ func TestErasureOfAnImportedCustomer(t *testing.T) {
 	}
 	if _, ok := e.byEmail(m.ID, "queda@example.com"); !ok {
 		t.Fatal("the other customer went too")
+	}
+}
+
+// A created row is an enrolment: an active customer gets the program's
+// signup points once, however often the import runs; a pending one and an
+// updated one get none.
+func TestImportAwardsSignup(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Importadora")
+	prog := loyalty.DefaultProgram()
+	prog.Enabled, prog.Actions.Signup = true, 30
+	if _, err := e.store.SaveProgram(t.Context(), m.ID, prog, 0, "test", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	xavi, _ := e.seedBase(m.ID)
+	file := csvFile("email,given_name,state", "nuevo@example.com,Nuevo,active", "espera@example.com,Espera,pending", "xavi@example.com,Xavier,")
+	p := imports.Params{Format: imports.CSV, OnExisting: imports.Update}
+	j := e.run(m.ID, p, file)
+	balances := func() map[string]int64 {
+		out := map[string]int64{}
+		for _, email := range []string{"nuevo@example.com", "espera@example.com", "xavi@example.com"} {
+			c, ok := e.byEmail(m.ID, email)
+			if !ok {
+				t.Fatalf("%s missing", email)
+			}
+			out[email] = c.Metrics.PointsBalance
+		}
+		return out
+	}
+	want := map[string]int64{"nuevo@example.com": 30, "espera@example.com": 0, "xavi@example.com": 0}
+	if got := balances(); !maps.Equal(got, want) {
+		t.Fatalf("balances %v, want %v", got, want)
+	}
+	again := j
+	again.State, again.Cursor, again.Result.Report, again.Progress = jobs.Queued, nil, "", jobs.Progress{}
+	if _, err := e.store.SaveJob(t.Context(), again); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Send(t.Context(), e.queue, again); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(j)
+	if got := balances(); !maps.Equal(got, want) {
+		t.Fatalf("after a re-run: balances %v, want %v", got, want)
+	}
+	if x, _ := e.byEmail(m.ID, "xavi@example.com"); x.ID != xavi.ID || x.GivenName != "Xavier" {
+		t.Fatalf("xavi %+v", x)
 	}
 }

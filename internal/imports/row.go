@@ -185,6 +185,13 @@ func (r *Runner) write(ctx context.Context, j *jobs.Job, p Params, pr prepared, 
 			return nil, err
 		}
 	}
+	if plan.Outcome == Created { // once per customer, however often the row runs
+		c := pr.candidate
+		c.ID = plan.CustomerID
+		if _, err := r.points.AwardSignup(ctx, c, loyalty.EnrolImport, j.Actor); err != nil {
+			return nil, err
+		}
+	}
 	return []Line{{Row: n, Outcome: plan.Outcome, CustomerID: plan.CustomerID}}, nil
 }
 

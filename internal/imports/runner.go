@@ -35,6 +35,7 @@ type Store interface {
 // Points opens balances.
 type Points interface {
 	OpenBalance(ctx context.Context, mid, cid string, points int64, src loyalty.Source, actor string) (points.Result, error)
+	AwardSignup(ctx context.Context, c crm.Customer, path loyalty.EnrolmentPath, actor string) (points.Result, error)
 }
 
 // Bucket holds the uploaded file and the report.

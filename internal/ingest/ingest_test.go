@@ -424,3 +424,52 @@ func TestProspectWhoBuysBecomesDirect(t *testing.T) {
 		t.Fatalf("%d type changes on the timeline, want 1", n)
 	}
 }
+
+// A customer enrolled by their first purchase gets the signup points once:
+// the event delivered twice, and a customer whose enrolling delivery failed
+// before the award (in the base, no purchase yet), each end with one signup
+// entry. Under signup_on card, a purchase enrolment earns none.
+func TestPurchaseEnrolmentAwardsSignupOnce(t *testing.T) {
+	prog := loyalty.DefaultProgram()
+	prog.Enabled, prog.Actions.Signup = true, 40
+	e := newEnv(t, prog)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	crashed, err := crm.New(e.merchant.ID, crm.Enrolment{Profile: crm.Profile{Email: "caido@example.com"}, EnrolledAt: &at}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateCustomer(t.Context(), crashed); err != nil {
+		t.Fatal(err)
+	}
+	nuevo := event("e1", "S-1", "paid", at, map[string]any{"email": "nuevo@example.com"}, line("CAFE", 1, 500))
+	e.send(nuevo, nuevo, event("e2", "S-2", "paid", at, map[string]any{"email": "caido@example.com"}, line("CAFE", 1, 500)))
+	e.drain()
+	e.send(nuevo, event("e3", "S-3", "paid", at.Add(time.Hour), map[string]any{"email": "nuevo@example.com"}, line("CAFE", 1, 500)))
+	e.drain()
+	signups := func(email string) (int, int64) {
+		bal, entries := e.ledger(e.customerBy(email).ID)
+		n := 0
+		for _, x := range entries {
+			if x.Reason == "signup" {
+				n++
+			}
+		}
+		return n, bal
+	}
+	if n, bal := signups("nuevo@example.com"); n != 1 || bal != 40+10+10 {
+		t.Fatalf("nuevo: %d signup entries, balance %d; want 1 and 60", n, bal)
+	}
+	if n, bal := signups("caido@example.com"); n != 1 || bal != 40+10 {
+		t.Fatalf("caido: %d signup entries, balance %d; want 1 and 50", n, bal)
+	}
+
+	prog.Actions.SignupOn = loyalty.SignupCard
+	if _, err := e.store.SaveProgram(t.Context(), e.merchant.ID, prog, 1, "test", at); err != nil {
+		t.Fatal(err)
+	}
+	e.send(event("e4", "S-4", "paid", at, map[string]any{"email": "tarjeta@example.com"}, line("CAFE", 1, 500)))
+	e.drain()
+	if n, bal := signups("tarjeta@example.com"); n != 0 || bal != 10 {
+		t.Fatalf("signup_on card: %d signup entries, balance %d; want 0 and 10", n, bal)
+	}
+}

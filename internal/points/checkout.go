@@ -56,6 +56,25 @@ func (s *Service) AwardAction(ctx context.Context, mid, cid string, a Action, re
 	})
 }
 
+// AwardSignup awards the signup points to a customer who just enrolled by
+// path, when the program's signup rule covers that path: once per customer
+// (the source claim of AwardAction), so an enrolment done twice (a message
+// delivered again, an import run again) awards nothing more. A customer who
+// is not active (pending) gets none.
+func (s *Service) AwardSignup(ctx context.Context, c crm.Customer, path loyalty.EnrolmentPath, actor string) (Result, error) {
+	if c.State != crm.StateActive {
+		return Result{}, nil
+	}
+	pv, err := s.store.Program(ctx, c.MerchantID)
+	if err != nil {
+		return Result{}, err
+	}
+	if !pv.Program.Actions.SignupFor(path) {
+		return Result{}, nil
+	}
+	return s.AwardAction(ctx, c.MerchantID, c.ID, ActionSignup, "", actor)
+}
+
 // Quote answers the checkout question for a customer and a cart.
 func (s *Service) Quote(ctx context.Context, mid, cid string, cart []loyalty.Line) (loyalty.Quote, error) {
 	if err := validCart(cart); err != nil {
