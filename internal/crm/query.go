@@ -75,9 +75,9 @@ func ParseSearch(q string) (string, SearchKind, error) {
 		}
 		return e, SearchEmail, nil
 	case strings.HasPrefix(q, "+") || strings.HasPrefix(q, "00"):
-		p, err := NormalizePhone(q)
+		p, err := NormalizePhone(q, "")
 		if err != nil {
-			return "", SearchNone, apperr.Field("?q", "looks like a phone number but is not in E.164 form")
+			return "", SearchNone, apperr.Field("?q", "looks like a phone number but is not a valid international one")
 		}
 		return p, SearchPhone, nil
 	}

@@ -150,7 +150,7 @@ func (s *Server) createCustomer(ctx context.Context, r *request) (response, erro
 	if err := decodeJSON(r.body, r.header("Content-Type"), &in, readOnlyMembers...); err != nil {
 		return response{}, err
 	}
-	c, err := crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt}, r.now)
+	c, err := crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt, Region: r.merchant.Country}, r.now)
 	if err != nil {
 		return response{}, err
 	}
@@ -257,6 +257,7 @@ func (s *Server) updateCustomer(ctx context.Context, r *request) (response, erro
 	if field("newsletter_consent") {
 		pt.NewsletterConsent = &p.NewsletterConsent
 	}
+	pt.Region = r.merchant.Country
 	c, err := s.store.UpdateCustomer(ctx, r.merchant.ID, cid, func(c crm.Customer) (crm.Customer, error) {
 		return pt.Apply(c, r.now)
 	})

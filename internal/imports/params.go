@@ -37,6 +37,9 @@ type Params struct {
 	Format         Format     `json:"format"`
 	OpeningBalance bool       `json:"opening_balance"` // open each created customer's balance with its points_balance
 	OnExisting     OnExisting `json:"on_existing"`
+	// Country is the merchant's when the import was created: the rows'
+	// national phone numbers are read in it.
+	Country string `json:"country,omitempty"`
 }
 
 // Validate checks the parameters and fills in the default on_existing.

@@ -32,10 +32,11 @@ type prepared struct {
 }
 
 // prepare validates a data row; it calls nothing.
-func (r *Runner) prepare(j *jobs.Job, layout crm.CSVLayout, row tabular.Row) (prepared, error) {
+func (r *Runner) prepare(j *jobs.Job, p Params, layout crm.CSVLayout, row tabular.Row) (prepared, error) {
 	pr := prepared{number: row.Number}
 	var err error
 	if pr.parsed, err = layout.Parse(row.Cells); err == nil {
+		pr.parsed.Patch.Region = p.Country
 		pr.candidate, err = pr.parsed.New(j.MerchantID, r.now())
 	}
 	if err != nil {

@@ -271,7 +271,7 @@ func (r *Runner) read(ctx context.Context, rd *tabular.Reader, w *report, p Para
 			j.Result.IgnoredColumns = layout.Unknown
 			r.log.InfoContext(ctx, "import header read", "merchant", j.MerchantID, "job", j.ID, "row", row.Number, "ignored_columns", layout.Unknown)
 		default:
-			pr, err := r.prepare(j, *layout, row)
+			pr, err := r.prepare(j, p, *layout, row)
 			if err != nil {
 				return nil, at, false, err
 			}

@@ -59,7 +59,7 @@ func (in *Ingestor) Apply(ctx context.Context, mid string, e purchase.Event) (Ou
 	if err != nil {
 		return "", err
 	}
-	if err := e.Validate(m.Currency, in.now(), "/event"); err != nil {
+	if err := e.Validate(m.Currency, m.Country, in.now(), "/event"); err != nil {
 		return "", err
 	}
 	if e.Customer.Anonymous {
@@ -117,7 +117,7 @@ func (in *Ingestor) customerOf(ctx context.Context, m tenant.Merchant, e purchas
 	}
 	card, _ := crm.NormalizeCardNumber(ref.CardNumber)
 	email, _ := crm.NormalizeEmail(ref.Email)
-	phone, _ := crm.NormalizePhone(ref.Phone)
+	phone, _ := crm.NormalizePhone(ref.Phone, m.Country)
 	uniques := []crm.Unique{{Kind: "card", Value: card}, {Kind: "external_id", Value: ref.ExternalID}, {Kind: "email", Value: email}, {Kind: "phone", Value: phone}}
 	for attempt := 0; attempt < 3; attempt++ {
 		for _, u := range uniques {
@@ -141,12 +141,12 @@ func (in *Ingestor) customerOf(ctx context.Context, m tenant.Merchant, e purchas
 		}
 		profile := crm.Profile{CardNumber: card, ExternalID: ref.ExternalID, Email: email, Phone: phone,
 			GivenName: ref.GivenName, FamilyName: ref.FamilyName, Type: crm.TypeDirect}
-		c, err := crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled}, in.now())
+		c, err := crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled, Region: m.Country}, in.now())
 		if apperr.CodeOf(err) == apperr.Invalid {
 			// The names a point of sale sent are not usable as a profile's
 			// (control characters…): enrol with the identifiers alone.
 			profile.GivenName, profile.FamilyName = "", ""
-			c, err = crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled}, in.now())
+			c, err = crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled, Region: m.Country}, in.now())
 		}
 		if err != nil {
 			return "", nil, err

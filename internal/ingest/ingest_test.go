@@ -473,3 +473,23 @@ func TestPurchaseEnrolmentAwardsSignupOnce(t *testing.T) {
 		t.Fatalf("signup_on card: %d signup entries, balance %d; want 0 and 10", n, bal)
 	}
 }
+
+// The webhook reads a phone in the merchant's country: a national number
+// enrols the customer in E.164, and the same number spelt internationally
+// finds them again.
+func TestPurchasePhonesInTheMerchantsCountry(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	e.send(event("e1", "F-1", "paid", at, map[string]any{"phone": "600 111 222"}, line("CAFE", 1, 500)))
+	e.drain()
+	e.send(event("e2", "F-2", "paid", at.Add(24*time.Hour), map[string]any{"phone": "+34 600 11 12 22"}, line("CAFE", 1, 500)))
+	e.drain()
+	c, err := e.store.CustomerByUnique(t.Context(), e.merchant.ID, crm.Unique{Kind: "phone", Value: "+34600111222"})
+	if err != nil || c.Metrics.Tickets != 2 {
+		t.Fatalf("customer %+v, %v; want one customer with 2 tickets", c, err)
+	}
+	body, _ := json.Marshal(event("e3", "F-3", "paid", at, map[string]any{"phone": "+34 12345"}, line("CAFE", 1, 500)))
+	if status, b := e.deliver(body, "msg_bad_phone", time.Now(), e.secret); status != http.StatusBadRequest || !strings.Contains(b, "/customer/phone") {
+		t.Fatalf("invalid phone: %d %s", status, b)
+	}
+}
