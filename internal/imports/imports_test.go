@@ -220,7 +220,7 @@ func TestImportReport(t *testing.T) {
 	e := newEnv(t)
 	m := e.merchant("Importadora")
 	xavi, yago := e.seedBase(m.ID)
-	p := imports.Params{Format: imports.CSV, OpeningBalance: true}
+	p := imports.Params{Format: imports.CSV, OpeningBalance: true, OnExisting: imports.Update}
 	j := e.run(m.ID, p, badFile())
 	ana, ok := e.byEmail(m.ID, "ana@example.com")
 	if !ok {
@@ -242,7 +242,7 @@ func TestImportReport(t *testing.T) {
 		{"9", "rejected", "", "/phone", fmt.Sprintf("conflicts with customers %s (by email) and %s (by phone)", xavi.ID, yago.ID)},
 		{"10", "rejected", "", "", "has 9 cells, more than the 8 columns of the header"},
 		{"11", "created", fran.ID, "", ""},
-		{"12", "updated", xavi.ID, "", ""},
+		{"12", "updated", xavi.ID, "/given_name", `"Xavi" → "Xavier"`},
 		{"13", "unchanged", yago.ID, "", ""},
 		{"14", "rejected", "", "", "the row is too long to read (more than 64 KiB)"},
 		{"15", "rejected", "", "/favorite", "must be true, false, 1, 0, sí, si, yes or no"},
@@ -400,7 +400,7 @@ func TestImportWindowOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.runner.Concurrency = concurrency
-		return m, e.report(e.run(m.ID, imports.Params{Format: imports.CSV}, file))
+		return m, e.report(e.run(m.ID, imports.Params{Format: imports.CSV, OnExisting: imports.Update}, file))
 	}
 	at, report := run("A la vez", 6)
 	zoe, _ := e.byEmail(at.ID, "zoe@example.com")
@@ -411,8 +411,8 @@ func TestImportWindowOrder(t *testing.T) {
 	}
 	want := [][]string{
 		imports.ReportHeader,
-		{"2", "updated", zoe.ID, "", ""},
-		{"3", "updated", zoe.ID, "", ""},
+		{"2", "updated", zoe.ID, "/given_name", `"Zoe" → "Zoe A"`},
+		{"3", "updated", zoe.ID, "/given_name", `"Zoe A" → "Zoe B"`},
 		{"4", "created", nuevo.ID, "", ""},
 		{"5", "rejected", "", "/email", "duplicate of row 4"},
 		{"6", "created", nueve.ID, "", ""},
@@ -644,5 +644,35 @@ func TestImportReadsNationalPhones(t *testing.T) {
 	want := [][]string{imports.ReportHeader, {"2", "created", c.ID, "", ""}, {"3", "rejected", "", "/phone", "duplicate of row 2"}}
 	if got := e.report(j); !slices.EqualFunc(got, want, slices.Equal) {
 		t.Fatalf("report:\n%s\nwant:\n%s", lines(got), lines(want))
+	}
+}
+
+// By default a row that finds a customer leaves them as they are: an
+// e-mail match does not rename anyone. With on_existing update, the report
+// says what each column was and became.
+func TestImportDoesNotOverwriteByDefault(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Importadora")
+	xavi, _ := e.seedBase(m.ID)
+	file := csvFile("email,given_name,tags,newsletter_consent", "xavi@example.com,Otro Nombre,nuevo,true")
+	j := e.run(m.ID, imports.Params{Format: imports.CSV}, file)
+	want := [][]string{imports.ReportHeader, {"2", "skipped", xavi.ID, "", ""}}
+	if got := e.report(j); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("default import report:\n%s\nwant:\n%s", lines(got), lines(want))
+	}
+	if x, _ := e.byEmail(m.ID, "xavi@example.com"); x.GivenName != "Xavi" || x.Version != xavi.Version {
+		t.Fatalf("the default import changed xavi: %+v", x)
+	}
+	j = e.run(m.ID, imports.Params{Format: imports.CSV, OnExisting: imports.Update}, file)
+	want = [][]string{imports.ReportHeader,
+		{"2", "updated", xavi.ID, "/given_name", `"Xavi" → "Otro Nombre"`},
+		{"2", "updated", xavi.ID, "/tags", `"" → "nuevo"`},
+		{"2", "updated", xavi.ID, "/newsletter_consent", `"false" → "true"`},
+	}
+	if got := e.report(j); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("update report:\n%s\nwant:\n%s", lines(got), lines(want))
+	}
+	if j.Progress.Written != 1 {
+		t.Fatalf("progress %+v: one row written", j.Progress)
 	}
 }

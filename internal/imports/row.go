@@ -193,6 +193,14 @@ func (r *Runner) write(ctx context.Context, j *jobs.Job, p Params, pr prepared, 
 			return nil, err
 		}
 	}
+	if plan.Outcome == Updated && len(plan.Changes) > 0 {
+		out := make([]Line, len(plan.Changes))
+		for i, ch := range plan.Changes {
+			out[i] = Line{Row: n, Outcome: Updated, CustomerID: plan.CustomerID, Field: "/" + ch.Column,
+				Reason: strconv.Quote(ch.Old) + " → " + strconv.Quote(ch.New)}
+		}
+		return out, nil
+	}
 	return []Line{{Row: n, Outcome: plan.Outcome, CustomerID: plan.CustomerID}}, nil
 }
 
@@ -241,7 +249,7 @@ func (r *Runner) resolve(ctx context.Context, mid string, p Params, parsed crm.C
 	if len(crm.ChangedFields(*found, next)) == 0 {
 		return RowClaim{Row: n, Outcome: Unchanged, CustomerID: found.ID}, nil, nil
 	}
-	return RowClaim{Row: n, Outcome: Updated, CustomerID: found.ID}, nil, nil
+	return RowClaim{Row: n, Outcome: Updated, CustomerID: found.ID, Changes: crm.ColumnChanges(*found, next)}, nil, nil
 }
 
 // apply writes what the decision's plan says; done again, it writes

@@ -67,10 +67,12 @@ type RowClaim struct {
 	Row        int
 	Outcome    Outcome
 	CustomerID string
+	Changes    []crm.ColumnChange // what an update changes, for the report
 }
 
 // ReportHeader is the header row of an import's report. A rejected row has
-// one line per problem.
+// one line per problem, an updated row one line per column it changed
+// (field the column, reason "old" → "new").
 var ReportHeader = []string{"row", "outcome", "customer_id", "field", "reason"}
 
 // ClaimTTL is how long row claims are kept: as long as the job's record.
