@@ -13,6 +13,7 @@ type Enrolment struct {
 	State      State      // pending or active; default active
 	EnrolledAt *time.Time // default now; may be in the past for imported customers
 	Region     string     // the merchant's country (ISO 3166-1 alpha-2): a national phone number is read in it
+	Source     string     // how the customer enrols (api, card, import, purchase): see Customer.Source
 }
 
 // New validates an enrolment and returns the new customer.
@@ -50,6 +51,7 @@ func New(merchantID string, e Enrolment, now time.Time) (Customer, error) {
 		EnrolledAt: enrolled.UTC(),
 		CreatedAt:  now,
 		UpdatedAt:  now,
+		Source:     e.Source,
 	}, nil
 }
 
@@ -74,6 +76,8 @@ type Patch struct {
 	NewsletterConsent *bool
 	// Region is the merchant's country: a national phone number is read in it.
 	Region string
+	// Source is what writes the change (api, import): see Customer.Source.
+	Source string
 }
 
 // Apply returns c with the patch applied and validated.
@@ -111,6 +115,7 @@ func (pt Patch) Apply(c Customer, now time.Time) (Customer, error) {
 	}
 	c.Profile = p
 	c.UpdatedAt = now.UTC()
+	c.Source = pt.Source
 	return c, nil
 }
 

@@ -48,6 +48,9 @@ type Query struct {
 	Favorite     *bool
 	Tag          string // folded
 	Segment      string // a dynamic segment's ID: its members as of the last run
+	// NewsletterConsent keeps the customers who gave (true) or did not give
+	// (false) their newsletter consent; nil keeps both.
+	NewsletterConsent *bool
 	Search       string // normalised for its kind
 	SearchKind   SearchKind
 	Limit        int
@@ -99,6 +102,7 @@ func (q Query) Matches(c Customer) bool {
 		q.CardTemplate != "" && c.CardTemplate != q.CardTemplate,
 		q.Favorite != nil && c.Favorite != *q.Favorite,
 		q.Tag != "" && !c.HasTag(q.Tag),
+		q.NewsletterConsent != nil && c.NewsletterConsent != *q.NewsletterConsent,
 		q.SearchKind == SearchName && !matchesName(c, q.Search):
 		return false
 	}
@@ -109,7 +113,7 @@ func (q Query) Matches(c Customer) bool {
 // filters reads no more items than it returns.
 func (q Query) Filtered() bool {
 	return q.Activity != "" || q.State != "" || q.Type != "" || q.CardTemplate != "" || q.Favorite != nil || q.Tag != "" ||
-		q.SearchKind == SearchName
+		q.NewsletterConsent != nil || q.SearchKind == SearchName
 }
 
 // SearchToken is the word of a name search that the index is asked for: the

@@ -233,6 +233,13 @@ func (s *Store) CreateCustomer(ctx context.Context, c crm.Customer) error {
 		return err
 	}
 	items = append(append(items, claims...), tokens...)
+	if ev, ok := crm.ConsentEvent(crm.Customer{}, c); ok { // consent given at enrolment, on the timeline
+		w, err := eventPut(s.table, customerPK(c.MerchantID, c.ID), ev)
+		if err != nil {
+			return err
+		}
+		items = append(items, w)
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	return s.explainCancel(ctx, c.MerchantID, items, err)
 }
@@ -316,6 +323,13 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 				return crm.Customer{}, err
 			}
 			items = append(items, ev)
+		}
+		if ev, ok := crm.ConsentEvent(old, c); ok {
+			w, err := eventPut(s.table, customerPK(mid, cid), ev)
+			if err != nil {
+				return crm.Customer{}, err
+			}
+			items = append(items, w)
 		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if reasons, ok := cancellationReasons(err); ok && (len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" || conflicted(reasons)) {

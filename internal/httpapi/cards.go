@@ -99,7 +99,7 @@ func (s *Server) enrolWithCard(ctx context.Context, r *request) (response, error
 		if generated {
 			in.CardNumber = crm.NewCardNumber()
 		}
-		c, err = crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt, Region: r.merchant.Country}, r.now)
+		c, err = crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt, Region: r.merchant.Country, Source: "card"}, r.now)
 		if err != nil {
 			return response{}, err
 		}

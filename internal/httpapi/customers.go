@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -150,7 +151,7 @@ func (s *Server) createCustomer(ctx context.Context, r *request) (response, erro
 	if err := decodeJSON(r.body, r.header("Content-Type"), &in, readOnlyMembers...); err != nil {
 		return response{}, err
 	}
-	c, err := crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt, Region: r.merchant.Country}, r.now)
+	c, err := crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt, Region: r.merchant.Country, Source: "api"}, r.now)
 	if err != nil {
 		return response{}, err
 	}
@@ -257,7 +258,7 @@ func (s *Server) updateCustomer(ctx context.Context, r *request) (response, erro
 	if field("newsletter_consent") {
 		pt.NewsletterConsent = &p.NewsletterConsent
 	}
-	pt.Region = r.merchant.Country
+	pt.Region, pt.Source = r.merchant.Country, "api"
 	c, err := s.store.UpdateCustomer(ctx, r.merchant.ID, cid, func(c crm.Customer) (crm.Customer, error) {
 		return pt.Apply(c, r.now)
 	})
@@ -381,7 +382,7 @@ func (s *Server) knownSegment(ctx context.Context, r *request, id, path string) 
 
 // listParams are the query parameters of GET /v1/customers.
 var listParams = map[string]bool{"order": true, "activity": true, "state": true, "type": true, "card": true,
-	"favorite": true, "tag": true, "q": true, "limit": true, "cursor": true, "segment": true}
+	"favorite": true, "tag": true, "q": true, "limit": true, "cursor": true, "segment": true, "newsletter_consent": true}
 
 func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) {
 	q := crm.Query{Order: crm.OrderLastVisit, Limit: crm.DefaultLimit, Now: now, Cursor: params["cursor"]}
@@ -431,6 +432,13 @@ func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) 
 		}
 		q.Favorite = &b
 	}
+	if v, ok := params["newsletter_consent"]; ok {
+		consent, err := parseConsent(v)
+		if err != nil {
+			fe.Add("?newsletter_consent", "%s", err.Error())
+		}
+		q.NewsletterConsent = consent
+	}
 	if v, ok := params["tag"]; ok {
 		if q.Tag = crm.Fold(v); q.Tag == "" {
 			fe.Add("?tag", "must contain a letter or digit")
@@ -463,4 +471,18 @@ func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) 
 		return crm.Query{}, err
 	}
 	return q, nil
+}
+
+// parseConsent reads the newsletter_consent filter: true or false, or any
+// (both; what an e-mail export must ask for to list customers without
+// consent).
+func parseConsent(v string) (*bool, error) {
+	if v == "any" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil || (v != "true" && v != "false") {
+		return nil, errors.New("must be true, false or any")
+	}
+	return &b, nil
 }

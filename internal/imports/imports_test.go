@@ -675,4 +675,17 @@ func TestImportDoesNotOverwriteByDefault(t *testing.T) {
 	if j.Progress.Written != 1 {
 		t.Fatalf("progress %+v: one row written", j.Progress)
 	}
+	items, _, err := e.store.Timeline(t.Context(), m.ID, xavi.ID, 50, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := 0
+	for _, it := range items {
+		if it.Event != nil && it.Event.Type == "consent_given" && it.Event.Data["source"] == "import" {
+			given++
+		}
+	}
+	if given != 1 {
+		t.Fatalf("%d consent_given events from the import, want 1", given)
+	}
 }

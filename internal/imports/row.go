@@ -36,7 +36,7 @@ func (r *Runner) prepare(j *jobs.Job, p Params, layout crm.CSVLayout, row tabula
 	pr := prepared{number: row.Number}
 	var err error
 	if pr.parsed, err = layout.Parse(row.Cells); err == nil {
-		pr.parsed.Patch.Region = p.Country
+		pr.parsed.Patch.Region, pr.parsed.Patch.Source = p.Country, "import"
 		pr.candidate, err = pr.parsed.New(j.MerchantID, r.now())
 	}
 	if err != nil {
