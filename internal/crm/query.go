@@ -51,11 +51,11 @@ type Query struct {
 	// NewsletterConsent keeps the customers who gave (true) or did not give
 	// (false) their newsletter consent; nil keeps both.
 	NewsletterConsent *bool
-	Search       string // normalised for its kind
-	SearchKind   SearchKind
-	Limit        int
-	Cursor       string
-	Now          time.Time
+	Search            string // normalised for its kind
+	SearchKind        SearchKind
+	Limit             int
+	Cursor            string
+	Now               time.Time
 }
 
 // Page limits.
