@@ -48,14 +48,15 @@ type Query struct {
 	Favorite     *bool
 	Tag          string // folded
 	Segment      string // a dynamic segment's ID: its members as of the last run
+	Search       string // normalised for its kind
+	SearchKind   SearchKind
+	Limit        int
+	Cursor       string
+	Now          time.Time
+
 	// NewsletterConsent keeps the customers who gave (true) or did not give
 	// (false) their newsletter consent; nil keeps both.
 	NewsletterConsent *bool
-	Search            string // normalised for its kind
-	SearchKind        SearchKind
-	Limit             int
-	Cursor            string
-	Now               time.Time
 }
 
 // Page limits.
