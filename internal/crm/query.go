@@ -92,6 +92,18 @@ func ParseSearch(q string) (string, SearchKind, error) {
 	return f, SearchName, nil
 }
 
+// WithNationalPhone turns a name search that is a valid phone number
+// written in region's national form ("600 123 456" in ES) into a phone
+// search; raw is the search as typed.
+func (q Query) WithNationalPhone(raw, region string) Query {
+	if q.SearchKind == SearchName && region != "" {
+		if p, err := NormalizePhone(raw, region); err == nil {
+			q.Search, q.SearchKind = p, SearchPhone
+		}
+	}
+	return q
+}
+
 // Matches reports whether c passes the query's filters (not its search,
 // which storage answers through an index).
 func (q Query) Matches(c Customer) bool {

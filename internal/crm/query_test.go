@@ -91,3 +91,24 @@ func TestConsentFilterAndEvent(t *testing.T) {
 		t.Fatal("an event without a change")
 	}
 }
+
+func TestWithNationalPhone(t *testing.T) {
+	for _, tc := range []struct {
+		raw, region, search string
+		kind                SearchKind
+	}{
+		{"600 12 34 56", "ES", "+34600123456", SearchPhone},
+		{"600 12 34 56", "", "600 12 34 56", SearchName},
+		{"12345", "ES", "12345", SearchName},
+		{"ana", "ES", "ana", SearchName},
+	} {
+		search, kind, err := ParseSearch(tc.raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := Query{Search: search, SearchKind: kind}.WithNationalPhone(tc.raw, tc.region)
+		if q.Search != tc.search || q.SearchKind != tc.kind {
+			t.Errorf("%q in %q: %q (%d), want %q (%d)", tc.raw, tc.region, q.Search, q.SearchKind, tc.search, tc.kind)
+		}
+	}
+}

@@ -342,6 +342,7 @@ func (s *Server) listCustomers(ctx context.Context, r *request) (response, error
 	if err != nil {
 		return response{}, err
 	}
+	q = q.WithNationalPhone(r.query["q"], r.merchant.Country)
 	if err := s.knownSegment(ctx, r, q.Segment, "?segment"); err != nil {
 		return response{}, err
 	}

@@ -325,8 +325,16 @@ func TestPhonesInTheMerchantsCountry(t *testing.T) {
 	if m.Country == nil || *m.Country != "ES" {
 		t.Fatalf("country %v, want ES (Europe/Madrid)", m.Country)
 	}
-	if c := e.create(map[string]any{"given_name": "Nacional", "phone": "600 123 456"}); c.Phone != "+34600123456" {
-		t.Fatalf("national phone stored as %q", c.Phone)
+	nacional := e.create(map[string]any{"given_name": "Nacional", "phone": "600 123 456"})
+	if nacional.Phone != "+34600123456" {
+		t.Fatalf("national phone stored as %q", nacional.Phone)
+	}
+	var found struct {
+		Data []customer `json:"data"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/customers?q=600%2012%2034%2056", e.key, nil).decode(t, &found)
+	if len(found.Data) != 1 || found.Data[0].ID != nacional.ID {
+		t.Fatalf("search by the national number: %+v", found.Data)
 	}
 	uk := e.create(map[string]any{"given_name": "Trunk", "phone": "+44 07911 123456"})
 	if uk.Phone != "+447911123456" {

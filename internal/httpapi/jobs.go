@@ -141,6 +141,7 @@ func (s *Server) createExport(ctx context.Context, r *request) (response, error)
 		if perr != nil {
 			return response{}, underFilters(perr)
 		}
+		q = q.WithNationalPhone(in.Filters["q"], r.merchant.Country)
 		if perr := s.knownSegment(ctx, r, q.Segment, "/filters/segment"); perr != nil {
 			return response{}, perr
 		}
