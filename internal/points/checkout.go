@@ -28,7 +28,11 @@ func (s *Service) AwardAction(ctx context.Context, mid, cid string, a Action, re
 	if err != nil {
 		return Result{}, err
 	}
-	p := pv.Program
+	return s.award(ctx, pv.Program, mid, cid, a, ref, actor)
+}
+
+// award posts the points program p gives action a.
+func (s *Service) award(ctx context.Context, p loyalty.Program, mid, cid string, a Action, ref, actor string) (Result, error) {
 	var points int64
 	id := "once"
 	switch a {
@@ -72,7 +76,7 @@ func (s *Service) AwardSignup(ctx context.Context, c crm.Customer, path loyalty.
 	if !pv.Program.Actions.SignupFor(path) {
 		return Result{}, nil
 	}
-	return s.AwardAction(ctx, c.MerchantID, c.ID, ActionSignup, "", actor)
+	return s.award(ctx, pv.Program, c.MerchantID, c.ID, ActionSignup, "", actor)
 }
 
 // Quote answers the checkout question for a customer and a cart.
