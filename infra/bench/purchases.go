@@ -199,7 +199,7 @@ func (pu *purchasesBench) event(p loader.Purchase, prefix string) map[string]any
 // messages returns the queue messages the webhook makes of a body: the same
 // decoding, validation and encoding, under a webhook-id of the same length.
 func (pu *purchasesBench) messages(body []byte) ([]string, error) {
-	evs, err := purchasemsg.DecodePayload(body, pu.merchant.Currency, time.Now())
+	evs, err := purchasemsg.DecodePayload(body, pu.merchant.Currency, pu.merchant.Country, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("a webhook body of the bench is not valid: %w", err)
 	}

@@ -37,7 +37,7 @@ func TestEventLineIsTheCDs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		evs, err := purchasemsg.DecodePayload(body, "USD", at)
+		evs, err := purchasemsg.DecodePayload(body, "USD", "US", at)
 		if err != nil {
 			t.Fatalf("%d CDs for %d: the webhook refuses the event: %v", tc.units, tc.amount, err)
 		}

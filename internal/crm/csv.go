@@ -87,3 +87,24 @@ func csvTime(t *time.Time) string {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ColumnChange is one profile column a change of a customer moved, in the
+// CSV's representation.
+type ColumnChange struct {
+	Column string `json:"column" dynamodbav:"column"`
+	Old    string `json:"old" dynamodbav:"old"`
+	New    string `json:"new" dynamodbav:"new"`
+}
+
+// ColumnChanges lists the profile columns (ProfileColumns, the ones an
+// import writes) whose cells differ between two versions of a customer.
+func ColumnChanges(a, b Customer) []ColumnChange {
+	ra, rb := CSVRecord(ColumnsFull, a, "", time.Time{}), CSVRecord(ColumnsFull, b, "", time.Time{})
+	var out []ColumnChange
+	for i, col := range ProfileColumns {
+		if ra[i] != rb[i] {
+			out = append(out, ColumnChange{Column: col, Old: ra[i], New: rb[i]})
+		}
+	}
+	return out
+}

@@ -236,7 +236,7 @@ func (r CSVRow) New(merchantID string, now time.Time) (Customer, error) {
 	if err != nil {
 		return Customer{}, err
 	}
-	return New(merchantID, Enrolment{Profile: p.Profile, State: r.State, EnrolledAt: r.EnrolledAt}, now)
+	return New(merchantID, Enrolment{Profile: p.Profile, State: r.State, EnrolledAt: r.EnrolledAt, Region: r.Patch.Region, Source: r.Patch.Source}, now)
 }
 
 // CSVColumn names the column of a unique identifier.

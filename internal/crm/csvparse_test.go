@@ -175,3 +175,17 @@ func TestCSVRowApply(t *testing.T) {
 		t.Fatalf("new: %+v, %v", c, err)
 	}
 }
+
+func TestColumnChanges(t *testing.T) {
+	a := Customer{ID: "c1", Profile: Profile{GivenName: "Xavi", Email: "x@example.com", Tags: []string{"vip"}}, State: StateActive}
+	b := a
+	b.GivenName, b.Tags, b.NewsletterConsent, b.State = "Xavier", []string{"vip", "nuevo"}, true, StatePending
+	b.Metrics.Revenue = 500 // not a profile column
+	want := []ColumnChange{{"given_name", "Xavi", "Xavier"}, {"tags", "vip", "vip|nuevo"}, {"newsletter_consent", "false", "true"}, {"state", "active", "pending"}}
+	if got := ColumnChanges(a, b); !slices.Equal(got, want) {
+		t.Fatalf("ColumnChanges = %v, want %v", got, want)
+	}
+	if got := ColumnChanges(a, a); len(got) != 0 {
+		t.Fatalf("no change: %v", got)
+	}
+}

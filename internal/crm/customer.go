@@ -130,6 +130,9 @@ type Customer struct {
 	Aliases []Unique
 	// Version increases with every write; storage uses it for optimistic locking.
 	Version int64
+	// Source is what writes this version (api, card, import, purchase): a
+	// change of newsletter consent goes on the timeline with it. Not stored.
+	Source string
 }
 
 // Active reports whether the customer made a transaction in the 30 days before now.

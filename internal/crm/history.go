@@ -69,6 +69,24 @@ func ChangedFields(a, b Customer) []string {
 	return out
 }
 
+// ConsentEvent is the timeline event of a change of newsletter consent from
+// old to c (old is the zero Customer for a new one): consent_given or
+// consent_withdrawn, at c's update, with what wrote it (c.Source).
+func ConsentEvent(old, c Customer) (Event, bool) {
+	if old.NewsletterConsent == c.NewsletterConsent {
+		return Event{}, false
+	}
+	typ := "consent_given"
+	if !c.NewsletterConsent {
+		typ = "consent_withdrawn"
+	}
+	data := map[string]string{"channel": "newsletter"}
+	if c.Source != "" {
+		data["source"] = c.Source
+	}
+	return Event{ID: ids.New(c.UpdatedAt), Type: typ, At: c.UpdatedAt.UTC(), Data: data}, true
+}
+
 // Interaction limits.
 const (
 	maxEventData     = 20
@@ -82,8 +100,9 @@ var eventType = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
 // form answer…).
 func NewInteraction(typ string, at time.Time, data map[string]string, now time.Time) (Event, error) {
 	var fe apperr.Fields
-	if !eventType.MatchString(typ) || strings.HasPrefix(typ, "badge_") || strings.HasPrefix(typ, "profile_") || strings.HasPrefix(typ, "segment_") || typ == "customer_merged" {
-		fe.Add("/type", "must be a lower-case code such as campaign_email_opened (badge_, profile_, segment_ and customer_merged are reserved)")
+	if !eventType.MatchString(typ) || strings.HasPrefix(typ, "badge_") || strings.HasPrefix(typ, "profile_") || strings.HasPrefix(typ, "segment_") ||
+		strings.HasPrefix(typ, "consent_") || typ == "customer_merged" {
+		fe.Add("/type", "must be a lower-case code such as campaign_email_opened (badge_, profile_, segment_, consent_ and customer_merged are reserved)")
 	}
 	if at.IsZero() {
 		at = now

@@ -12,12 +12,14 @@ type Enrolment struct {
 	Profile
 	State      State      // pending or active; default active
 	EnrolledAt *time.Time // default now; may be in the past for imported customers
+	Region     string     // the merchant's country (ISO 3166-1 alpha-2): a national phone number is read in it
+	Source     string     // how the customer enrols (api, card, import, purchase): see Customer.Source
 }
 
 // New validates an enrolment and returns the new customer.
 func New(merchantID string, e Enrolment, now time.Time) (Customer, error) {
 	var fe apperr.Fields
-	p, err := e.Profile.Normalize(now)
+	p, err := e.Profile.Normalize(now, e.Region)
 	if err != nil && !fe.Merge("", err) {
 		return Customer{}, err
 	}
@@ -49,6 +51,7 @@ func New(merchantID string, e Enrolment, now time.Time) (Customer, error) {
 		EnrolledAt: enrolled.UTC(),
 		CreatedAt:  now,
 		UpdatedAt:  now,
+		Source:     e.Source,
 	}, nil
 }
 
@@ -71,6 +74,10 @@ type Patch struct {
 	Addresses         *[]Address
 	Type              *Type
 	NewsletterConsent *bool
+	// Region is the merchant's country: a national phone number is read in it.
+	Region string
+	// Source is what writes the change (api, import): see Customer.Source.
+	Source string
 }
 
 // Apply returns c with the patch applied and validated.
@@ -95,12 +102,20 @@ func (pt Patch) Apply(c Customer, now time.Time) (Customer, error) {
 	if pt.Type != nil && *pt.Type == "" {
 		return Customer{}, apperr.Field("/type", "must be one of anonymous, prospect, direct")
 	}
-	p, err := p.Normalize(now)
+	kept := ""
+	if pt.Phone == nil { // a stored phone stands as it is: only a new one is checked (old ones: dynamo.Store.MigratePhones)
+		kept, p.Phone = p.Phone, ""
+	}
+	p, err := p.Normalize(now, pt.Region)
 	if err != nil {
 		return Customer{}, err
 	}
+	if kept != "" {
+		p.Phone = kept
+	}
 	c.Profile = p
 	c.UpdatedAt = c.changedAt(now)
+	c.Source = pt.Source
 	return c, nil
 }
 

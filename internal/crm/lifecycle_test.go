@@ -134,3 +134,22 @@ func TestChangesNeverGoBack(t *testing.T) {
 		}
 	}
 }
+
+// A phone stored before numbers were checked per country stands until it is
+// changed: patching another field does not fail on it; a new phone is
+// checked and read in the patch's region.
+func TestPatchKeepsAStoredPhone(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c := Customer{ID: "c1", Profile: Profile{Phone: "+3412345", Type: TypeDirect, CardTemplate: DefaultCardTemplate}, State: StateActive}
+	name := "Ana"
+	got, err := Patch{GivenName: &name, Region: "ES"}.Apply(c, now)
+	if err != nil || got.Phone != "+3412345" || got.GivenName != "Ana" {
+		t.Fatalf("patch of the name: %+v, %v", got.Profile, err)
+	}
+	for phone, want := range map[string]string{"600 123 456": "+34600123456", "+34 12345": ""} {
+		got, err := Patch{Phone: &phone, Region: "ES"}.Apply(c, now)
+		if want == "" && err == nil || want != "" && (err != nil || got.Phone != want) {
+			t.Errorf("patch of the phone %q: %q, %v; want %q", phone, got.Phone, err, want)
+		}
+	}
+}

@@ -108,7 +108,7 @@ func TestMerge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := crm.Merge(tc.surv, tc.dup, now)
 			tc.check(t, got)
-			if _, err := got.Normalize(now); err != nil {
+			if _, err := got.Normalize(now, ""); err != nil {
 				t.Fatalf("the merged profile does not validate: %v", err)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
@@ -31,12 +32,10 @@ const (
 )
 
 var (
-	e164         = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	attributeKey = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 	cardNumber   = regexp.MustCompile(`^[A-Z0-9]{4,32}$`)
 	slug         = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 	country      = regexp.MustCompile(`^[A-Z]{2}$`)
-	phoneJunk    = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "", "\u00a0", "")
 )
 
 // NormalizeEmail trims and lower-cases an address and checks its syntax.
@@ -56,17 +55,31 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// NormalizePhone accepts common punctuation and a 00 international prefix and
-// returns the number in E.164 form (+ and 7 to 15 digits).
-func NormalizePhone(s string) (string, error) {
-	s = phoneJunk.Replace(strings.TrimSpace(s))
-	if strings.HasPrefix(s, "00") {
-		s = "+" + s[2:]
+// NormalizePhone reads a phone number, international ("+34 600 123 456",
+// "0034…") or national in region, the merchant's ISO 3166-1 alpha-2
+// country ("600 123 456" in ES; "" reads international numbers only),
+// checks that it is a valid number of its country (libphonenumber's
+// metadata) and returns it in E.164 form: one number, one spelling.
+func NormalizePhone(s, region string) (string, error) {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "00"); ok {
+		s = "+" + rest // the international prefix of most countries, whatever the region
 	}
-	if !e164.MatchString(s) {
-		return "", apperr.New(apperr.Invalid, "must be an international phone number in E.164 form such as +34600123456")
+	if region == "" {
+		region = "ZZ" // unknown: only numbers with a country code parse
 	}
-	return s, nil
+	n, err := phonenumbers.Parse(s, region)
+	if err != nil || len(s) > 64 {
+		if region == "ZZ" {
+			return "", apperr.New(apperr.Invalid, "must be an international phone number such as +34 600 123 456")
+		}
+		return "", apperr.New(apperr.Invalid, "must be a phone number, national (%s) or international such as +34 600 123 456", region)
+	}
+	if !phonenumbers.IsValidNumber(n) {
+		return "", apperr.New(apperr.Invalid, "is not a valid phone number of %s (+%d)",
+			phonenumbers.GetRegionCodeForCountryCode(int(n.GetCountryCode())), n.GetCountryCode())
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
 // NormalizeCardNumber upper-cases a card number and drops spaces and dashes.
@@ -143,8 +156,10 @@ func truncateToken(w string) string {
 }
 
 // Normalize validates every writable field and returns the profile in
-// canonical form. Errors carry JSON Pointer paths of the API representation.
-func (p Profile) Normalize(now time.Time) (Profile, error) {
+// canonical form; region is the merchant's country, in which a national
+// phone number is read. Errors carry JSON Pointer paths of the API
+// representation.
+func (p Profile) Normalize(now time.Time, region string) (Profile, error) {
 	var fe apperr.Fields
 	str := func(path string, v *string, max int) {
 		*v = strings.TrimSpace(*v)
@@ -168,7 +183,7 @@ func (p Profile) Normalize(now time.Time) (Profile, error) {
 		}
 	}
 	if p.Phone != "" {
-		if v, err := NormalizePhone(p.Phone); err != nil {
+		if v, err := NormalizePhone(p.Phone, region); err != nil {
 			fe.Add("/phone", "%s", apperr.As(err).Message)
 		} else {
 			p.Phone = v

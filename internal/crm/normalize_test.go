@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,26 +40,42 @@ func TestNormalizeEmail(t *testing.T) {
 }
 
 func TestNormalizePhone(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"+34600123456", "+34600123456"},
-		{"+34 600 12 34 56", "+34600123456"},
-		{"0034-600-123-456", "+34600123456"},
-		{"+1 (415) 555.0100", "+14155550100"},
-		{"600123456", ""},
-		{"+0600123456", ""},
-		{"+34", ""},
-		{"+3460012345678901", ""},
-		{"+34abc", ""},
+	for _, tc := range []struct{ in, region, want string }{
+		{"+34600123456", "", "+34600123456"},
+		{"+34 600 12 34 56", "ES", "+34600123456"},
+		{"0034-600-123-456", "", "+34600123456"},
+		{"0034-600-123-456", "US", "+34600123456"},
+		{"+1 (202) 456.1111", "ES", "+12024561111"},
+		// National input in the merchant's country.
+		{"600 123 456", "ES", "+34600123456"},
+		{"600123456", "ES", "+34600123456"},
+		{"91 123 45 67", "ES", "+34911234567"},
+		{"07911 123456", "GB", "+447911123456"},
+		{"(202) 456-1111", "US", "+12024561111"},
+		// One number, one spelling: the national prefix after the country code goes.
+		{"+44 07911 123456", "ES", "+447911123456"},
+		{"+44 (0)7911 123456", "", "+447911123456"},
+		{"+447911123456", "GB", "+447911123456"},
+		// Refused: national without a country, invalid for their country, junk.
+		{"600123456", "", ""},
+		{"+34 12345", "ES", ""},
+		{"+34 12345", "", ""},
+		{"12345", "ES", ""},
+		{"+0600123456", "", ""},
+		{"+34", "", ""},
+		{"+3460012345678901", "", ""},
+		{"+34abc", "", ""},
+		{"", "ES", ""},
 	} {
-		got, err := NormalizePhone(tc.in)
+		got, err := NormalizePhone(tc.in, tc.region)
 		if tc.want == "" {
 			if err == nil {
-				t.Errorf("NormalizePhone(%q) = %q, want an error", tc.in, got)
+				t.Errorf("NormalizePhone(%q, %q) = %q, want an error", tc.in, tc.region, got)
 			}
 			continue
 		}
 		if err != nil || got != tc.want {
-			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			t.Errorf("NormalizePhone(%q, %q) = %q, %v; want %q", tc.in, tc.region, got, err, tc.want)
 		}
 	}
 }
@@ -141,7 +158,7 @@ func TestProfileNormalize(t *testing.T) {
 		{name: "long name", p: Profile{FamilyName: strings.Repeat("x", 101)}, paths: []string{"/family_name"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.p.Normalize(now)
+			got, err := tc.p.Normalize(now, "ES")
 			if tc.paths == nil {
 				if err != nil {
 					t.Fatalf("unexpected error %v", err)
@@ -193,4 +210,20 @@ func TestFoldConcurrently(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestCanonicalPhones(t *testing.T) {
+	c := Customer{ID: "c1", Profile: Profile{Phone: "+34 600 123 456"},
+		Aliases: []Unique{{"phone", "+34600123456"}, {"phone", "+44 07911 123456"}, {"phone", "+447911123456"}, {"email", "a@b.es"}, {"phone", "+34 12345"}}}
+	got, invalid := CanonicalPhones(c, "ES")
+	want := []Unique{{"phone", "+447911123456"}, {"email", "a@b.es"}, {"phone", "+34 12345"}}
+	if got.Phone != "+34600123456" || !slices.Equal(got.Aliases, want) {
+		t.Fatalf("phone %q, aliases %v; want +34600123456, %v", got.Phone, got.Aliases, want)
+	}
+	if len(invalid) != 1 || invalid[0] != (PhoneChange{CustomerID: "c1", From: "+34 12345"}) {
+		t.Fatalf("invalid %v", invalid)
+	}
+	if again, _ := CanonicalPhones(got, "ES"); again.Phone != got.Phone || !slices.Equal(again.Aliases, got.Aliases) {
+		t.Fatal("not idempotent")
+	}
 }

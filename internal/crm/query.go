@@ -56,6 +56,10 @@ type Query struct {
 	Limit        int
 	Cursor       string
 	Now          time.Time
+
+	// NewsletterConsent keeps the customers who gave (true) or did not give
+	// (false) their newsletter consent; nil keeps both.
+	NewsletterConsent *bool
 }
 
 // Ranges are the list's inclusive range filters on value and last visit;
@@ -110,9 +114,9 @@ func ParseSearch(q string) (string, SearchKind, error) {
 		}
 		return e, SearchEmail, nil
 	case strings.HasPrefix(q, "+") || strings.HasPrefix(q, "00"):
-		p, err := NormalizePhone(q)
+		p, err := NormalizePhone(q, "")
 		if err != nil {
-			return "", SearchNone, apperr.Field("?q", "looks like a phone number but is not in E.164 form")
+			return "", SearchNone, apperr.Field("?q", "looks like a phone number but is not a valid international one")
 		}
 		return p, SearchPhone, nil
 	}
@@ -121,6 +125,18 @@ func ParseSearch(q string) (string, SearchKind, error) {
 		return "", SearchNone, apperr.Field("?q", "must contain a letter or digit")
 	}
 	return f, SearchName, nil
+}
+
+// WithNationalPhone turns a name search that is a valid phone number
+// written in region's national form ("600 123 456" in ES) into a phone
+// search; raw is the search as typed.
+func (q Query) WithNationalPhone(raw, region string) Query {
+	if q.SearchKind == SearchName && region != "" {
+		if p, err := NormalizePhone(raw, region); err == nil {
+			q.Search, q.SearchKind = p, SearchPhone
+		}
+	}
+	return q
 }
 
 // Matches reports whether c passes the query's filters (not its search,
@@ -135,6 +151,7 @@ func (q Query) Matches(c Customer) bool {
 		q.Favorite != nil && c.Favorite != *q.Favorite,
 		q.Tag != "" && !c.HasTag(q.Tag),
 		!q.Ranges.Match(c),
+		q.NewsletterConsent != nil && c.NewsletterConsent != *q.NewsletterConsent,
 		q.SearchKind == SearchName && !matchesName(c, q.Search):
 		return false
 	}
@@ -145,7 +162,7 @@ func (q Query) Matches(c Customer) bool {
 // filters reads no more items than it returns.
 func (q Query) Filtered() bool {
 	return q.Activity != "" || q.State != "" || q.Type != "" || q.CardTemplate != "" || q.Favorite != nil || q.Tag != "" ||
-		q.Ranges.Set() || q.SearchKind == SearchName
+		q.Ranges.Set() || q.NewsletterConsent != nil || q.SearchKind == SearchName
 }
 
 // SearchToken is the word of a name search that the index is asked for: the

@@ -64,3 +64,51 @@ func TestQueryMatches(t *testing.T) {
 		t.Error("SearchToken is the first word")
 	}
 }
+
+func TestConsentFilterAndEvent(t *testing.T) {
+	yes, no := true, false
+	with, without := Customer{Profile: Profile{NewsletterConsent: true}}, Customer{}
+	for _, tc := range []struct {
+		filter *bool
+		c      Customer
+		want   bool
+	}{{nil, with, true}, {nil, without, true}, {&yes, with, true}, {&yes, without, false}, {&no, with, false}, {&no, without, true}} {
+		q := Query{NewsletterConsent: tc.filter}
+		if got := q.Matches(tc.c); got != tc.want || q.Filtered() != (tc.filter != nil) {
+			t.Errorf("filter %v, consent %v: %v, want %v", tc.filter, tc.c.NewsletterConsent, got, tc.want)
+		}
+	}
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	with.UpdatedAt, with.Source = at, "import"
+	if ev, ok := ConsentEvent(Customer{}, with); !ok || ev.Type != "consent_given" || ev.Data["source"] != "import" || !ev.At.Equal(at) {
+		t.Fatalf("given: %+v %v", ev, ok)
+	}
+	without.UpdatedAt = at
+	if ev, ok := ConsentEvent(with, without); !ok || ev.Type != "consent_withdrawn" || ev.Data["channel"] != "newsletter" {
+		t.Fatalf("withdrawn: %+v %v", ev, ok)
+	}
+	if _, ok := ConsentEvent(with, with); ok {
+		t.Fatal("an event without a change")
+	}
+}
+
+func TestWithNationalPhone(t *testing.T) {
+	for _, tc := range []struct {
+		raw, region, search string
+		kind                SearchKind
+	}{
+		{"600 12 34 56", "ES", "+34600123456", SearchPhone},
+		{"600 12 34 56", "", "600 12 34 56", SearchName},
+		{"12345", "ES", "12345", SearchName},
+		{"ana", "ES", "ana", SearchName},
+	} {
+		search, kind, err := ParseSearch(tc.raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := Query{Search: search, SearchKind: kind}.WithNationalPhone(tc.raw, tc.region)
+		if q.Search != tc.search || q.SearchKind != tc.kind {
+			t.Errorf("%q in %q: %q (%d), want %q (%d)", tc.raw, tc.region, q.Search, q.SearchKind, tc.search, tc.kind)
+		}
+	}
+}

@@ -244,6 +244,13 @@ func (s *Store) CreateCustomer(ctx context.Context, c crm.Customer) error {
 		return err
 	}
 	items = append(append(items, claims...), tokens...)
+	if ev, ok := crm.ConsentEvent(crm.Customer{}, c); ok { // consent given at enrolment, on the timeline
+		w, err := eventPut(s.table, customerPK(c.MerchantID, c.ID), ev)
+		if err != nil {
+			return err
+		}
+		items = append(items, w)
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	return s.explainCancel(ctx, c.MerchantID, items, err)
 }
@@ -328,6 +335,13 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 				return crm.Customer{}, err
 			}
 			items = append(items, ev)
+		}
+		if ev, ok := crm.ConsentEvent(old, c); ok {
+			w, err := eventPut(s.table, customerPK(mid, cid), ev)
+			if err != nil {
+				return crm.Customer{}, err
+			}
+			items = append(items, w)
 		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if reasons, ok := cancellationReasons(err); ok && (len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" || conflicted(reasons)) {
@@ -567,4 +581,55 @@ var errBadCursor = apperr.Field("?cursor", "is not a cursor of this list; start 
 func isNotFound(err error) bool {
 	var e *apperr.Error
 	return errors.As(err, &e) && e.Code == apperr.NotFound
+}
+
+// PhoneMigration is what MigratePhones found and did.
+type PhoneMigration struct {
+	Checked    int               // customers read
+	Changed    []crm.PhoneChange // rewritten in canonical form
+	Invalid    []crm.PhoneChange // not valid numbers: left as they are
+	Collisions []crm.PhoneChange // the canonical form is another customer's: left as they are, to merge
+}
+
+// MigratePhones rewrites every stored phone of a merchant's customers (and
+// of their aliases) in the canonical E.164 form crm.NormalizePhone gives in
+// region, moving the identifier claims with it (UpdateCustomer). It is
+// idempotent: a second run changes nothing. A number whose canonical form
+// another customer holds is reported, not changed: the two are duplicates.
+func (s *Store) MigratePhones(ctx context.Context, mid, region string, now time.Time) (PhoneMigration, error) {
+	var out PhoneMigration
+	q := crm.Query{Order: crm.OrderEnrolled, Limit: crm.MaxLimit}
+	for {
+		page, err := s.ListCustomers(ctx, mid, q)
+		if err != nil {
+			return out, err
+		}
+		for _, c := range page.Customers {
+			out.Checked++
+			next, invalid := crm.CanonicalPhones(c, region)
+			out.Invalid = append(out.Invalid, invalid...)
+			if next.Phone == c.Phone && slices.Equal(next.Aliases, c.Aliases) {
+				continue
+			}
+			_, err := s.UpdateCustomer(ctx, mid, c.ID, func(cur crm.Customer) (crm.Customer, error) {
+				next, _ := crm.CanonicalPhones(cur, region)
+				next.UpdatedAt = now.UTC()
+				return next, nil
+			})
+			change := crm.PhoneChange{CustomerID: c.ID, From: c.Phone, To: next.Phone}
+			if e := apperr.As(err); e != nil && e.Code == apperr.Conflict && e.Extra["existing_id"] != nil {
+				change.HeldBy, _ = e.Extra["existing_id"].(string)
+				out.Collisions = append(out.Collisions, change)
+				continue
+			}
+			if err != nil {
+				return out, err
+			}
+			out.Changed = append(out.Changed, change)
+		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		q.Cursor = page.NextCursor
+	}
 }

@@ -48,6 +48,8 @@ type importClaimItem struct {
 	Outcome    string `dynamodbav:"outcome"`
 	CustomerID string `dynamodbav:"customer_id"`
 	ExpiresAt  int64  `dynamodbav:"expires_at"` // TTL, epoch seconds
+	// Changes are an update's columns, old and new, for the report of the row run again.
+	Changes []crm.ColumnChange `dynamodbav:"changes,omitempty"`
 }
 
 // RowClaims reads the claims of an import on identifiers, in their order;
@@ -72,7 +74,7 @@ func (s *Store) RowClaims(ctx context.Context, mid, job string, us []crm.Unique)
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return nil, err
 			}
-			out[at[it.PK]] = &imports.RowClaim{Row: it.Row, Outcome: imports.Outcome(it.Outcome), CustomerID: it.CustomerID}
+			out[at[it.PK]] = &imports.RowClaim{Row: it.Row, Outcome: imports.Outcome(it.Outcome), CustomerID: it.CustomerID, Changes: it.Changes}
 		}
 		keys = res.UnprocessedKeys[s.table].Keys
 	}
@@ -96,7 +98,7 @@ func (s *Store) ClaimRow(ctx context.Context, mid, job string, us []crm.Unique, 
 			items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: ref}})
 		}
 		av, err := attributevalue.MarshalMap(importClaimItem{PK: importClaimPK(mid, job, u), SK: skImportRow, Type: "import_claim",
-			Row: c.Row, Outcome: string(c.Outcome), CustomerID: c.CustomerID, ExpiresAt: expires.Unix()})
+			Row: c.Row, Outcome: string(c.Outcome), CustomerID: c.CustomerID, ExpiresAt: expires.Unix(), Changes: c.Changes})
 		if err != nil {
 			return err
 		}

@@ -319,6 +319,10 @@ func (s *Store) postingWrites(mid, cid string, stored customerItem, p loyalty.Po
 		update += ", pending_events = list_append(if_not_exists(pending_events, :none), :evs)"
 		values[":none"], values[":evs"] = &types.AttributeValueMemberL{Value: []types.AttributeValue{}}, evs
 	}
+	if p.Type != "" {
+		update += ", customer_type = :ct"
+		values[":ct"] = str(string(p.Type))
+	}
 	if earliest != nil {
 		update += ", GSI4PK = :xpk, GSI4SK = :xsk"
 		values[":xpk"] = str(expiryGSIPK(mid))

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -408,5 +409,56 @@ func TestPendingBadgeEventsAreWrittenByTheNextPosting(t *testing.T) {
 	}
 	if acc, holders, evs := state(); acc.EventsPending || holders != 2 || evs != 2 {
 		t.Fatalf("after the next posting: pending %v, %d holders, %d events", acc.EventsPending, holders, evs)
+	}
+}
+
+// The phone migration rewrites numbers stored before phones were parsed
+// per country in their canonical form, with their claims; reports the
+// invalid ones and the collisions (two customers, one number) without
+// changing them; and changes nothing when run again.
+func TestMigratePhones(t *testing.T) {
+	st := newStore(t)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	stored := map[string]string{ // as the E.164 pattern of old let them in
+		"londres":  "+4402079460000", // → +442079460000
+		"trunk":    "+4407911123456", // → +447911123456, held by "canonico"
+		"canonico": "+447911123456",
+		"corto":    "+3412345", // not a valid number
+		"madrid":   "+34600123456",
+	}
+	ids := map[string]string{}
+	for name, phone := range stored {
+		c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{ExternalID: name}}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Phone = phone
+		if err := st.CreateCustomer(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = c.ID
+	}
+	got, err := st.MigratePhones(t.Context(), "M1", "ES", at.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Checked != 5 ||
+		!slices.Equal(got.Changed, []crm.PhoneChange{{CustomerID: ids["londres"], From: "+4402079460000", To: "+442079460000"}}) ||
+		!slices.Equal(got.Invalid, []crm.PhoneChange{{CustomerID: ids["corto"], From: "+3412345"}}) ||
+		!slices.Equal(got.Collisions, []crm.PhoneChange{{CustomerID: ids["trunk"], From: "+4407911123456", To: "+447911123456", HeldBy: ids["canonico"]}}) {
+		t.Fatalf("migration %+v", got)
+	}
+	if c, err := st.CustomerByUnique(t.Context(), "M1", crm.Unique{Kind: "phone", Value: "+442079460000"}); err != nil || c.ID != ids["londres"] {
+		t.Fatalf("the canonical claim: %v %v", c.ID, err)
+	}
+	if _, err := st.CustomerByUnique(t.Context(), "M1", crm.Unique{Kind: "phone", Value: "+4402079460000"}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("the old claim still resolves: %v", err)
+	}
+	again, err := st.MigratePhones(t.Context(), "M1", "ES", at.Add(2*time.Hour))
+	if err != nil || len(again.Changed) != 0 || len(again.Collisions) != 1 || len(again.Invalid) != 1 {
+		t.Fatalf("second run %+v, %v", again, err)
+	}
+	if c, err := st.Customer(t.Context(), "M1", ids["londres"]); err != nil || c.Version != 2 {
+		t.Fatalf("londres v%d, %v; want v2 (one write)", c.Version, err)
 	}
 }

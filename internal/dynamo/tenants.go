@@ -22,6 +22,7 @@ type merchantItem struct {
 	Name      string              `dynamodbav:"name"`
 	Currency  string              `dynamodbav:"currency"`
 	TimeZone  string              `dynamodbav:"time_zone"`
+	Country   string              `dynamodbav:"country,omitempty"`
 	CreatedAt time.Time           `dynamodbav:"created_at"`
 	Portal    []byte              `dynamodbav:"portal_secret"`
 	Webhook   []webhookSecretItem `dynamodbav:"webhook_secrets,omitempty"`
@@ -57,7 +58,7 @@ func (it apiKeyItem) key() tenant.APIKey {
 // CreateMerchant stores a new merchant.
 func (s *Store) CreateMerchant(ctx context.Context, m tenant.Merchant) error {
 	item, err := attributevalue.MarshalMap(merchantItem{PK: merchantPK(m.ID), SK: skMerchant, Type: "merchant",
-		ID: m.ID, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone, CreatedAt: m.CreatedAt, Portal: m.PortalSecret})
+		ID: m.ID, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone, Country: m.Country, CreatedAt: m.CreatedAt, Portal: m.PortalSecret})
 	if err != nil {
 		return err
 	}
@@ -80,8 +81,11 @@ func (s *Store) Merchant(ctx context.Context, mid string) (tenant.Merchant, erro
 	if err := s.get(ctx, merchantPK(mid), skMerchant, &it); err != nil {
 		return tenant.Merchant{}, err
 	}
-	m := tenant.Merchant{ID: it.ID, Name: it.Name, Currency: it.Currency, TimeZone: it.TimeZone, CreatedAt: it.CreatedAt,
+	m := tenant.Merchant{ID: it.ID, Name: it.Name, Currency: it.Currency, TimeZone: it.TimeZone, Country: it.Country, CreatedAt: it.CreatedAt,
 		PortalSecret: it.Portal}
+	if m.Country == "" { // stored before merchants had a country
+		m.Country = tenant.ZoneCountry(m.TimeZone)
+	}
 	for _, w := range it.Webhook {
 		m.WebhookSecrets = append(m.WebhookSecrets, tenant.WebhookSecret(w))
 	}
@@ -292,4 +296,17 @@ func (s *Store) get(ctx context.Context, pk, sk string, out any) error {
 		return apperr.New(apperr.NotFound, "not found")
 	}
 	return attributevalue.UnmarshalMap(res.Item, out)
+}
+
+// SetMerchantCountry changes the country a merchant's national phone
+// numbers are read in (tenant.Merchant.WithCountry validates it).
+func (s *Store) SetMerchantCountry(ctx context.Context, mid, country string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table, Key: keyOf(merchantPK(mid), skMerchant),
+		UpdateExpression:          aws.String("SET country = :c"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(country)}})
+	if conditionFailed(err) {
+		return apperr.New(apperr.NotFound, "merchant %s not found", mid)
+	}
+	return err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/points"
 )
 
@@ -98,7 +99,7 @@ func (s *Server) enrolWithCard(ctx context.Context, r *request) (response, error
 		if generated {
 			in.CardNumber = crm.NewCardNumber()
 		}
-		c, err = crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt}, r.now)
+		c, err = crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt, Region: r.merchant.Country, Source: "card"}, r.now)
 		if err != nil {
 			return response{}, err
 		}
@@ -111,7 +112,7 @@ func (s *Server) enrolWithCard(ctx context.Context, r *request) (response, error
 		}
 		break
 	}
-	res, err := s.points.AwardAction(ctx, r.merchant.ID, c.ID, points.ActionSignup, "", r.actor())
+	res, err := s.points.AwardSignup(ctx, c, loyalty.EnrolCard, r.actor())
 	if err != nil {
 		return response{}, err
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/regulars/regulars/internal/erasure"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/jobs"
+	"github.com/regulars/regulars/internal/loyalty"
 )
 
 // addressJSON is an address as answered, with its id; on input the id is
@@ -153,12 +155,19 @@ func (s *Server) createCustomer(ctx context.Context, r *request) (response, erro
 	if err := decodeJSON(r.body, r.header("Content-Type"), &in, readOnlyMembers...); err != nil {
 		return response{}, err
 	}
-	c, err := crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt}, r.now)
+	c, err := crm.New(r.merchant.ID, crm.Enrolment{Profile: in.profile(), State: in.State, EnrolledAt: in.EnrolledAt, Region: r.merchant.Country, Source: "api"}, r.now)
 	if err != nil {
 		return response{}, err
 	}
 	if err := s.store.CreateCustomer(ctx, c); err != nil {
 		return response{}, err
+	}
+	res, err := s.points.AwardSignup(ctx, c, loyalty.EnrolAPI, r.actor())
+	if err != nil {
+		return response{}, err
+	}
+	if n := len(res.Entries); n > 0 {
+		c.Metrics.PointsBalance = res.Entries[n-1].BalanceAfter
 	}
 	resp := jsonResponse(http.StatusCreated, customerOf(c, r.merchant.Currency, r.now))
 	resp.headers["Location"] = "/v1/customers/" + c.ID
@@ -255,6 +264,7 @@ func (s *Server) updateCustomer(ctx context.Context, r *request) (response, erro
 	}
 	// The change is timed when it is written: each attempt takes the time
 	// again, so a retry after a concurrent write is not dated before it.
+	pt.Region, pt.Source = r.merchant.Country, "api"
 	c, err := s.store.UpdateCustomer(ctx, r.merchant.ID, cid, func(c crm.Customer) (crm.Customer, error) {
 		return pt.Apply(c, s.now())
 	})
@@ -338,6 +348,7 @@ func (s *Server) listCustomers(ctx context.Context, r *request) (response, error
 	if err != nil {
 		return response{}, err
 	}
+	q = q.WithNationalPhone(r.query["q"], r.merchant.Country)
 	page, err := s.store.ListCustomers(ctx, r.merchant.ID, q)
 	if err != nil {
 		return response{}, err
@@ -378,7 +389,8 @@ func (s *Server) knownSegment(ctx context.Context, r *request, id, path string) 
 // listParams are the query parameters of GET /v1/customers.
 var listParams = map[string]bool{"order": true, "activity": true, "state": true, "type": true, "card": true,
 	"favorite": true, "tag": true, "q": true, "limit": true, "cursor": true, "segment": true,
-	"ltv_min": true, "ltv_max": true, "balance_min": true, "balance_max": true, "last_visit_from": true, "last_visit_to": true}
+	"ltv_min": true, "ltv_max": true, "balance_min": true, "balance_max": true, "last_visit_from": true, "last_visit_to": true,
+	"newsletter_consent": true}
 
 // parseListRanges reads the list's range filters: ltv_min/ltv_max (minor
 // units), balance_min/balance_max (points), last_visit_from/last_visit_to
@@ -470,6 +482,13 @@ func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) 
 		}
 		q.Favorite = &b
 	}
+	if v, ok := params["newsletter_consent"]; ok {
+		consent, err := parseConsent(v)
+		if err != nil {
+			fe.Add("?newsletter_consent", "%s", err.Error())
+		}
+		q.NewsletterConsent = consent
+	}
 	if v, ok := params["tag"]; ok {
 		if q.Tag = crm.Fold(v); q.Tag == "" {
 			fe.Add("?tag", "must contain a letter or digit")
@@ -503,4 +522,18 @@ func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) 
 		return crm.Query{}, err
 	}
 	return q, nil
+}
+
+// parseConsent reads the newsletter_consent filter: true or false, or any
+// (both; what an e-mail export must ask for to list customers without
+// consent).
+func parseConsent(v string) (*bool, error) {
+	if v == "any" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil || (v != "true" && v != "false") {
+		return nil, errors.New("must be true, false or any")
+	}
+	return &b, nil
 }

@@ -312,3 +312,46 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Fatalf("%d customers with the email", n)
 	}
 }
+
+// Phones are read in the merchant's country (by default its time zone's):
+// national input is accepted, one number has one spelling (so it is one
+// customer), and numbers that are not valid for their country are refused.
+func TestPhonesInTheMerchantsCountry(t *testing.T) {
+	e := newEnv(t)
+	var m struct {
+		Country *string `json:"country"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/merchant", e.key, nil).decode(t, &m)
+	if m.Country == nil || *m.Country != "ES" {
+		t.Fatalf("country %v, want ES (Europe/Madrid)", m.Country)
+	}
+	nacional := e.create(map[string]any{"given_name": "Nacional", "phone": "600 123 456"})
+	if nacional.Phone != "+34600123456" {
+		t.Fatalf("national phone stored as %q", nacional.Phone)
+	}
+	var found struct {
+		Data []customer `json:"data"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/customers?q=600%2012%2034%2056", e.key, nil).decode(t, &found)
+	if len(found.Data) != 1 || found.Data[0].ID != nacional.ID {
+		t.Fatalf("search by the national number: %+v", found.Data)
+	}
+	uk := e.create(map[string]any{"given_name": "Trunk", "phone": "+44 07911 123456"})
+	if uk.Phone != "+447911123456" {
+		t.Fatalf("+44 07911 123456 stored as %q", uk.Phone)
+	}
+	r := e.must(http.StatusConflict, "POST", "/v1/customers", e.key, map[string]any{"phone": "+447911123456"})
+	if !strings.Contains(string(r.body), uk.ID) {
+		t.Fatalf("the same number is another customer: %s", r.body)
+	}
+	for _, bad := range []string{"+34 12345", "12345", "+34 600 123 456 789"} {
+		if got := e.must(http.StatusBadRequest, "POST", "/v1/customers", e.key, map[string]any{"phone": bad}).paths(); !slices.Equal(got, []string{"/phone"}) {
+			t.Fatalf("%q: paths %v", bad, got)
+		}
+	}
+	var patched customer
+	e.must(http.StatusOK, "PATCH", "/v1/customers/"+uk.ID, e.key, map[string]any{"phone": "699 11 22 33"}).decode(t, &patched)
+	if patched.Phone != "+34699112233" {
+		t.Fatalf("patched phone %q", patched.Phone)
+	}
+}

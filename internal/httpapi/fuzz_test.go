@@ -49,7 +49,7 @@ func FuzzDecodeCreateCustomer(f *testing.F) {
 			return
 		}
 		// A valid customer is canonical: normalising again changes nothing.
-		again, err := c.Profile.Normalize(now)
+		again, err := c.Profile.Normalize(now, "")
 		if err != nil || again.Email != c.Email || again.Phone != c.Phone || strings.Join(again.Tags, ",") != strings.Join(c.Tags, ",") {
 			t.Fatalf("normalisation is not idempotent: %+v vs %+v (%v)", c.Profile, again, err)
 		}

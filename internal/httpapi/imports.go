@@ -29,7 +29,7 @@ func (s *Server) createImport(ctx context.Context, r *request) (response, error)
 	if err := decodeJSON(r.body, r.header("Content-Type"), &in); err != nil {
 		return response{}, err
 	}
-	p := imports.Params(in)
+	p := imports.Params{Format: in.Format, OpeningBalance: in.OpeningBalance, OnExisting: in.OnExisting, Country: r.merchant.Country}
 	if err := p.Validate(); err != nil {
 		return response{}, err
 	}

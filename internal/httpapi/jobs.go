@@ -141,8 +141,13 @@ func (s *Server) createExport(ctx context.Context, r *request) (response, error)
 		if perr != nil {
 			return response{}, underFilters(perr)
 		}
+		q = q.WithNationalPhone(in.Filters["q"], r.merchant.Country)
 		if perr := s.knownSegment(ctx, r, q.Segment, "/filters/segment"); perr != nil {
 			return response{}, perr
+		}
+		if _, asked := in.Filters["newsletter_consent"]; cols == crm.ColumnsEmails && !asked {
+			consented := true // an e-mail list is for mailing: only those who consented, unless asked otherwise
+			q.NewsletterConsent = &consented
 		}
 		j, err = jobs.New(r.merchant.ID, jobs.CustomerExport, exports.CustomerParams{Columns: cols, BOM: in.BOM, Query: q}, r.actor(), r.now)
 	case "ledger":

@@ -30,9 +30,11 @@ type jobReply struct {
 func TestExportThroughTheAPI(t *testing.T) {
 	e := newEnv(t)
 	for i := range 3 {
-		e.create(map[string]any{"given_name": fmt.Sprintf("=Ana %d", i), "email": fmt.Sprintf("ana%d@example.com", i), "tags": []string{"vip"}})
+		e.create(map[string]any{"given_name": fmt.Sprintf("=Ana %d", i), "email": fmt.Sprintf("ana%d@example.com", i), "tags": []string{"vip"},
+			"newsletter_consent": true})
 	}
 	e.create(map[string]any{"given_name": "Otro", "email": "otro@example.com"})
+	e.create(map[string]any{"given_name": "Sin consentimiento", "email": "sin@example.com", "tags": []string{"vip"}}) // not on an e-mail list
 	var j jobReply
 	r := e.must(http.StatusAccepted, "POST", "/v1/exports", e.key, map[string]any{"type": "customers", "columns": "emails",
 		"filters": map[string]string{"tag": "VIP"}, "bom": true})
@@ -105,4 +107,82 @@ func TestErasureOfALongHistory(t *testing.T) {
 	if again.ID == c.ID || pts.Balance != 0 {
 		t.Fatalf("re-enrolment: %s, balance %d", again.ID, pts.Balance)
 	}
+}
+
+// Newsletter consent: a list filter, the default of the e-mail export, and
+// each change on the timeline with what made it.
+func TestNewsletterConsent(t *testing.T) {
+	e := newEnv(t)
+	yes := e.create(map[string]any{"given_name": "Sí", "email": "si@example.com", "newsletter_consent": true})
+	no := e.create(map[string]any{"given_name": "No", "email": "no@example.com"})
+	list := func(query string) []string {
+		var page struct {
+			Data []customer `json:"data"`
+		}
+		e.must(http.StatusOK, "GET", "/v1/customers?order=name"+query, e.key, nil).decode(t, &page)
+		var out []string
+		for _, c := range page.Data {
+			out = append(out, c.GivenName)
+		}
+		return out
+	}
+	for query, want := range map[string]string{"&newsletter_consent=true": "Sí", "&newsletter_consent=false": "No", "&newsletter_consent=any": "No,Sí", "": "No,Sí"} {
+		if got := strings.Join(list(query), ","); got != want {
+			t.Errorf("list%s: %s, want %s", query, got, want)
+		}
+	}
+	if got := e.must(http.StatusBadRequest, "GET", "/v1/customers?newsletter_consent=yes", e.key, nil).paths(); len(got) != 1 || got[0] != "?newsletter_consent" {
+		t.Fatalf("bad filter: %v", got)
+	}
+
+	export := func(filters map[string]string) string {
+		var j jobReply
+		e.must(http.StatusAccepted, "POST", "/v1/exports", e.key, map[string]any{"type": "customers", "columns": "emails", "filters": filters}).decode(t, &j)
+		e.drainFunction(t, "JobsFunction")
+		e.must(http.StatusOK, "GET", "/v1/jobs/"+j.ID, e.key, nil).decode(t, &j)
+		if j.Download == nil {
+			t.Fatalf("export: %+v", j)
+		}
+		resp, err := http.Get(j.Download.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	if got := export(nil); strings.Contains(got, "no@example.com") || !strings.Contains(got, "si@example.com") {
+		t.Fatalf("the default e-mail export lists customers without consent:\n%s", got)
+	}
+	if got := export(map[string]string{"newsletter_consent": "any"}); !strings.Contains(got, "no@example.com") || !strings.Contains(got, "si@example.com") {
+		t.Fatalf("newsletter_consent any:\n%s", got)
+	}
+
+	e.must(http.StatusOK, "PATCH", "/v1/customers/"+yes.ID, e.key, map[string]any{"newsletter_consent": false})
+	e.must(http.StatusOK, "PATCH", "/v1/customers/"+no.ID, e.key, map[string]any{"given_name": "Nuevo nombre"})
+	consents := func(cid string) []string {
+		var tl struct {
+			Data []struct {
+				Event *struct {
+					Type string            `json:"type"`
+					Data map[string]string `json:"data"`
+				} `json:"event"`
+			} `json:"data"`
+		}
+		e.must(http.StatusOK, "GET", "/v1/customers/"+cid+"/timeline?limit=100", e.key, nil).decode(t, &tl)
+		var out []string
+		for _, it := range tl.Data {
+			if it.Event != nil && strings.HasPrefix(it.Event.Type, "consent_") {
+				out = append(out, it.Event.Type+":"+it.Event.Data["channel"]+":"+it.Event.Data["source"])
+			}
+		}
+		return out
+	}
+	if got := strings.Join(consents(yes.ID), " "); got != "consent_withdrawn:newsletter:api consent_given:newsletter:api" {
+		t.Fatalf("timeline of a consent given and withdrawn: %s", got)
+	}
+	if got := consents(no.ID); len(got) != 0 {
+		t.Fatalf("timeline without consent: %v", got)
+	}
+	e.must(http.StatusBadRequest, "POST", "/v1/customers/"+no.ID+"/events", e.key, map[string]any{"type": "consent_given"})
 }

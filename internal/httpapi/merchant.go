@@ -15,12 +15,17 @@ type merchantJSON struct {
 	Name      string    `json:"name"`
 	Currency  string    `json:"currency"`
 	TimeZone  string    `json:"time_zone"`
+	Country   *string   `json:"country"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 func (s *Server) getMerchant(_ context.Context, r *request) (response, error) {
 	m := r.merchant
-	return jsonResponse(http.StatusOK, merchantJSON{ID: m.ID, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone, CreatedAt: m.CreatedAt}), nil
+	out := merchantJSON{ID: m.ID, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone, CreatedAt: m.CreatedAt}
+	if m.Country != "" {
+		out.Country = &m.Country
+	}
+	return jsonResponse(http.StatusOK, out), nil
 }
 
 type apiKeyJSON struct {

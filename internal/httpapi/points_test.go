@@ -35,10 +35,74 @@ func (e *env) seedProgram(t *testing.T) {
 	e.must(http.StatusOK, "PUT", "/v1/program", e.key, map[string]any{
 		"version": 0, "enabled": true,
 		"earning":       map[string]any{"points_per_step": 10, "step_amount": 500, "trigger": "paid", "overrides": []any{}, "excluded_products": []string{}},
-		"actions":       map[string]any{"signup": 50, "newsletter": 20, "review": 5, "review_once_per_customer": false},
+		"actions":       map[string]any{"signup": 50, "newsletter": 20, "review": 5, "review_once_per_customer": false, "signup_on": "card"},
 		"redemption":    map[string]any{"points": 100, "amount": 100, "min_balance": 50, "min_cart": 1000, "max_discount": map[string]any{"kind": "percent", "value": 5000}, "exclude_on_sale": true, "excluded_products": []string{}, "allowed_products": []string{}},
 		"refund_policy": "within_balance", "expiry_days": 0,
 	})
+}
+
+// The signup points follow one rule on every enrolment path: by default
+// (signup_on any) POST /v1/customers awards them as the card enrolment does,
+// once per customer, to active customers; signup_on card keeps them to cards.
+func TestSignupOnEveryEnrolment(t *testing.T) {
+	e := newEnv(t)
+	program := func(version int, actions map[string]any) {
+		e.must(http.StatusOK, "PUT", "/v1/program", e.key, map[string]any{
+			"version": version, "enabled": true,
+			"earning":       map[string]any{"points_per_step": 10, "step_amount": 500, "trigger": "paid", "overrides": []any{}, "excluded_products": []string{}},
+			"actions":       actions,
+			"redemption":    map[string]any{"points": 100, "amount": 100, "min_balance": 0, "min_cart": 0, "max_discount": nil, "exclude_on_sale": false, "excluded_products": []string{}, "allowed_products": []string{}},
+			"refund_policy": "within_balance", "expiry_days": 0,
+		})
+	}
+	program(0, map[string]any{"signup": 50, "newsletter": 0, "review": 0, "review_once_per_customer": true}) // signup_on omitted: any
+	var got struct {
+		Actions struct {
+			SignupOn string `json:"signup_on"`
+		} `json:"actions"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/program", e.key, nil).decode(t, &got)
+	if got.Actions.SignupOn != "any" {
+		t.Fatalf("signup_on %q, want any", got.Actions.SignupOn)
+	}
+	var enrolled struct {
+		Customer customer `json:"customer"`
+	}
+	balance := func(cid string) int64 {
+		var c customer
+		e.must(http.StatusOK, "GET", "/v1/customers/"+cid, e.key, nil).decode(t, &c)
+		if total, _ := e.ledgerSum(t, cid); total != *c.PointsBalance {
+			t.Fatalf("balance %d, sum of entries %d", *c.PointsBalance, total)
+		}
+		return *c.PointsBalance
+	}
+	api := e.create(map[string]any{"email": "api@example.com"})
+	if *api.PointsBalance != 50 || balance(api.ID) != 50 {
+		t.Fatalf("POST /v1/customers: balance %d, want 50", *api.PointsBalance)
+	}
+	e.must(http.StatusOK, "POST", "/v1/customers/"+api.ID+"/actions", e.key, map[string]any{"action": "signup"}) // already awarded
+	if balance(api.ID) != 50 {
+		t.Fatal("signup awarded twice")
+	}
+	if pending := e.create(map[string]any{"email": "pendiente@example.com", "state": "pending"}); balance(pending.ID) != 0 {
+		t.Fatal("a pending customer earned the signup points")
+	}
+	e.must(http.StatusCreated, "POST", "/v1/cards/enrol", e.key, map[string]any{"email": "card@example.com"}).decode(t, &enrolled)
+	if balance(enrolled.Customer.ID) != 50 {
+		t.Fatal("card enrolment without signup points")
+	}
+
+	program(1, map[string]any{"signup": 50, "newsletter": 0, "review": 0, "review_once_per_customer": true, "signup_on": "card"})
+	if c := e.create(map[string]any{"email": "api2@example.com"}); balance(c.ID) != 0 {
+		t.Fatal("signup_on card: POST /v1/customers awarded signup points")
+	}
+	e.must(http.StatusCreated, "POST", "/v1/cards/enrol", e.key, map[string]any{"email": "card2@example.com"}).decode(t, &enrolled)
+	if balance(enrolled.Customer.ID) != 50 {
+		t.Fatal("signup_on card: card enrolment without signup points")
+	}
+	e.must(http.StatusBadRequest, "PUT", "/v1/program", e.key, map[string]any{"version": 2, "enabled": true,
+		"earning": map[string]any{"points_per_step": 10, "step_amount": 500, "trigger": "paid"}, "actions": map[string]any{"signup_on": "never"},
+		"redemption": map[string]any{"points": 100, "amount": 100}, "refund_policy": "within_balance"})
 }
 
 // ledgerSum reads every entry of a customer and returns their sum and count.

@@ -44,10 +44,11 @@ type earningJSON struct {
 }
 
 type actionsJSON struct {
-	Signup                int64 `json:"signup"`
-	Newsletter            int64 `json:"newsletter"`
-	Review                int64 `json:"review"`
-	ReviewOncePerCustomer bool  `json:"review_once_per_customer"`
+	Signup                int64            `json:"signup"`
+	Newsletter            int64            `json:"newsletter"`
+	Review                int64            `json:"review"`
+	ReviewOncePerCustomer bool             `json:"review_once_per_customer"`
+	SignupOn              loyalty.SignupOn `json:"signup_on"`
 }
 
 type redemptionRulesJSON struct {
@@ -94,6 +95,9 @@ func programOf(pv loyalty.ProgramVersion, currency string) programJSON {
 				MinCart: p.Redemption.MinCart, MaxDiscount: capOf(p.Redemption.MaxDiscount), ExcludeOnSale: p.Redemption.ExcludeOnSale,
 				ExcludedProducts: p.Redemption.ExcludedProducts, AllowedProducts: p.Redemption.AllowedProducts},
 			RefundPolicy: p.RefundPolicy, ExpiryDays: p.ExpiryDays}}
+	if out.Actions.SignupOn == "" { // saved before the rule existed
+		out.Actions.SignupOn = loyalty.SignupAny
+	}
 	if !pv.UpdatedAt.IsZero() {
 		out.UpdatedAt = &pv.UpdatedAt
 	}

@@ -75,7 +75,7 @@ func (w *webhookRoute) receivePurchases(ctx context.Context, r *request) (respon
 	if err := checkContract(r.routeKey, r.header("Content-Type"), r.body); err != nil {
 		return response{}, err
 	}
-	evs, err := purchasemsg.DecodePayload(r.body, m.Currency, r.now)
+	evs, err := purchasemsg.DecodePayload(r.body, m.Currency, m.Country, r.now)
 	if err != nil {
 		return response{}, err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/regulars/regulars/internal/imports"
 	"github.com/regulars/regulars/internal/jobs"
 	"github.com/regulars/regulars/internal/jobs/jobstest"
+	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/objects"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/tabular"
@@ -76,6 +77,9 @@ func (e *env) merchant(name string) tenant.Merchant {
 // plain net/http, as a merchant's browser does.
 func (e *env) upload(mid string, p imports.Params, file []byte) jobs.Job {
 	e.t.Helper()
+	if p.Country == "" {
+		p.Country = "ES" // the merchants' Europe/Madrid, as POST /v1/imports records it
+	}
 	if err := p.Validate(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -182,7 +186,7 @@ func badFile() []byte {
 		"ana@example.com,+34 600 111 222,Ana,1990-05-01,vip|café,sí,100,rojo", // 2 created
 		",,Nadie,,,,,",                                          // 3 no identifier
 		"bea@,,Bea,,,,,",                                        // 4 bad email
-		"carla@example.com,12,Carla,,,,,",                       // 5 bad phone
+		"carla@example.com,12,Carla,,,,,",                       // 5 bad phone (in ES)
 		"dani@example.com,,Dani,2999-01-01,,,,",                 // 6 bad birthday
 		"eva@example.com,,Eva,,ok|***,,,",                       // 7 bad tag
 		"ANA@example.com,,Ana otra,,,,,",                        // 8 duplicate of row 2
@@ -216,7 +220,7 @@ func TestImportReport(t *testing.T) {
 	e := newEnv(t)
 	m := e.merchant("Importadora")
 	xavi, yago := e.seedBase(m.ID)
-	p := imports.Params{Format: imports.CSV, OpeningBalance: true}
+	p := imports.Params{Format: imports.CSV, OpeningBalance: true, OnExisting: imports.Update}
 	j := e.run(m.ID, p, badFile())
 	ana, ok := e.byEmail(m.ID, "ana@example.com")
 	if !ok {
@@ -231,14 +235,14 @@ func TestImportReport(t *testing.T) {
 		{"2", "created", ana.ID, "", ""},
 		{"3", "rejected", "", "", "has none of external_id, card_number, email, phone"},
 		{"4", "rejected", "", "/email", "must be an email address such as ana@example.com"},
-		{"5", "rejected", "", "/phone", "must be an international phone number in E.164 form such as +34600123456"},
+		{"5", "rejected", "", "/phone", "is not a valid phone number of ES (+34)"},
 		{"6", "rejected", "", "/birthday", "must be between 1900-01-01 and today"},
 		{"7", "rejected", "", "/tags/1", "must contain a letter or digit"},
 		{"8", "rejected", "", "/email", "duplicate of row 2"},
 		{"9", "rejected", "", "/phone", fmt.Sprintf("conflicts with customers %s (by email) and %s (by phone)", xavi.ID, yago.ID)},
 		{"10", "rejected", "", "", "has 9 cells, more than the 8 columns of the header"},
 		{"11", "created", fran.ID, "", ""},
-		{"12", "updated", xavi.ID, "", ""},
+		{"12", "updated", xavi.ID, "/given_name", `"Xavi" → "Xavier"`},
 		{"13", "unchanged", yago.ID, "", ""},
 		{"14", "rejected", "", "", "the row is too long to read (more than 64 KiB)"},
 		{"15", "rejected", "", "/favorite", "must be true, false, 1, 0, sí, si, yes or no"},
@@ -396,7 +400,7 @@ func TestImportWindowOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.runner.Concurrency = concurrency
-		return m, e.report(e.run(m.ID, imports.Params{Format: imports.CSV}, file))
+		return m, e.report(e.run(m.ID, imports.Params{Format: imports.CSV, OnExisting: imports.Update}, file))
 	}
 	at, report := run("A la vez", 6)
 	zoe, _ := e.byEmail(at.ID, "zoe@example.com")
@@ -407,8 +411,8 @@ func TestImportWindowOrder(t *testing.T) {
 	}
 	want := [][]string{
 		imports.ReportHeader,
-		{"2", "updated", zoe.ID, "", ""},
-		{"3", "updated", zoe.ID, "", ""},
+		{"2", "updated", zoe.ID, "/given_name", `"Zoe" → "Zoe A"`},
+		{"3", "updated", zoe.ID, "/given_name", `"Zoe A" → "Zoe B"`},
 		{"4", "created", nuevo.ID, "", ""},
 		{"5", "rejected", "", "/email", "duplicate of row 4"},
 		{"6", "created", nueve.ID, "", ""},
@@ -577,5 +581,111 @@ func TestErasureOfAnImportedCustomer(t *testing.T) {
 	}
 	if _, ok := e.byEmail(m.ID, "queda@example.com"); !ok {
 		t.Fatal("the other customer went too")
+	}
+}
+
+// A created row is an enrolment: an active customer gets the program's
+// signup points once, however often the import runs; a pending one and an
+// updated one get none.
+func TestImportAwardsSignup(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Importadora")
+	prog := loyalty.DefaultProgram()
+	prog.Enabled, prog.Actions.Signup = true, 30
+	if _, err := e.store.SaveProgram(t.Context(), m.ID, prog, 0, "test", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	xavi, _ := e.seedBase(m.ID)
+	file := csvFile("email,given_name,state", "nuevo@example.com,Nuevo,active", "espera@example.com,Espera,pending", "xavi@example.com,Xavier,")
+	p := imports.Params{Format: imports.CSV, OnExisting: imports.Update}
+	j := e.run(m.ID, p, file)
+	balances := func() map[string]int64 {
+		out := map[string]int64{}
+		for _, email := range []string{"nuevo@example.com", "espera@example.com", "xavi@example.com"} {
+			c, ok := e.byEmail(m.ID, email)
+			if !ok {
+				t.Fatalf("%s missing", email)
+			}
+			out[email] = c.Metrics.PointsBalance
+		}
+		return out
+	}
+	want := map[string]int64{"nuevo@example.com": 30, "espera@example.com": 0, "xavi@example.com": 0}
+	if got := balances(); !maps.Equal(got, want) {
+		t.Fatalf("balances %v, want %v", got, want)
+	}
+	again := j
+	again.State, again.Cursor, again.Result.Report, again.Progress = jobs.Queued, nil, "", jobs.Progress{}
+	if _, err := e.store.SaveJob(t.Context(), again); err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Send(t.Context(), e.queue, again); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(j)
+	if got := balances(); !maps.Equal(got, want) {
+		t.Fatalf("after a re-run: balances %v, want %v", got, want)
+	}
+	if x, _ := e.byEmail(m.ID, "xavi@example.com"); x.ID != xavi.ID || x.GivenName != "Xavier" {
+		t.Fatalf("xavi %+v", x)
+	}
+}
+
+// A row's phone is read in the merchant's country: national input is
+// accepted, and two spellings of one number are one identifier.
+func TestImportReadsNationalPhones(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Importadora")
+	j := e.run(m.ID, imports.Params{Format: imports.CSV}, csvFile("email,phone", "nacional@example.com,600 222 333", "otro@example.com,+34 600-222-333"))
+	c, ok := e.byEmail(m.ID, "nacional@example.com")
+	if !ok || c.Phone != "+34600222333" {
+		t.Fatalf("national phone: %+v", c)
+	}
+	want := [][]string{imports.ReportHeader, {"2", "created", c.ID, "", ""}, {"3", "rejected", "", "/phone", "duplicate of row 2"}}
+	if got := e.report(j); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("report:\n%s\nwant:\n%s", lines(got), lines(want))
+	}
+}
+
+// By default a row that finds a customer leaves them as they are: an
+// e-mail match does not rename anyone. With on_existing update, the report
+// says what each column was and became.
+func TestImportDoesNotOverwriteByDefault(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Importadora")
+	xavi, _ := e.seedBase(m.ID)
+	file := csvFile("email,given_name,tags,newsletter_consent", "xavi@example.com,Otro Nombre,nuevo,true")
+	j := e.run(m.ID, imports.Params{Format: imports.CSV}, file)
+	want := [][]string{imports.ReportHeader, {"2", "skipped", xavi.ID, "", ""}}
+	if got := e.report(j); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("default import report:\n%s\nwant:\n%s", lines(got), lines(want))
+	}
+	if x, _ := e.byEmail(m.ID, "xavi@example.com"); x.GivenName != "Xavi" || x.Version != xavi.Version {
+		t.Fatalf("the default import changed xavi: %+v", x)
+	}
+	j = e.run(m.ID, imports.Params{Format: imports.CSV, OnExisting: imports.Update}, file)
+	want = [][]string{imports.ReportHeader,
+		{"2", "updated", xavi.ID, "/given_name", `"Xavi" → "Otro Nombre"`},
+		{"2", "updated", xavi.ID, "/tags", `"" → "nuevo"`},
+		{"2", "updated", xavi.ID, "/newsletter_consent", `"false" → "true"`},
+	}
+	if got := e.report(j); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("update report:\n%s\nwant:\n%s", lines(got), lines(want))
+	}
+	if j.Progress.Written != 1 {
+		t.Fatalf("progress %+v: one row written", j.Progress)
+	}
+	items, _, err := e.store.Timeline(t.Context(), m.ID, xavi.ID, 50, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := 0
+	for _, it := range items {
+		if it.Event != nil && it.Event.Type == "consent_given" && it.Event.Data["source"] == "import" {
+			given++
+		}
+	}
+	if given != 1 {
+		t.Fatalf("%d consent_given events from the import, want 1", given)
 	}
 }

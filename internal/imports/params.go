@@ -29,7 +29,7 @@ type OnExisting string
 // What a row does to an existing customer.
 const (
 	Update OnExisting = "update" // write the row's non-empty cells over the customer
-	Skip   OnExisting = "skip"   // leave the customer as it is
+	Skip   OnExisting = "skip"   // leave the customer as it is: the default
 )
 
 // Params is what an import asks for.
@@ -37,9 +37,14 @@ type Params struct {
 	Format         Format     `json:"format"`
 	OpeningBalance bool       `json:"opening_balance"` // open each created customer's balance with its points_balance
 	OnExisting     OnExisting `json:"on_existing"`
+	// Country is the merchant's when the import was created: the rows'
+	// national phone numbers are read in it.
+	Country string `json:"country,omitempty"`
 }
 
-// Validate checks the parameters and fills in the default on_existing.
+// Validate checks the parameters and fills in the default on_existing,
+// skip: a row that only matches a customer's identifier never overwrites
+// what the merchant has (a name, a consent) unless the import asks to.
 func (p *Params) Validate() error {
 	var fe apperr.Fields
 	switch p.Format {
@@ -49,7 +54,7 @@ func (p *Params) Validate() error {
 	}
 	switch p.OnExisting {
 	case "":
-		p.OnExisting = Update
+		p.OnExisting = Skip
 	case Update, Skip:
 	default:
 		fe.Add("/on_existing", "must be update or skip")

@@ -32,10 +32,11 @@ type prepared struct {
 }
 
 // prepare validates a data row; it calls nothing.
-func (r *Runner) prepare(j *jobs.Job, layout crm.CSVLayout, row tabular.Row) (prepared, error) {
+func (r *Runner) prepare(j *jobs.Job, p Params, layout crm.CSVLayout, row tabular.Row) (prepared, error) {
 	pr := prepared{number: row.Number}
 	var err error
 	if pr.parsed, err = layout.Parse(row.Cells); err == nil {
+		pr.parsed.Patch.Region, pr.parsed.Patch.Source = p.Country, "import"
 		pr.candidate, err = pr.parsed.New(j.MerchantID, r.now())
 	}
 	if err != nil {
@@ -185,6 +186,21 @@ func (r *Runner) write(ctx context.Context, j *jobs.Job, p Params, pr prepared, 
 			return nil, err
 		}
 	}
+	if plan.Outcome == Created { // once per customer, however often the row runs
+		c := pr.candidate
+		c.ID = plan.CustomerID
+		if _, err := r.points.AwardSignup(ctx, c, loyalty.EnrolImport, j.Actor); err != nil {
+			return nil, err
+		}
+	}
+	if plan.Outcome == Updated && len(plan.Changes) > 0 {
+		out := make([]Line, len(plan.Changes))
+		for i, ch := range plan.Changes {
+			out[i] = Line{Row: n, Outcome: Updated, CustomerID: plan.CustomerID, Field: "/" + ch.Column,
+				Reason: strconv.Quote(ch.Old) + " → " + strconv.Quote(ch.New)}
+		}
+		return out, nil
+	}
 	return []Line{{Row: n, Outcome: plan.Outcome, CustomerID: plan.CustomerID}}, nil
 }
 
@@ -233,7 +249,7 @@ func (r *Runner) resolve(ctx context.Context, mid string, p Params, parsed crm.C
 	if len(crm.ChangedFields(*found, next)) == 0 {
 		return RowClaim{Row: n, Outcome: Unchanged, CustomerID: found.ID}, nil, nil
 	}
-	return RowClaim{Row: n, Outcome: Updated, CustomerID: found.ID}, nil, nil
+	return RowClaim{Row: n, Outcome: Updated, CustomerID: found.ID, Changes: crm.ColumnChanges(*found, next)}, nil, nil
 }
 
 // apply writes what the decision's plan says; done again, it writes

@@ -35,6 +35,7 @@ type Store interface {
 // Points opens balances.
 type Points interface {
 	OpenBalance(ctx context.Context, mid, cid string, points int64, src loyalty.Source, actor string) (points.Result, error)
+	AwardSignup(ctx context.Context, c crm.Customer, path loyalty.EnrolmentPath, actor string) (points.Result, error)
 }
 
 // Bucket holds the uploaded file and the report.
@@ -66,10 +67,12 @@ type RowClaim struct {
 	Row        int
 	Outcome    Outcome
 	CustomerID string
+	Changes    []crm.ColumnChange // what an update changes, for the report
 }
 
 // ReportHeader is the header row of an import's report. A rejected row has
-// one line per problem.
+// one line per problem, an updated row one line per column it changed
+// (field the column, reason "old" → "new").
 var ReportHeader = []string{"row", "outcome", "customer_id", "field", "reason"}
 
 // ClaimTTL is how long row claims are kept: as long as the job's record.
@@ -270,7 +273,7 @@ func (r *Runner) read(ctx context.Context, rd *tabular.Reader, w *report, p Para
 			j.Result.IgnoredColumns = layout.Unknown
 			r.log.InfoContext(ctx, "import header read", "merchant", j.MerchantID, "job", j.ID, "row", row.Number, "ignored_columns", layout.Unknown)
 		default:
-			pr, err := r.prepare(j, *layout, row)
+			pr, err := r.prepare(j, p, *layout, row)
 			if err != nil {
 				return nil, at, false, err
 			}

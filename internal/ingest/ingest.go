@@ -13,6 +13,7 @@ import (
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/purchase"
 	"github.com/regulars/regulars/internal/purchasemsg"
@@ -58,15 +59,22 @@ func (in *Ingestor) Apply(ctx context.Context, mid string, e purchase.Event) (Ou
 	if err != nil {
 		return "", err
 	}
-	if err := e.Validate(m.Currency, in.now(), "/event"); err != nil {
+	if err := e.Validate(m.Currency, m.Country, in.now(), "/event"); err != nil {
 		return "", err
 	}
 	if e.Customer.Anonymous {
 		return Anonymous, nil
 	}
-	cid, err := in.customerOf(ctx, m, e)
+	cid, enrolling, err := in.customerOf(ctx, m, e)
 	if err != nil {
 		return "", err
+	}
+	if enrolling != nil {
+		// Before the purchase: a message failing after the enrolment and
+		// delivered again finds them not yet buying, and awards once.
+		if _, err := in.points.AwardSignup(ctx, *enrolling, loyalty.EnrolPurchase, "rule:signup"); err != nil {
+			return "", err
+		}
 	}
 	changed, err := in.points.ApplyPurchase(ctx, in.store, mid, cid, e, m.Location())
 	if err != nil {
@@ -85,29 +93,31 @@ func (in *Ingestor) Apply(ctx context.Context, mid string, e purchase.Event) (Ou
 
 // customerOf finds the event's customer: the owner of the order if an earlier
 // event placed it; else the customer ID; else the card, external ID, email or
-// phone; else a new customer enrolled with those identifiers.
-func (in *Ingestor) customerOf(ctx context.Context, m tenant.Merchant, e purchase.Event) (string, error) {
+// phone; else a new customer enrolled with those identifiers. The customer
+// is also returned as enrolling when found by an identifier without any
+// purchase yet, or enrolled now: their first purchase is their enrolment.
+func (in *Ingestor) customerOf(ctx context.Context, m tenant.Merchant, e purchase.Event) (string, *crm.Customer, error) {
 	if cid, err := in.store.OrderOwner(ctx, m.ID, e.OrderID); err == nil {
-		return cid, nil
+		return cid, nil, nil
 	} else if apperr.CodeOf(err) != apperr.NotFound {
-		return "", err
+		return "", nil, err
 	}
 	ref := e.Customer
 	if ref.CustomerID != "" {
 		c, err := in.store.Customer(ctx, m.ID, ref.CustomerID)
 		if err == nil && c.MergedInto != "" {
-			return c.MergedInto, nil // a merged duplicate buys as the customer it became
+			return c.MergedInto, nil, nil // a merged duplicate buys as the customer it became
 		}
 		if err == nil {
-			return c.ID, nil
+			return c.ID, nil, nil
 		}
 		if apperr.CodeOf(err) != apperr.NotFound {
-			return "", err
+			return "", nil, err
 		}
 	}
 	card, _ := crm.NormalizeCardNumber(ref.CardNumber)
 	email, _ := crm.NormalizeEmail(ref.Email)
-	phone, _ := crm.NormalizePhone(ref.Phone)
+	phone, _ := crm.NormalizePhone(ref.Phone, m.Country)
 	uniques := []crm.Unique{{Kind: "card", Value: card}, {Kind: "external_id", Value: ref.ExternalID}, {Kind: "email", Value: email}, {Kind: "phone", Value: phone}}
 	for attempt := 0; attempt < 3; attempt++ {
 		for _, u := range uniques {
@@ -115,11 +125,14 @@ func (in *Ingestor) customerOf(ctx context.Context, m tenant.Merchant, e purchas
 				continue
 			}
 			c, err := in.store.CustomerByUnique(ctx, m.ID, u)
+			if err == nil && c.Metrics.FirstPurchaseAt == nil {
+				return c.ID, &c, nil
+			}
 			if err == nil {
-				return c.ID, nil
+				return c.ID, nil, nil
 			}
 			if apperr.CodeOf(err) != apperr.NotFound {
-				return "", err
+				return "", nil, err
 			}
 		}
 		enrolled := e.OccurredAt
@@ -128,27 +141,27 @@ func (in *Ingestor) customerOf(ctx context.Context, m tenant.Merchant, e purchas
 		}
 		profile := crm.Profile{CardNumber: card, ExternalID: ref.ExternalID, Email: email, Phone: phone,
 			GivenName: ref.GivenName, FamilyName: ref.FamilyName, Type: crm.TypeDirect}
-		c, err := crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled}, in.now())
+		c, err := crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled, Region: m.Country, Source: "purchase"}, in.now())
 		if apperr.CodeOf(err) == apperr.Invalid {
 			// The names a point of sale sent are not usable as a profile's
 			// (control characters…): enrol with the identifiers alone.
 			profile.GivenName, profile.FamilyName = "", ""
-			c, err = crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled}, in.now())
+			c, err = crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled, Region: m.Country, Source: "purchase"}, in.now())
 		}
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		err = in.store.CreateCustomer(ctx, c)
 		if apperr.CodeOf(err) == apperr.Conflict {
 			continue // another event enrolled them first: look again
 		}
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		in.log.InfoContext(ctx, "customer enrolled by a purchase", "merchant", m.ID, "customer", c.ID, "order", e.OrderID)
-		return c.ID, nil
+		return c.ID, &c, nil
 	}
-	return "", apperr.New(apperr.Conflict, "the customer of order %s could not be resolved", e.OrderID)
+	return "", nil, apperr.New(apperr.Conflict, "the customer of order %s could not be resolved", e.OrderID)
 }
 
 // HandleSQS is the ingest Lambda handler: each message is one event; the

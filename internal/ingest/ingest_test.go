@@ -475,3 +475,107 @@ func TestOverflowingPointsWriteNothing(t *testing.T) {
 		t.Fatalf("%d messages on the queue, want the failed one", q)
 	}
 }
+
+// A prospect (contact details, no purchase) who buys becomes direct, once:
+// the event delivered twice records one type change.
+func TestProspectWhoBuysBecomesDirect(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	p, err := crm.New(e.merchant.ID, crm.Enrolment{Profile: crm.Profile{Email: "prospecto@example.com", Type: crm.TypeProspect}}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateCustomer(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	who := map[string]any{"email": "prospecto@example.com"}
+	e.send(event("e1", "P-1", "paid", at.Add(time.Minute), who, line("CAFE", 1, 500)))
+	e.send(event("e1", "P-1", "paid", at.Add(time.Minute), who, line("CAFE", 1, 500)))
+	e.drain()
+	got := e.customerBy("prospecto@example.com")
+	if got.Type != crm.TypeDirect || got.Metrics.Tickets != 1 {
+		t.Fatalf("after buying: type %s, tickets %d; want direct, 1", got.Type, got.Metrics.Tickets)
+	}
+	items, _, err := e.store.Timeline(t.Context(), e.merchant.ID, got.ID, 50, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, it := range items {
+		if it.Event != nil && it.Event.Type == "profile_updated" && it.Event.Data["fields"] == "type" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d type changes on the timeline, want 1", n)
+	}
+}
+
+// A customer enrolled by their first purchase gets the signup points once:
+// the event delivered twice, and a customer whose enrolling delivery failed
+// before the award (in the base, no purchase yet), each end with one signup
+// entry. Under signup_on card, a purchase enrolment earns none.
+func TestPurchaseEnrolmentAwardsSignupOnce(t *testing.T) {
+	prog := loyalty.DefaultProgram()
+	prog.Enabled, prog.Actions.Signup = true, 40
+	e := newEnv(t, prog)
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	crashed, err := crm.New(e.merchant.ID, crm.Enrolment{Profile: crm.Profile{Email: "caido@example.com"}, EnrolledAt: &at}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateCustomer(t.Context(), crashed); err != nil {
+		t.Fatal(err)
+	}
+	nuevo := event("e1", "S-1", "paid", at, map[string]any{"email": "nuevo@example.com"}, line("CAFE", 1, 500))
+	e.send(nuevo, nuevo, event("e2", "S-2", "paid", at, map[string]any{"email": "caido@example.com"}, line("CAFE", 1, 500)))
+	e.drain()
+	e.send(nuevo, event("e3", "S-3", "paid", at.Add(time.Hour), map[string]any{"email": "nuevo@example.com"}, line("CAFE", 1, 500)))
+	e.drain()
+	signups := func(email string) (int, int64) {
+		bal, entries := e.ledger(e.customerBy(email).ID)
+		n := 0
+		for _, x := range entries {
+			if x.Reason == "signup" {
+				n++
+			}
+		}
+		return n, bal
+	}
+	if n, bal := signups("nuevo@example.com"); n != 1 || bal != 40+10+10 {
+		t.Fatalf("nuevo: %d signup entries, balance %d; want 1 and 60", n, bal)
+	}
+	if n, bal := signups("caido@example.com"); n != 1 || bal != 40+10 {
+		t.Fatalf("caido: %d signup entries, balance %d; want 1 and 50", n, bal)
+	}
+
+	prog.Actions.SignupOn = loyalty.SignupCard
+	if _, err := e.store.SaveProgram(t.Context(), e.merchant.ID, prog, 1, "test", at); err != nil {
+		t.Fatal(err)
+	}
+	e.send(event("e4", "S-4", "paid", at, map[string]any{"email": "tarjeta@example.com"}, line("CAFE", 1, 500)))
+	e.drain()
+	if n, bal := signups("tarjeta@example.com"); n != 0 || bal != 10 {
+		t.Fatalf("signup_on card: %d signup entries, balance %d; want 0 and 10", n, bal)
+	}
+}
+
+// The webhook reads a phone in the merchant's country: a national number
+// enrols the customer in E.164, and the same number spelt internationally
+// finds them again.
+func TestPurchasePhonesInTheMerchantsCountry(t *testing.T) {
+	e := newEnv(t, loyalty.Program{})
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	e.send(event("e1", "F-1", "paid", at, map[string]any{"phone": "600 111 222"}, line("CAFE", 1, 500)))
+	e.drain()
+	e.send(event("e2", "F-2", "paid", at.Add(24*time.Hour), map[string]any{"phone": "+34 600 11 12 22"}, line("CAFE", 1, 500)))
+	e.drain()
+	c, err := e.store.CustomerByUnique(t.Context(), e.merchant.ID, crm.Unique{Kind: "phone", Value: "+34600111222"})
+	if err != nil || c.Metrics.Tickets != 2 {
+		t.Fatalf("customer %+v, %v; want one customer with 2 tickets", c, err)
+	}
+	body, _ := json.Marshal(event("e3", "F-3", "paid", at, map[string]any{"phone": "+34 12345"}, line("CAFE", 1, 500)))
+	if status, b := e.deliver(body, "msg_bad_phone", time.Now(), e.secret); status != http.StatusBadRequest || !strings.Contains(b, "/customer/phone") {
+		t.Fatalf("invalid phone: %d %s", status, b)
+	}
+}

@@ -32,6 +32,7 @@ type Posting struct {
 	Unvisit    *crm.Visit // a visit taken back (a cancelled checkout redemption's): its ID and At
 	Events     []crm.Event
 	Metrics    *crm.Metrics // new purchase metrics, when a purchase is applied
+	Type       crm.Type     // the customer's new type, when it changes (a prospect who buys becomes direct); "" leaves it
 }
 
 // ErrAlreadyPosted says a source was posted before, as EntryID.

@@ -63,7 +63,34 @@ type Actions struct {
 	Signup                int64
 	Newsletter            int64
 	Review                int64
-	ReviewOncePerCustomer bool // false: every review earns
+	ReviewOncePerCustomer bool     // false: every review earns
+	SignupOn              SignupOn // which enrolments earn the signup points; "" is SignupAny
+}
+
+// SignupOn says which enrolments earn the signup points.
+type SignupOn string
+
+// The signup rules.
+const (
+	SignupAny  SignupOn = "any"  // every enrolment: API, card, import, first purchase
+	SignupCard SignupOn = "card" // card enrolments only
+)
+
+// EnrolmentPath is how a customer entered the base.
+type EnrolmentPath string
+
+// The enrolment paths.
+const (
+	EnrolAPI      EnrolmentPath = "api"      // POST /v1/customers
+	EnrolCard     EnrolmentPath = "card"     // POST /v1/cards/enrol
+	EnrolImport   EnrolmentPath = "import"   // a created row of an import
+	EnrolPurchase EnrolmentPath = "purchase" // a first purchase through the webhook
+)
+
+// SignupFor reports whether an enrolment by path earns the signup points
+// (when the program is enabled and signup is worth any).
+func (a Actions) SignupFor(path EnrolmentPath) bool {
+	return a.SignupOn != SignupCard || path == EnrolCard
 }
 
 // CapKind is how a maximum discount is expressed.
@@ -144,6 +171,7 @@ type Program struct {
 func DefaultProgram() Program {
 	return Program{
 		Earning:      Earning{PointsPerStep: 10, StepAmount: 500, Trigger: TriggerPaid},
+		Actions:      Actions{SignupOn: SignupAny},
 		Redemption:   Redemption{Points: 100, Amount: 100},
 		RefundPolicy: RefundWithinBalance,
 	}
@@ -204,6 +232,13 @@ func (p Program) Validate() (Program, error) {
 	nonNeg("/actions/signup", a.Signup)
 	nonNeg("/actions/newsletter", a.Newsletter)
 	nonNeg("/actions/review", a.Review)
+	switch a.SignupOn {
+	case "":
+		p.Actions.SignupOn = SignupAny
+	case SignupAny, SignupCard:
+	default:
+		fe.Add("/actions/signup_on", "must be any or card")
+	}
 	r := &p.Redemption
 	if r.Points <= 0 || r.Points > maxPoints {
 		fe.Add("/redemption/points", "must be between 1 and %d", maxPoints)

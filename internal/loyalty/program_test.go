@@ -313,3 +313,27 @@ func TestValidateDoesNotModifyItsInput(t *testing.T) {
 		}
 	}
 }
+
+func TestSignupFor(t *testing.T) {
+	for _, tc := range []struct {
+		on   SignupOn
+		path EnrolmentPath
+		want bool
+	}{
+		{"", EnrolAPI, true}, {SignupAny, EnrolAPI, true}, {SignupAny, EnrolImport, true}, {SignupAny, EnrolPurchase, true}, {SignupAny, EnrolCard, true},
+		{SignupCard, EnrolCard, true}, {SignupCard, EnrolAPI, false}, {SignupCard, EnrolImport, false}, {SignupCard, EnrolPurchase, false},
+	} {
+		if got := (Actions{SignupOn: tc.on}).SignupFor(tc.path); got != tc.want {
+			t.Errorf("signup_on %q, path %s: %v, want %v", tc.on, tc.path, got, tc.want)
+		}
+	}
+	p := DefaultProgram()
+	p.Actions.SignupOn = ""
+	if v, err := p.Validate(); err != nil || v.Actions.SignupOn != SignupAny {
+		t.Fatalf("empty signup_on: %v, %v; want any", v.Actions.SignupOn, err)
+	}
+	p.Actions.SignupOn = "never"
+	if _, err := p.Validate(); err == nil {
+		t.Fatal("signup_on never accepted")
+	}
+}

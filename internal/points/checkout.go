@@ -28,7 +28,11 @@ func (s *Service) AwardAction(ctx context.Context, mid, cid string, a Action, re
 	if err != nil {
 		return Result{}, err
 	}
-	p := pv.Program
+	return s.award(ctx, pv.Program, mid, cid, a, ref, actor)
+}
+
+// award posts the points program p gives action a.
+func (s *Service) award(ctx context.Context, p loyalty.Program, mid, cid string, a Action, ref, actor string) (Result, error) {
 	var points int64
 	id := "once"
 	switch a {
@@ -54,6 +58,25 @@ func (s *Service) AwardAction(ctx context.Context, mid, cid string, a Action, re
 	return s.post(ctx, mid, cid, &src, func(acc loyalty.Account, _ rules) ([]Op, func(*loyalty.Posting) error, error) {
 		return []Op{{Kind: loyalty.KindEarn, Points: points, Reason: string(a), Actor: actor, Source: src}}, nil, activeCustomer(acc.Customer)
 	})
+}
+
+// AwardSignup awards the signup points to a customer who just enrolled by
+// path, when the program's signup rule covers that path: once per customer
+// (the source claim of AwardAction), so an enrolment done twice (a message
+// delivered again, an import run again) awards nothing more. A customer who
+// is not active (pending) gets none.
+func (s *Service) AwardSignup(ctx context.Context, c crm.Customer, path loyalty.EnrolmentPath, actor string) (Result, error) {
+	if c.State != crm.StateActive {
+		return Result{}, nil
+	}
+	pv, err := s.store.Program(ctx, c.MerchantID)
+	if err != nil {
+		return Result{}, err
+	}
+	if !pv.Program.Actions.SignupFor(path) {
+		return Result{}, nil
+	}
+	return s.award(ctx, pv.Program, c.MerchantID, c.ID, ActionSignup, "", actor)
 }
 
 // Quote answers the checkout question for a customer and a cart.

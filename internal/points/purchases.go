@@ -26,7 +26,8 @@ var errApplied = errors.New("event already applied")
 // reversed in proportion to refunds (under the refund policy) or entirely
 // when it is cancelled; the customer's metrics and ticket days move from the
 // order's old contribution to its new one; a first counted order records an
-// accrual visit. A customer who is not active earns nothing. It reports
+// accrual visit; a counted order makes an anonymous customer or a prospect
+// direct. A customer who is not active earns nothing. It reports
 // whether anything was written.
 func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid string, e purchase.Event, loc *time.Location) (bool, error) {
 	r, err := s.rules(ctx, mid)
@@ -85,6 +86,12 @@ func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid 
 				where = next.Location.ID
 			}
 			p.Visit = &crm.Visit{ID: ids.New(next.At), At: next.At.UTC(), Location: where, Type: crm.VisitAccrual, Source: "order:" + e.OrderID}
+		}
+		if next.Counted && acc.Customer.Type != crm.TypeDirect {
+			// Buying as an identified customer makes an anonymous customer or a prospect direct (seed 003).
+			p.Type = crm.TypeDirect
+			p.Events = append(p.Events, crm.Event{ID: ids.New(now), Type: "profile_updated", At: now,
+				Data: map[string]string{"fields": "type", "source": "purchase"}})
 		}
 		return purchase.Decision{Order: after, Days: changed, Posting: p}, nil
 	})

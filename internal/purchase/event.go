@@ -98,9 +98,10 @@ func validID(s string) bool {
 	return s != "" && len(s) <= maxIDLen && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x21 || r == 0x7f })
 }
 
-// Validate checks an event against the merchant's currency, with the JSON
-// Pointer paths of the webhook payload under prefix (e.g. "/events/3").
-func (e Event) Validate(currency string, now time.Time, prefix string) error {
+// Validate checks an event against the merchant's currency and country (in
+// which a national phone number is read), with the JSON Pointer paths of the
+// webhook payload under prefix (e.g. "/events/3").
+func (e Event) Validate(currency, region string, now time.Time, prefix string) error {
 	var fe apperr.Fields
 	add := func(path, format string, args ...any) { fe.Add(prefix+path, format, args...) }
 	if !validID(e.EventID) {
@@ -139,8 +140,8 @@ func (e Event) Validate(currency string, now time.Time, prefix string) error {
 		}
 	}
 	if c.Phone != "" {
-		if _, err := crm.NormalizePhone(c.Phone); err != nil {
-			add("/customer/phone", "must be an E.164 phone number")
+		if _, err := crm.NormalizePhone(c.Phone, region); err != nil {
+			add("/customer/phone", "%s", apperr.As(err).Message)
 		}
 	}
 	if c.CardNumber != "" {

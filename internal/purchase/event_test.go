@@ -81,7 +81,8 @@ func TestValidate(t *testing.T) {
 		{name: "email with a display name", edit: func(e *Event) { e.Customer.Email = "Ana <ana@example.com>" }, paths: []string{"/customer/email"}},
 		{name: "phone with punctuation", edit: func(e *Event) { e.Customer.Phone = "+34 600-123-456" }},
 		{name: "phone with 00 prefix", edit: func(e *Event) { e.Customer.Phone = "0034600123456" }},
-		{name: "bad phone", edit: func(e *Event) { e.Customer.Phone = "600123456" }, paths: []string{"/customer/phone"}},
+		{name: "bad phone", edit: func(e *Event) { e.Customer.Phone = "+34 12345" }, paths: []string{"/customer/phone"}},
+		{name: "national phone", edit: func(e *Event) { e.Customer.Phone = "600 123 456" }},
 		{name: "card with dashes", edit: func(e *Event) { e.Customer.CardNumber = "abcd-1234" }},
 		{name: "card too short", edit: func(e *Event) { e.Customer.CardNumber = "123" }, paths: []string{"/customer/card_number"}},
 		{name: "card with a symbol", edit: func(e *Event) { e.Customer.CardNumber = "1234#5678" }, paths: []string{"/customer/card_number"}},
@@ -213,7 +214,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := validEvent()
 			tc.edit(&e)
-			got := errPaths(t, e.Validate("EUR", testNow, prefix))
+			got := errPaths(t, e.Validate("EUR", "ES", testNow, prefix))
 			var want []string
 			for _, p := range tc.paths {
 				want = append(want, prefix+p)
@@ -228,7 +229,7 @@ func TestValidate(t *testing.T) {
 func TestValidateWithoutPrefix(t *testing.T) {
 	e := validEvent()
 	e.Lines[0].Quantity = 0
-	err := e.Validate("EUR", testNow, "")
+	err := e.Validate("EUR", "ES", testNow, "")
 	if got := joinPaths(errPaths(t, err)); got != "/lines/0/quantity,/lines/0/discount,/lines/0/tax" {
 		t.Errorf("paths = %s", got)
 	}
@@ -243,7 +244,7 @@ func TestValidateLeavesTheEventAlone(t *testing.T) {
 	e := validEvent()
 	e.Customer.Email = " Ana@Example.COM "
 	e.Customer.CardNumber = "abcd-1234"
-	_ = e.Validate("EUR", testNow, "")
+	_ = e.Validate("EUR", "ES", testNow, "")
 	if e.Customer.Email != " Ana@Example.COM " || e.Customer.CardNumber != "abcd-1234" {
 		t.Errorf("customer changed: %+v", e.Customer)
 	}

@@ -51,7 +51,7 @@ func FuzzDecodePayload(f *testing.F) {
 		f.Add([]byte(body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		evs, err := DecodePayload(body, "EUR", testNow)
+		evs, err := DecodePayload(body, "EUR", "ES", testNow)
 		if err != nil {
 			if evs != nil {
 				t.Fatalf("events and an error: %v, %v", evs, err)
@@ -74,7 +74,7 @@ func FuzzDecodePayload(f *testing.F) {
 			t.Fatalf("%d events and no error", len(evs))
 		}
 		for i, e := range evs {
-			if err := e.Validate("EUR", testNow, ""); err != nil {
+			if err := e.Validate("EUR", "ES", testNow, ""); err != nil {
 				t.Fatalf("event %d decoded but invalid: %v", i, err)
 			}
 			msg, err := Encode("m-1", "wh-1", e)

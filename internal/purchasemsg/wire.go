@@ -104,9 +104,10 @@ type batchJSON struct {
 }
 
 // DecodePayload reads a webhook body, one event or {"events": [...]}, and
-// validates every event for the merchant's currency. Errors carry the JSON
-// Pointer of the offending value; nothing is returned unless all are valid.
-func DecodePayload(body []byte, currency string, now time.Time) ([]purchase.Event, error) {
+// validates every event for the merchant's currency and country. Errors
+// carry the JSON Pointer of the offending value; nothing is returned unless
+// all are valid.
+func DecodePayload(body []byte, currency, region string, now time.Time) ([]purchase.Event, error) {
 	var probe map[string]jsontext.Value
 	if err := json.Unmarshal(body, &probe); err != nil {
 		return nil, decodeError(err)
@@ -135,7 +136,7 @@ func DecodePayload(body []byte, currency string, now time.Time) ([]purchase.Even
 	for i, w := range wire {
 		e, err := w.event(prefix(i))
 		if err == nil {
-			err = e.Validate(currency, now, prefix(i))
+			err = e.Validate(currency, region, now, prefix(i))
 		}
 		if err != nil {
 			if !fe.Merge("", err) {

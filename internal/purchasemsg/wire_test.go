@@ -99,7 +99,7 @@ func invalidPaths(t testing.TB, err error) []string {
 }
 
 func TestDecodeSingleEvent(t *testing.T) {
-	got, err := DecodePayload([]byte(eventBody(7)), "EUR", testNow)
+	got, err := DecodePayload([]byte(eventBody(7)), "EUR", "ES", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestDecodeSingleEvent(t *testing.T) {
 
 func TestDecodeBatch(t *testing.T) {
 	for _, n := range []int{1, 3, MaxEvents} {
-		got, err := DecodePayload([]byte(batchBody(n)), "EUR", testNow)
+		got, err := DecodePayload([]byte(batchBody(n)), "EUR", "ES", testNow)
 		if err != nil {
 			t.Fatalf("%d events: %v", n, err)
 		}
@@ -137,7 +137,7 @@ func TestDecodeMinimalEvents(t *testing.T) {
 		// Whitespace around the document is fine.
 		"\n\t " + eventBody(1) + "\r\n",
 	} {
-		if _, err := DecodePayload([]byte(body), "EUR", testNow); err != nil {
+		if _, err := DecodePayload([]byte(body), "EUR", "ES", testNow); err != nil {
 			t.Errorf("%s: %v", body, err)
 		}
 	}
@@ -216,7 +216,7 @@ func TestDecodePayloadErrors(t *testing.T) {
 		{"a top-level number", `42`, []string{""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			evs, err := DecodePayload([]byte(tc.body), "EUR", testNow)
+			evs, err := DecodePayload([]byte(tc.body), "EUR", "ES", testNow)
 			if evs != nil {
 				t.Errorf("events returned with an error: %v", evs)
 			}
@@ -243,7 +243,7 @@ func TestDecodePayloadMoreUnknownsAndTypes(t *testing.T) {
 		{"location as an array", edit(t, single, `"location":{"id":"mad-1","name":"Madrid Malasaña"}`, `"location":["mad-1"]`), "/location"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodePayload([]byte(tc.body), "EUR", testNow)
+			_, err := DecodePayload([]byte(tc.body), "EUR", "ES", testNow)
 			if got := invalidPaths(t, err); !slices.Equal(got, []string{tc.path}) {
 				t.Errorf("paths %q, want %q (%v)", got, tc.path, err)
 			}
@@ -273,7 +273,7 @@ func TestDecodeMalformed(t *testing.T) {
 		`{"event_id":"a\u12"}`,                   // a broken escape
 		`{"events":[` + strings.Repeat("[", 20000), // deep nesting
 	} {
-		evs, err := DecodePayload([]byte(body), "EUR", testNow)
+		evs, err := DecodePayload([]byte(body), "EUR", "ES", testNow)
 		if evs != nil || err == nil {
 			t.Errorf("%.40q: decoded %v", body, evs)
 			continue
@@ -283,7 +283,7 @@ func TestDecodeMalformed(t *testing.T) {
 		}
 	}
 	// The byte offset and the path of the problem are given.
-	_, err := DecodePayload([]byte(`{"customer":{"email": }}`), "EUR", testNow)
+	_, err := DecodePayload([]byte(`{"customer":{"email": }}`), "EUR", "ES", testNow)
 	if f := apperr.As(err).Fields[0]; f.Path != "/customer/email" || !strings.Contains(f.Message, "byte 22") {
 		t.Errorf("field %+v", f)
 	}
@@ -333,7 +333,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			t.Errorf("merchant %q", mid)
 		}
 		sameEvent(t, got, e)
-		if err := got.Validate("EUR", testNow.AddDate(0, 6, 0), ""); err != nil {
+		if err := got.Validate("EUR", "ES", testNow.AddDate(0, 6, 0), ""); err != nil {
 			t.Errorf("decoded event invalid: %v", err)
 		}
 
@@ -344,7 +344,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		if err := json.Unmarshal(body, &m); err != nil {
 			t.Fatal(err)
 		}
-		evs, err := DecodePayload(m.Event, "EUR", testNow.AddDate(0, 6, 0))
+		evs, err := DecodePayload(m.Event, "EUR", "ES", testNow.AddDate(0, 6, 0))
 		if err != nil || len(evs) != 1 {
 			t.Fatalf("the message's event as a payload: %v", err)
 		}
@@ -405,14 +405,14 @@ func TestDecodeRefusesAmountsBeyondTheMaximum(t *testing.T) {
 	line := `{"sku":"CAFE","quantity":1000000,"unit_price":100000000000}`
 	body := edit(t, eventBody(1), `"lines":[{"sku":"CAFE","name":"Café con leche","category":"drinks","quantity":2,"unit_price":1210,"discount":220,"tax":200,"unit_cost":400}]`,
 		`"lines":[`+strings.TrimSuffix(strings.Repeat(line+",", 93), ",")+`]`)
-	_, err := DecodePayload([]byte(body), "EUR", testNow)
+	_, err := DecodePayload([]byte(body), "EUR", "ES", testNow)
 	if paths := invalidPaths(t, err); len(paths) != 93 || paths[0] != "/lines/0/unit_price" {
 		t.Fatalf("93 largest lines: %v", paths)
 	}
 	fits := `{"sku":"CAFE","quantity":1000000,"unit_price":1000000000}` // 10^15 each: two are too much together
 	body = edit(t, eventBody(1), `"lines":[{"sku":"CAFE","name":"Café con leche","category":"drinks","quantity":2,"unit_price":1210,"discount":220,"tax":200,"unit_cost":400}]`,
 		`"lines":[`+fits+`,`+fits+`]`)
-	if _, err := DecodePayload([]byte(body), "EUR", testNow); !slices.Equal(invalidPaths(t, err), []string{"/lines"}) {
+	if _, err := DecodePayload([]byte(body), "EUR", "ES", testNow); !slices.Equal(invalidPaths(t, err), []string{"/lines"}) {
 		t.Fatalf("two lines of 10^15: %v", err)
 	}
 	msg := []byte(`{"merchant_id":"M1","webhook_id":"msg_1","event":` + body + `}`)
@@ -420,7 +420,7 @@ func TestDecodeRefusesAmountsBeyondTheMaximum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Validate("EUR", testNow, "/event"); !slices.Equal(invalidPaths(t, err), []string{"/event/lines"}) {
+	if err := e.Validate("EUR", "ES", testNow, "/event"); !slices.Equal(invalidPaths(t, err), []string{"/event/lines"}) {
 		t.Fatalf("queue message of two lines of 10^15: %v", err)
 	}
 }

@@ -16,10 +16,13 @@ import (
 
 // Merchant is a tenant: every key in storage carries its ID.
 type Merchant struct {
-	ID        string
-	Name      string
-	Currency  string // ISO 4217
-	TimeZone  string // IANA
+	ID       string
+	Name     string
+	Currency string // ISO 4217
+	TimeZone string // IANA
+	// Country (ISO 3166-1 alpha-2) reads phone numbers written in national
+	// form; by default the country of TimeZone.
+	Country   string
 	CreatedAt time.Time
 	// PortalSecret signs the merchant's customer-area tokens.
 	PortalSecret []byte
@@ -70,7 +73,7 @@ func NewMerchant(name, currency, timeZone string, now time.Time) (Merchant, erro
 	if err := fe.Err(); err != nil {
 		return Merchant{}, err
 	}
-	return Merchant{ID: ids.New(now), Name: name, Currency: currency, TimeZone: timeZone, CreatedAt: now.UTC(),
+	return Merchant{ID: ids.New(now), Name: name, Currency: currency, TimeZone: timeZone, Country: ZoneCountry(timeZone), CreatedAt: now.UTC(),
 		PortalSecret: NewPortalSecret()}, nil
 }
 

@@ -78,3 +78,24 @@ func errFields(err error) []string {
 	}
 	return out
 }
+
+func TestCountry(t *testing.T) {
+	for tz, want := range map[string]string{"Europe/Madrid": "ES", "Atlantic/Canary": "ES", "Europe/London": "GB", "America/New_York": "US", "UTC": "", "Etc/GMT+1": ""} {
+		if got := ZoneCountry(tz); got != want {
+			t.Errorf("ZoneCountry(%q) = %q, want %q", tz, got, want)
+		}
+	}
+	for in, want := range map[string]string{"es": "ES", " PT ": "PT", "GB": "GB", "UK": "", "EU": "", "ZZ": "", "ESP": "", "": "", "1A": ""} {
+		got, err := NormalizeCountry(in)
+		if got != want || (err == nil) != (want != "") {
+			t.Errorf("NormalizeCountry(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	m, err := NewMerchant("Café", "EUR", "Europe/Lisbon", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || m.Country != "PT" {
+		t.Fatalf("NewMerchant country %q, %v; want PT", m.Country, err)
+	}
+	if _, err := m.WithCountry("XX"); err == nil {
+		t.Fatal("WithCountry(XX) accepted")
+	}
+}

@@ -1,7 +1,9 @@
 // Command operator manages merchants and their API keys directly in the table:
 //
-//	operator merchant create -name "Café Central" -currency EUR -time-zone Europe/Madrid
+//	operator merchant create -name "Café Central" -currency EUR -time-zone Europe/Madrid [-country ES]
 //	operator merchant get -merchant ID
+//	operator merchant set-country -merchant ID -country ES
+//	operator phones migrate -merchant ID
 //	operator key create -merchant ID -scope admin|read [-name NAME]
 //	operator key list -merchant ID
 //	operator key revoke -merchant ID -key KEY_ID
@@ -37,8 +39,10 @@ import (
 )
 
 const usage = `usage:
-  operator merchant create -name NAME -currency ISO4217 -time-zone IANA
+  operator merchant create -name NAME -currency ISO4217 -time-zone IANA [-country ISO3166]
   operator merchant get -merchant ID
+  operator merchant set-country -merchant ID -country ISO3166
+  operator phones migrate -merchant ID
   operator key create -merchant ID -scope admin|read [-name NAME]
   operator key list -merchant ID
   operator key revoke -merchant ID -key KEY_ID
@@ -78,17 +82,48 @@ func run(ctx context.Context, args []string) error {
 	mid := fs.String("merchant", "", "merchant ID")
 	scope := fs.String("scope", "admin", "key scope: admin or read")
 	kid := fs.String("key", "", "API key ID")
+	country := fs.String("country", "", "ISO 3166-1 alpha-2 country of national phone numbers (default: the time zone's)")
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
 	now := time.Now()
 	switch args[0] + " " + args[1] {
 	case "merchant create":
+		if *country != "" {
+			if _, err := tenant.NormalizeCountry(*country); err != nil {
+				return fmt.Errorf("-country %w", err)
+			}
+		}
 		m, secret, err := seed.Merchant(ctx, st, *name, *currency, *tz, tenant.ScopeAdmin, now)
 		if err != nil {
 			return err
 		}
+		if *country != "" {
+			if m, err = setCountry(ctx, st, m, *country); err != nil {
+				return err
+			}
+		}
 		return print(map[string]any{"merchant": merchantView(m), "api_key": secret, "note": "the key is shown once; store it now"})
+	case "merchant set-country":
+		m, err := st.Merchant(ctx, *mid)
+		if err != nil {
+			return err
+		}
+		if m, err = setCountry(ctx, st, m, *country); err != nil {
+			return err
+		}
+		return print(merchantView(m))
+	case "phones migrate":
+		m, err := st.Merchant(ctx, *mid)
+		if err != nil {
+			return err
+		}
+		res, err := st.MigratePhones(ctx, m.ID, m.Country, now)
+		if err != nil {
+			return err
+		}
+		return print(map[string]any{"country": m.Country, "checked": res.Checked, "changed": res.Changed,
+			"invalid": res.Invalid, "collisions": res.Collisions})
 	case "merchant get":
 		m, err := st.Merchant(ctx, *mid)
 		if err != nil {
@@ -157,9 +192,18 @@ func runQueue(ctx context.Context, cfg aws.Config, args []string) error {
 	return err
 }
 
+// setCountry validates and stores a merchant's country.
+func setCountry(ctx context.Context, st *dynamo.Store, m tenant.Merchant, country string) (tenant.Merchant, error) {
+	m, err := m.WithCountry(country)
+	if err != nil {
+		return tenant.Merchant{}, err
+	}
+	return m, st.SetMerchantCountry(ctx, m.ID, m.Country)
+}
+
 // merchantView is a merchant without its secrets.
 func merchantView(m tenant.Merchant) map[string]any {
-	return map[string]any{"id": m.ID, "name": m.Name, "currency": m.Currency, "time_zone": m.TimeZone,
+	return map[string]any{"id": m.ID, "name": m.Name, "currency": m.Currency, "time_zone": m.TimeZone, "country": m.Country,
 		"created_at": m.CreatedAt, "webhook_secrets": len(m.WebhookSecrets)}
 }
 
