@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/webhook"
 )
@@ -62,4 +67,57 @@ func TestWebhookTellsNoMerchant(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPortalTokenNotKept: a customer-area token is shown once, like an API
+// key: the idempotency record of the request that issued it keeps neither it
+// nor the answer, and a repeat answers 409 without it.
+func TestPortalTokenNotKept(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(map[string]any{"given_name": "Lucía"})
+	var tok struct {
+		Token string `json:"token"`
+	}
+	path := "/v1/customers/" + c.ID + "/portal-token"
+	e.must(http.StatusCreated, "POST", path, e.key, map[string]any{"ttl_seconds": 3600}, header("Idempotency-Key", "pt-1")).decode(t, &tok)
+	if !strings.HasPrefix(tok.Token, "ct_") {
+		t.Fatalf("token %q", tok.Token)
+	}
+	e.must(http.StatusOK, "GET", "/v1/me/points", tok.Token, nil)
+
+	out, err := dynamodb.NewFromConfig(awsCfg).GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(e.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "M#" + e.merchant.ID + "#IDEM#pt-1"}, "SK": &types.AttributeValueMemberS{Value: "IDEM"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Item == nil {
+		t.Fatal("no idempotency record for pt-1")
+	}
+	if done, _ := out.Item["done"].(*types.AttributeValueMemberBOOL); done == nil || !done.Value {
+		t.Fatalf("the record is not complete: %v", out.Item)
+	}
+	for _, name := range []string{"body", "headers"} {
+		if v, ok := out.Item[name]; ok && !isNull(v) {
+			t.Errorf("the idempotency record keeps the answer's %s: %v", name, v)
+		}
+	}
+	signature := tok.Token[strings.LastIndex(tok.Token, ".")+1:]
+	if items := e.itemsOf(signature); len(items) != 0 {
+		t.Fatalf("the table keeps the token: %v", items)
+	}
+
+	r := e.must(http.StatusConflict, "POST", path, e.key, map[string]any{"ttl_seconds": 3600}, header("Idempotency-Key", "pt-1"))
+	if strings.Contains(string(r.body), signature) || !strings.Contains(r.problem.Detail, "shown once") {
+		t.Fatalf("the repeat: %s", r.body)
+	}
+	// A refusal is no secret: it is kept and replayed as usual.
+	e.must(http.StatusBadRequest, "POST", path, e.key, map[string]any{"ttl_seconds": 1}, header("Idempotency-Key", "pt-2"))
+	if r := e.must(http.StatusBadRequest, "POST", path, e.key, map[string]any{"ttl_seconds": 1}, header("Idempotency-Key", "pt-2")); r.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("a 400 is not replayed: %v", r.header)
+	}
+}
+
+func isNull(v types.AttributeValue) bool {
+	n, ok := v.(*types.AttributeValueMemberNULL)
+	return ok && n.Value
 }

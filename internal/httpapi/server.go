@@ -116,7 +116,7 @@ type route struct {
 	public   bool // no credentials at all
 	customer bool // a customer-area token, not an API key
 	signed   bool // a webhook signature, checked by the handler on the raw body
-	secret   bool // answers a secret shown once: never kept in an idempotency record
+	secret   bool // answers a secret or a token shown once: never kept in an idempotency record
 	// resumable answers 202 while work remains, to be repeated: a 202 is not
 	// its final answer, so a repeat with the same Idempotency-Key continues
 	// the work instead of replaying the 202.
@@ -168,7 +168,7 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"POST /v1/customers/{customerId}/redemptions/{orderRef}/cancel": {handle: s.cancelRedemption},
 		"GET /v1/customers/{customerId}/rewards":                        {handle: s.listCustomerRewards},
 		"POST /v1/customers/{customerId}/rewards/{rewardId}/redeem":     {handle: s.redeemReward},
-		"POST /v1/customers/{customerId}/portal-token":                  {handle: s.issuePortalToken},
+		"POST /v1/customers/{customerId}/portal-token":                  {handle: s.issuePortalToken, secret: true},
 
 		"GET /v1/card-templates":                 {handle: s.listCardTemplates},
 		"POST /v1/card-templates":                {handle: s.createCardTemplate},
