@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -32,6 +33,10 @@ type Template struct {
 	Tables    []Table
 	Queues    []Queue
 	Buckets   []Bucket
+	// SSMParameters are the parameters of type AWS::SSM::Parameter::Value<…>,
+	// whose deployed value is read from Systems Manager (secrets such as
+	// the cursor key): the local stack makes its own value for each.
+	SSMParameters []string
 }
 
 // Function is an AWS::Serverless::Function.
@@ -133,6 +138,7 @@ type Bucket struct {
 type parameter struct {
 	def        string
 	hasDefault bool
+	ssm        bool // of type AWS::SSM::Parameter::Value<…>
 }
 
 // Properties that have no local effect, per resource type. Any other property
@@ -215,6 +221,13 @@ func Parse(data []byte) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	t := &Template{}
+	for name, p := range params {
+		if p.ssm {
+			t.SSMParameters = append(t.SSMParameters, name)
+		}
+	}
+	slices.Sort(t.SSMParameters)
 	globalEnv, err := environment(field(field(root, "Globals"), "Function"), params, "Globals.Function")
 	if err != nil {
 		return nil, err
@@ -224,7 +237,6 @@ func Parse(data []byte) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Template{}
 	for _, r := range resources {
 		what := "Resources." + r.key
 		typ, err := str(field(r.value, "Type"), what+".Type")
@@ -266,6 +278,13 @@ func parseParameters(n *yaml.Node) (map[string]parameter, error) {
 	params := make(map[string]parameter, len(ps))
 	for _, p := range ps {
 		var param parameter
+		if n := field(p.value, "Type"); n != nil {
+			typ, err := str(n, "Parameters."+p.key+".Type")
+			if err != nil {
+				return nil, err
+			}
+			param.ssm = strings.HasPrefix(typ, "AWS::SSM::Parameter::Value<")
+		}
 		if d := field(p.value, "Default"); d != nil {
 			if param.def, err = str(d, "Parameters."+p.key+".Default"); err != nil {
 				return nil, err

@@ -269,3 +269,25 @@ func TestFind(t *testing.T) {
 		t.Fatalf("Find() = %q, %v; want %q", got, err, want)
 	}
 }
+
+// TestCursorKeyFromSSM: every function gets CURSOR_KEY from the CursorKey
+// parameter, which CloudFormation reads from SSM and the local stack makes.
+func TestCursorKeyFromSSM(t *testing.T) {
+	path, err := Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tmpl.SSMParameters, []string{"CursorKey"}) {
+		t.Fatalf("SSM parameters %v, want [CursorKey]", tmpl.SSMParameters)
+	}
+	lookup := lookupMap(map[string]string{"CursorKey": "local-key"})
+	for _, f := range tmpl.Functions {
+		if got, err := f.Env["CURSOR_KEY"].Resolve(lookup); err != nil || got != "local-key" {
+			t.Errorf("%s: CURSOR_KEY = %q, %v", f.LogicalID, got, err)
+		}
+	}
+}

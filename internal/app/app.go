@@ -22,6 +22,7 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/regulars/regulars/docs"
+	"github.com/regulars/regulars/internal/cursor"
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/erasure"
 	"github.com/regulars/regulars/internal/exports"
@@ -144,17 +145,27 @@ func required(env Env, name string) (string, error) {
 	return v, nil
 }
 
-// storeFrom loads the AWS configuration and opens the table.
+// storeFrom loads the AWS configuration and opens the table, whose list
+// cursors are signed with CURSOR_KEY: every instance of every function must
+// share it, since a cursor (or a job's checkpoint) continues on any of them.
 func storeFrom(ctx context.Context, env Env, log *slog.Logger) (aws.Config, *dynamo.Store, error) {
 	table, err := required(env, "TABLE_NAME")
 	if err != nil {
 		return aws.Config{}, nil, err
 	}
+	key, err := required(env, "CURSOR_KEY")
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	cursors, err := cursor.ParseKey(key)
+	if err != nil {
+		return aws.Config{}, nil, fmt.Errorf("CURSOR_KEY: %w", err)
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(sdkLogger{log}))
 	if err != nil {
 		return aws.Config{}, nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return cfg, dynamo.New(dynamodb.NewFromConfig(cfg), table), nil
+	return cfg, dynamo.New(dynamodb.NewFromConfig(cfg), table).WithCursors(cursors), nil
 }
 
 // sdkLogger sends the AWS SDK's own log lines into the structured log instead

@@ -15,6 +15,7 @@ import (
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/cursor"
 	"github.com/regulars/regulars/internal/loyalty"
 )
 
@@ -496,10 +497,10 @@ func (s *Store) Redemption(ctx context.Context, mid, cid, orderRef string) (loya
 }
 
 // Entries lists a customer's ledger, newest first.
-func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor string) (loyalty.EntryPage, error) {
+func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, after string) (loyalty.EntryPage, error) {
 	keyNames := []string{"PK", "SK"}
-	list := "ledger:" + cid
-	start, err := decodeCursor(cursor, list, mid, keyNames...)
+	list := cursor.List{Merchant: mid, Name: "ledger", Params: []string{cid}}
+	start, err := s.decodeCursor(after, list, keyNames...)
 	if err != nil {
 		return loyalty.EntryPage{}, err
 	}
@@ -526,7 +527,7 @@ func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor 
 		page.Entries[i] = it.entry()
 	}
 	if out.LastEvaluatedKey != nil && len(out.Items) > 0 {
-		page.NextCursor = encodeCursor(list, out.Items[len(out.Items)-1], keyNames...)
+		page.NextCursor = s.encodeCursor(list, out.Items[len(out.Items)-1], keyNames...)
 	}
 	return page, nil
 }
@@ -557,15 +558,15 @@ func (s *Store) CustomersWithExpiry(ctx context.Context, mid string, asOf time.T
 }
 
 // BadgeHolders lists a page of the customers holding a badge.
-func (s *Store) BadgeHolders(ctx context.Context, mid, bid string, limit int, cursor string) (crm.Page, error) {
-	return s.members(ctx, mid, badgeGSIPK(mid, bid), "badge:"+bid, limit, cursor)
+func (s *Store) BadgeHolders(ctx context.Context, mid, bid string, limit int, after string) (crm.Page, error) {
+	return s.members(ctx, badgeGSIPK(mid, bid), cursor.List{Merchant: mid, Name: "badge-holders", Params: []string{bid}}, limit, after)
 }
 
 // members lists a page of the customers whose membership items sit under a
 // GSI4 partition (badge holders, segment members).
-func (s *Store) members(ctx context.Context, mid, gsiPK, list string, limit int, cursor string) (crm.Page, error) {
+func (s *Store) members(ctx context.Context, gsiPK string, list cursor.List, limit int, after string) (crm.Page, error) {
 	keyNames := []string{"PK", "SK", "GSI4PK", "GSI4SK"}
-	start, err := decodeCursor(cursor, list, mid, keyNames...)
+	start, err := s.decodeCursor(after, list, keyNames...)
 	if err != nil {
 		return crm.Page{}, err
 	}
@@ -591,7 +592,7 @@ func (s *Store) members(ctx context.Context, mid, gsiPK, list string, limit int,
 		}
 	}
 	if out.LastEvaluatedKey != nil && len(out.Items) > 0 {
-		page.NextCursor = encodeCursor(list, out.Items[len(out.Items)-1], keyNames...)
+		page.NextCursor = s.encodeCursor(list, out.Items[len(out.Items)-1], keyNames...)
 	}
 	return page, nil
 }

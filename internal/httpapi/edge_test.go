@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -120,4 +122,96 @@ func TestPortalTokenNotKept(t *testing.T) {
 func isNull(v types.AttributeValue) bool {
 	n, ok := v.(*types.AttributeValueMemberNULL)
 	return ok && n.Value
+}
+
+// TestCursorsTamperProof: a cursor continues only the list it came from —
+// the same merchant, route, customer, order and filters — and anything else
+// (a forged one naming another list's keys, an edited one, one of another
+// list) is answered 400 at ?cursor before it reaches DynamoDB.
+func TestCursorsTamperProof(t *testing.T) {
+	e := newEnv(t)
+	a := e.create(map[string]any{"given_name": "Ana", "tags": []string{"vip"}})
+	b := e.create(map[string]any{"given_name": "Bea", "tags": []string{"vip"}})
+	e.create(map[string]any{"given_name": "Carmen", "tags": []string{"vip"}})
+	for _, c := range []customer{a, b} {
+		for range 3 {
+			e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/points/entries", e.key, map[string]any{"points": 10})
+		}
+	}
+	var tokA, tokB struct {
+		Token string `json:"token"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+a.ID+"/portal-token", e.key, nil).decode(t, &tokA)
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+b.ID+"/portal-token", e.key, nil).decode(t, &tokB)
+	_, otherKey := e.newMerchant("Otro")
+
+	next := func(path, key string) string {
+		t.Helper()
+		var page struct {
+			NextCursor *string `json:"next_cursor"`
+		}
+		e.must(http.StatusOK, "GET", path, key, nil).decode(t, &page)
+		if page.NextCursor == nil {
+			t.Fatalf("GET %s: no next_cursor", path)
+		}
+		return *page.NextCursor
+	}
+	refused := func(path, key string) {
+		t.Helper()
+		r := e.call("GET", path, key, nil)
+		if r.status != http.StatusBadRequest || len(r.paths()) != 1 || r.paths()[0] != "?cursor" {
+			t.Errorf("GET %s: %d %s, want 400 at ?cursor", path, r.status, r.body)
+		}
+	}
+	entriesA, entriesB := "/v1/customers/"+a.ID+"/points/entries", "/v1/customers/"+b.ID+"/points/entries"
+	ledgerA := next(entriesA+"?limit=1", e.key)
+	e.must(http.StatusOK, "GET", entriesA+"?limit=1&cursor="+ledgerA, e.key, nil)
+	e.must(http.StatusOK, "GET", "/v1/me/entries?limit=1&cursor="+ledgerA, tokA.Token, nil) // the same ledger
+	list := next("/v1/customers?limit=1&tag=vip", e.key)
+	e.must(http.StatusOK, "GET", "/v1/customers?limit=1&tag=vip&cursor="+list, e.key, nil)
+	timelineA := next("/v1/customers/"+a.ID+"/timeline?limit=1", e.key)
+	e.must(http.StatusOK, "GET", "/v1/customers/"+a.ID+"/timeline?limit=1&cursor="+timelineA, e.key, nil)
+	report := next("/v1/reports/points?limit=1", e.key)
+	e.must(http.StatusOK, "GET", "/v1/reports/points?limit=1&cursor="+report, e.key, nil)
+
+	// The unsigned cursors of before, naming another list's keys: DynamoDB
+	// refused them with a ValidationException, answered 500.
+	var bLedger struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	e.must(http.StatusOK, "GET", entriesB+"?limit=1", e.key, nil).decode(t, &bLedger)
+	forge := func(v any) string {
+		j, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(j)
+	}
+	mid := e.merchant.ID
+	forgedLedger := forge(map[string]any{"l": "ledger:" + a.ID, "k": map[string]string{"PK": "M#" + mid + "#C#" + b.ID, "SK": "L#" + bLedger.Data[0].ID}})
+	forgedList := forge(map[string]any{"l": "customers:last_visit:", "k": map[string]string{"PK": "M#" + mid + "#C#" + a.ID, "SK": "PROFILE",
+		"GSI1PK": "M#" + mid + "#C#" + b.ID, "GSI1SK": "x"}})
+	tampered := []byte(ledgerA)
+	tampered[len(tampered)/3] ^= 1
+	for _, tc := range []struct{ path, key string }{
+		{entriesA + "?cursor=" + forgedLedger, e.key},
+		{"/v1/me/entries?cursor=" + forgedLedger, tokA.Token},
+		{"/v1/customers?cursor=" + forgedList, e.key},
+		{entriesA + "?cursor=" + string(tampered), e.key},
+		{entriesA + "?cursor=" + ledgerA + "x", e.key},
+		{entriesA + "?cursor=" + list, e.key},            // another list's cursor
+		{entriesB + "?cursor=" + ledgerA, e.key},         // another customer's ledger
+		{"/v1/me/entries?cursor=" + ledgerA, tokB.Token}, // another customer's ledger, by token
+		{"/v1/customers?cursor=" + list, e.key},          // without the filter it was made with
+		{"/v1/customers?tag=vip&order=name&cursor=" + list, e.key},
+		{"/v1/customers?tag=vip&activity=inactive&cursor=" + list, e.key},
+		{"/v1/customers?tag=vip&q=ana&cursor=" + list, e.key},
+		{"/v1/customers?tag=vip&cursor=" + list, otherKey}, // another merchant
+		{"/v1/customers/" + b.ID + "/timeline?cursor=" + timelineA, e.key},
+		{"/v1/customers/" + a.ID + "/timeline?cursor=" + ledgerA, e.key},
+		{"/v1/reports/points?kind=earn&cursor=" + report, e.key},
+		{"/v1/reports/points?cursor=" + timelineA, e.key},
+		{"/v1/reports/points?cursor=" + report, otherKey},
+	} {
+		refused(tc.path, tc.key)
+	}
 }

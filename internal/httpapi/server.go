@@ -22,6 +22,7 @@ import (
 	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/cursor"
 	"github.com/regulars/regulars/internal/idempotency"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/loyalty"
@@ -88,6 +89,9 @@ type (
 
 // Store is everything the API reads and writes.
 type Store interface {
+	// Cursors signs the cursors of the lists the API pages itself (the
+	// points report), with the key of the store's own list cursors.
+	Cursors() *cursor.Signer
 	authStore
 	keyStore
 	customerStore
@@ -100,9 +104,10 @@ type Store interface {
 type Server struct {
 	store    Store
 	points   *points.Service
-	runs     Sender    // queues analytics runs; nil when not configured
-	jobQueue Sender    // queues jobs (exports, imports, erasures); nil when not configured
-	files    fileStore // signs the URLs of jobs' files; nil when not configured
+	runs     Sender         // queues analytics runs; nil when not configured
+	jobQueue Sender         // queues jobs (exports, imports, erasures); nil when not configured
+	files    fileStore      // signs the URLs of jobs' files; nil when not configured
+	cursors  *cursor.Signer // nil in the webhook's server, which pages nothing
 	log      *slog.Logger
 	now      func() time.Time
 	spec     func() ([]byte, error) // the OpenAPI document as JSON, made on first use
@@ -127,7 +132,7 @@ type route struct {
 // renders the OpenAPI document, once, when it is first asked for (keeping
 // it off the cold start).
 func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]byte, error)) *Server {
-	s := &Server{store: store, points: points.New(store, now), log: log, now: now, spec: sync.OnceValues(openAPI)}
+	s := &Server{store: store, points: points.New(store, now), cursors: store.Cursors(), log: log, now: now, spec: sync.OnceValues(openAPI)}
 	s.routes = map[string]route{
 		"GET /openapi.json":                          {handle: s.getOpenAPI, public: true},
 		"GET /v1/merchant":                           {handle: s.getMerchant},
