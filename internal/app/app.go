@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -161,11 +162,29 @@ func storeFrom(ctx context.Context, env Env, log *slog.Logger) (aws.Config, *dyn
 	if err != nil {
 		return aws.Config{}, nil, fmt.Errorf("CURSOR_KEY: %w", err)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(sdkLogger{log}))
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(sdkLogger{log}), config.WithRetryer(Retryer))
 	if err != nil {
 		return aws.Config{}, nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	return cfg, dynamo.New(dynamodb.NewFromConfig(cfg), table).WithCursors(cursors), nil
+}
+
+// SDK retries: every AWS call is tried at most three times, at most 100 ms
+// apart (the SDK's defaults are 3 and 20 s), so that an outage answers
+// within the function's timeout instead of outlasting it; the request's
+// context deadline bounds the whole (httpapi.Server.Handle). The retry
+// quota stays the SDK's: when most calls fail, they fail at once.
+const (
+	retryMaxAttempts = 3
+	retryMaxBackoff  = 100 * time.Millisecond
+)
+
+// Retryer is the AWS SDK retryer of every function.
+func Retryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = retryMaxAttempts
+		o.MaxBackoff = retryMaxBackoff
+	})
 }
 
 // sdkLogger sends the AWS SDK's own log lines into the structured log instead

@@ -227,7 +227,7 @@ func (s *Store) Post(ctx context.Context, mid, cid string, fn func(loyalty.Accou
 			return acc, loyalty.Posting{}, perr
 		}
 		if attempt+1 == maxPostAttempts {
-			return acc, loyalty.Posting{}, apperr.New(apperr.Conflict, "the customer's points are being changed concurrently; retry")
+			return acc, loyalty.Posting{}, apperr.Busy("the customer's points are being changed concurrently; retry")
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return acc, loyalty.Posting{}, err

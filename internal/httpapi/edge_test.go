@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/regulars/regulars/infra/devserver"
 	"github.com/regulars/regulars/internal/webhook"
 )
 
@@ -213,5 +219,172 @@ func TestCursorsTamperProof(t *testing.T) {
 		{"/v1/reports/points?cursor=" + report, otherKey},
 	} {
 		refused(tc.path, tc.key)
+	}
+}
+
+// rawReply is an answer read without the harness's checks (which refuse
+// any 5xx), validated against docs/openapi.yaml all the same.
+type rawReply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// raw makes a request with client (whose Timeout is the bound the answer
+// must come within) and checks the answer against the spec.
+func (e *env) raw(client *http.Client, base, method, path, tmplPath, key string, body []byte, headers map[string]string) (rawReply, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(e.t.Context(), method, base+path, rd)
+	if err != nil {
+		return rawReply{}, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return rawReply{}, err
+	}
+	defer resp.Body.Close()
+	out := rawReply{status: resp.StatusCode, header: resp.Header}
+	if out.body, err = io.ReadAll(resp.Body); err != nil {
+		return rawReply{}, err
+	}
+	spec.ValidateResponse(e.t, method, tmplPath, resp.StatusCode, out.body)
+	return out, nil
+}
+
+// TestDatabaseDownAnswers503: with DynamoDB unreachable, every kind of
+// request (API key, customer token, webhook signature, Idempotency-Key)
+// answers 503 problem+json with Retry-After, quickly, instead of a 500
+// after seconds of retries.
+func TestDatabaseDownAnswers503(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(map[string]any{"given_name": "Ana"})
+	var tok struct {
+		Token string `json:"token"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/portal-token", e.key, nil).decode(t, &tok)
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://"+closed) // the functions below are built with DynamoDB down
+	gw, err := devserver.Gateway(t.Context(), e.tmpl, e.res, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := httptest.NewServer(gw)
+	defer down.Close()
+	client := &http.Client{Timeout: 2 * time.Second} // the bound: far below the 10 s timeout
+	for _, tc := range []struct {
+		method, path, tmplPath, key string
+		body                        []byte
+		headers                     map[string]string
+	}{
+		{"GET", "/v1/merchant", "/v1/merchant", e.key, nil, nil},
+		{"GET", "/v1/customers?limit=5", "/v1/customers", e.key, nil, nil},
+		{"POST", "/v1/customers", "/v1/customers", e.key, []byte(`{"given_name":"Bea"}`), map[string]string{"Idempotency-Key": "down-1"}},
+		{"POST", "/v1/customers/" + c.ID + "/points/entries", "/v1/customers/{customerId}/points/entries", e.key, []byte(`{"points":5}`), nil},
+		{"GET", "/v1/me/points", "/v1/me/points", tok.Token, nil, nil},
+		{"POST", "/v1/webhooks/" + e.merchant.ID + "/purchases", "/v1/webhooks/{merchantId}/purchases", "", []byte(`{"events":[]}`), nil},
+	} {
+		r, err := e.raw(client, down.URL, tc.method, tc.path, tc.tmplPath, tc.key, tc.body, tc.headers)
+		if err != nil {
+			t.Fatalf("%s %s: no answer within %s: %v", tc.method, tc.path, client.Timeout, err)
+		}
+		if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") != "1" || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: %d, Retry-After %q: %s; want 503 problem+json with Retry-After", tc.method, tc.path, r.status, r.header.Get("Retry-After"), r.body)
+		}
+	}
+}
+
+// TestConcurrentWritesAnswerInTime: 200 postings to one customer at once,
+// through the gateway that enforces ApiFunction's 10 s timeout: each answers
+// within it, 201 or, when it cannot get its turn in time, 409 or 503 with
+// Retry-After; and the ledger is exact afterwards.
+func TestConcurrentWritesAnswerInTime(t *testing.T) {
+	e := newEnv(t)
+	c := e.create(map[string]any{"given_name": "Ana"})
+	const writers = 200
+	client := &http.Client{Timeout: 12 * time.Second} // the function's 10 s, and the gateway's own time
+	path := "/v1/customers/" + c.ID + "/points/entries"
+	type outcome struct {
+		r   rawReply
+		err error
+	}
+	outcomes := make(chan outcome, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			r, err := e.raw(client, e.url, "POST", path, "/v1/customers/{customerId}/points/entries", e.key, []byte(`{"points":1,"note":"burst `+strconv.Itoa(i)+`"}`), nil)
+			outcomes <- outcome{r, err}
+		})
+	}
+	wg.Wait()
+	close(outcomes)
+	counts := map[int]int{}
+	for o := range outcomes {
+		if o.err != nil {
+			t.Fatalf("a posting got no answer within %s: %v", client.Timeout, o.err)
+		}
+		counts[o.r.status]++
+		switch o.r.status {
+		case http.StatusCreated:
+		case http.StatusConflict, http.StatusServiceUnavailable:
+			if o.r.header.Get("Retry-After") == "" {
+				t.Errorf("%d without Retry-After: %s", o.r.status, o.r.body)
+			}
+		default:
+			t.Errorf("a posting answered %d: %s", o.r.status, o.r.body)
+		}
+	}
+	t.Logf("answers: %v", counts)
+	if counts[http.StatusCreated] == 0 {
+		t.Fatalf("no posting went through: %v", counts)
+	}
+
+	// Exact: the balance is the sum of the entries, and every 201 has its
+	// entry (a 503 may have landed too: its write and its answer crossed).
+	var acc struct {
+		Balance int64 `json:"balance"`
+	}
+	e.must(http.StatusOK, "GET", "/v1/customers/"+c.ID+"/points", e.key, nil).decode(t, &acc)
+	var sum, entries int64
+	for cursor := ""; ; {
+		var page struct {
+			Data []struct {
+				Points int64 `json:"points"`
+			} `json:"data"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		q := path + "?limit=100"
+		if cursor != "" {
+			q += "&cursor=" + cursor
+		}
+		e.must(http.StatusOK, "GET", q, e.key, nil).decode(t, &page)
+		for _, en := range page.Data {
+			sum += en.Points
+			entries++
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		cursor = *page.NextCursor
+	}
+	if sum != acc.Balance || entries < int64(counts[http.StatusCreated]) || entries > writers {
+		t.Fatalf("balance %d, %d entries summing %d, %d postings answered 201", acc.Balance, entries, sum, counts[http.StatusCreated])
 	}
 }

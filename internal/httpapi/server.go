@@ -263,8 +263,20 @@ func noContent() response {
 	return response{status: http.StatusNoContent, headers: map[string]string{}}
 }
 
+// answerMargin is the part of the invocation's time kept for answering once
+// the work stops: recording the Idempotency-Key's outcome, the response, the
+// log line. The work gets the rest: a request that cannot finish in it
+// answers 503 with Retry-After, before Lambda's timeout would end it with
+// API Gateway's bare 500.
+const answerMargin = 2 * time.Second
+
 // Handle is the Lambda handler.
 func (s *Server) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
+		defer cancel()
+	}
 	start := s.now()
 	log := s.log.With("route", ev.RouteKey, "request_id", ev.RequestContext.RequestID)
 	defer func() {
@@ -428,7 +440,7 @@ func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, targ
 		case idempotency.Mismatch:
 			return response{}, apperr.New(apperr.Unprocessable, "this Idempotency-Key was already used for a different request")
 		case idempotency.InProgress:
-			return response{}, apperr.New(apperr.Conflict, "a request with this Idempotency-Key is still being processed; retry shortly")
+			return response{}, apperr.Busy("a request with this Idempotency-Key is still being processed; retry shortly")
 		}
 		if rt.secret && stored.Status < 300 {
 			return response{}, apperr.New(apperr.Conflict, "this request was already processed; the secret it created was shown once and is not kept")
@@ -445,7 +457,9 @@ func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, targ
 	}
 	if resp.status >= 500 || rt.resumable && resp.status == http.StatusAccepted {
 		// Not a final answer: let a retry with the same key try again.
-		if rerr := s.store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), mid, key, fp); rerr != nil {
+		after, cancel := afterWork(ctx)
+		defer cancel()
+		if rerr := s.store.ReleaseIdempotencyKey(after, mid, key, fp); rerr != nil {
 			log.ErrorContext(ctx, "release idempotency key", "err", rerr)
 		}
 		return resp, nil
@@ -454,10 +468,23 @@ func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, targ
 	if rt.secret && resp.status < 300 {
 		kept.Body, kept.Headers = nil, nil
 	}
-	if cerr := s.store.CompleteIdempotencyKey(context.WithoutCancel(ctx), mid, key, subjectOf(r, resp), kept, r.now.Add(idempotency.TTL)); cerr != nil {
+	after, cancel := afterWork(ctx)
+	defer cancel()
+	if cerr := s.store.CompleteIdempotencyKey(after, mid, key, subjectOf(r, resp), kept, r.now.Add(idempotency.TTL)); cerr != nil {
 		log.ErrorContext(ctx, "complete idempotency key", "err", cerr)
 	}
 	return resp, nil
+}
+
+// afterWork is the context of what a request does once its work stopped
+// (perhaps at its deadline): the time answerMargin keeps, less a little for
+// the answer itself.
+func afterWork(ctx context.Context) (context.Context, context.CancelFunc) {
+	after := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(after, deadline.Add(answerMargin*3/4))
+	}
+	return after, func() {}
 }
 
 // subjectOf is the customer a request was about — the one in its path, or
