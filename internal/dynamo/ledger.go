@@ -218,12 +218,12 @@ func (s *Store) Post(ctx context.Context, mid, cid string, fn func(loyalty.Accou
 		if err != nil {
 			return acc, loyalty.Posting{}, err
 		}
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
-			return acc, p, nil
+		if err := ctx.Err(); err != nil {
+			return acc, loyalty.Posting{}, err // out of time: nothing sent
 		}
-		retry, perr := s.explainPosting(ctx, mid, cid, p, err)
-		if !retry {
+		if err := s.commit(ctx, items); err == nil {
+			return acc, p, nil
+		} else if retry, perr := s.explainPosting(ctx, mid, cid, p, err); !retry {
 			return acc, loyalty.Posting{}, perr
 		}
 		if attempt+1 == maxPostAttempts {
@@ -233,6 +233,23 @@ func (s *Store) Post(ctx context.Context, mid, cid string, fn func(loyalty.Accou
 			return acc, loyalty.Posting{}, err
 		}
 	}
+}
+
+// commitGrace is how long past the caller's deadline a posting's
+// transaction, once sent, may take: a transaction abandoned in flight may
+// still commit, and its caller, told it failed, would post again.
+const commitGrace = time.Second
+
+// commit sends a posting's transaction and waits for its outcome, up to
+// commitGrace past the caller's deadline.
+func (s *Store) commit(ctx context.Context, items []types.TransactWriteItem) error {
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(commitGrace))
+		defer cancel()
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return err
 }
 
 // backoff sleeps with full jitter, growing to 50 ms.

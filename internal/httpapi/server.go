@@ -8,6 +8,7 @@ package httpapi
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -454,6 +455,12 @@ func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, targ
 	resp, err := rt.handle(ctx, r)
 	if err != nil {
 		resp = problemOf(ctx, log, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Out of time, perhaps with a write in flight that may yet land: the
+		// claim stays, so a repeat answers 409 (in progress) rather than
+		// writing again, until it is abandoned (2 minutes, ClaimIdempotencyKey).
+		return resp, nil
 	}
 	if resp.status >= 500 || rt.resumable && resp.status == http.StatusAccepted {
 		// Not a final answer: let a retry with the same key try again.
