@@ -107,7 +107,9 @@ func (s *Signer) Seal(l List, position []byte) string {
 // Open returns the position a cursor of list l holds; ok is false for
 // anything this signer did not seal for l.
 func (s *Signer) Open(c string, l List) (position []byte, ok bool) {
-	if len(c) > maxLen {
+	// base64 decoding skips line breaks: refuse them, so that a cursor has
+	// one spelling.
+	if len(c) > maxLen || strings.ContainsAny(c, "\r\n") {
 		return nil, false
 	}
 	p, t, found := strings.Cut(c, ".")

@@ -139,6 +139,11 @@ func TestCursorsTamperProof(t *testing.T) {
 	a := e.create(map[string]any{"given_name": "Ana", "tags": []string{"vip"}})
 	b := e.create(map[string]any{"given_name": "Bea", "tags": []string{"vip"}})
 	e.create(map[string]any{"given_name": "Carmen", "tags": []string{"vip"}})
+	var badge1, badge2 struct {
+		ID string `json:"id"`
+	}
+	e.must(http.StatusCreated, "POST", "/v1/badges", e.key, map[string]any{"title": "Uno", "from": 1}).decode(t, &badge1)
+	e.must(http.StatusCreated, "POST", "/v1/badges", e.key, map[string]any{"title": "Dos", "from": 1}).decode(t, &badge2)
 	for _, c := range []customer{a, b} {
 		for range 3 {
 			e.must(http.StatusCreated, "POST", "/v1/customers/"+c.ID+"/points/entries", e.key, map[string]any{"points": 10})
@@ -177,6 +182,8 @@ func TestCursorsTamperProof(t *testing.T) {
 	e.must(http.StatusOK, "GET", "/v1/customers?limit=1&tag=vip&cursor="+list, e.key, nil)
 	timelineA := next("/v1/customers/"+a.ID+"/timeline?limit=1", e.key)
 	e.must(http.StatusOK, "GET", "/v1/customers/"+a.ID+"/timeline?limit=1&cursor="+timelineA, e.key, nil)
+	holders := next("/v1/badges/"+badge1.ID+"/customers?limit=1", e.key)
+	e.must(http.StatusOK, "GET", "/v1/badges/"+badge1.ID+"/customers?limit=1&cursor="+holders, e.key, nil)
 	report := next("/v1/reports/points?limit=1", e.key)
 	e.must(http.StatusOK, "GET", "/v1/reports/points?limit=1&cursor="+report, e.key, nil)
 
@@ -211,7 +218,9 @@ func TestCursorsTamperProof(t *testing.T) {
 		{"/v1/customers?tag=vip&order=name&cursor=" + list, e.key},
 		{"/v1/customers?tag=vip&activity=inactive&cursor=" + list, e.key},
 		{"/v1/customers?tag=vip&q=ana&cursor=" + list, e.key},
-		{"/v1/customers?tag=vip&cursor=" + list, otherKey}, // another merchant
+		{"/v1/customers?tag=vip&cursor=" + list, otherKey},                  // another merchant
+		{"/v1/badges/" + badge2.ID + "/customers?cursor=" + holders, e.key}, // another badge's holders
+		{"/v1/customers?cursor=" + holders, e.key},
 		{"/v1/customers/" + b.ID + "/timeline?cursor=" + timelineA, e.key},
 		{"/v1/customers/" + a.ID + "/timeline?cursor=" + ledgerA, e.key},
 		{"/v1/reports/points?kind=earn&cursor=" + report, e.key},
