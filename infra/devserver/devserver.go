@@ -78,7 +78,10 @@ func Schedules(ctx context.Context, t *template.Template, res localstack.Resourc
 		if err != nil {
 			return nil, err
 		}
+		timeout := f.Timeout
 		out[f.LogicalID] = func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, timeout) // the function's deadline, as in Lambda
+			defer cancel()
 			return h(ctx, events.EventBridgeEvent{Version: "0", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now().UTC()})
 		}
 	}
