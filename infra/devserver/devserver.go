@@ -78,7 +78,10 @@ func Schedules(ctx context.Context, t *template.Template, res localstack.Resourc
 		if err != nil {
 			return nil, err
 		}
+		timeout := f.Timeout
 		out[f.LogicalID] = func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, timeout) // the function's deadline, as in Lambda
+			defer cancel()
 			return h(ctx, events.EventBridgeEvent{Version: "0", DetailType: "Scheduled Event", Source: "aws.events", Time: time.Now().UTC()})
 		}
 	}
@@ -97,7 +100,7 @@ func Consumers(ctx context.Context, t *template.Template, res localstack.Resourc
 			}
 			arn, _ := res.Lookup(ev.Queue, "Arn")
 			out = append(out, gateway.Consumer{Function: f.LogicalID, QueueURL: res.Ref(ev.Queue), QueueARN: arn,
-				BatchSize: ev.BatchSize, ReportBatchItemFailures: ev.ReportBatchItemFailures, Handler: h, RetryDelay: time.Second})
+				BatchSize: ev.BatchSize, ReportBatchItemFailures: ev.ReportBatchItemFailures, Handler: h, RetryDelay: time.Second, Timeout: f.Timeout})
 		}
 	}
 	return out, nil
@@ -115,7 +118,7 @@ func Gateway(ctx context.Context, t *template.Template, res localstack.Resources
 			return nil, err
 		}
 		for _, r := range f.Routes {
-			routes = append(routes, gateway.Route{Method: r.Method, Path: r.Path, Handler: h})
+			routes = append(routes, gateway.Route{Method: r.Method, Path: r.Path, Handler: h, Timeout: f.Timeout})
 		}
 	}
 	return gateway.New(routes, log)

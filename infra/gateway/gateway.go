@@ -7,6 +7,7 @@ package gateway
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,6 +30,11 @@ type Route struct {
 	Method  string // GET, POST… or ANY
 	Path    string // a path template with {name} and an optional trailing {name+}
 	Handler Handler
+	// Timeout is the function's timeout (template.yaml): the invocation's
+	// context carries it as its deadline, and an invocation still running
+	// then is answered as API Gateway answers a function that timed out.
+	// Zero: no limit.
+	Timeout time.Duration
 }
 
 // Key is the route key API Gateway puts in the event.
@@ -142,14 +148,56 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	ev := g.Event(req, c.Key(), params, body)
-	resp, err := c.Handler(req.Context(), ev)
+	resp, err := invoke(req.Context(), c.Timeout, func(ctx context.Context) (events.APIGatewayV2HTTPResponse, error) {
+		return c.Handler(ctx, ev)
+	})
 	if err != nil {
-		// API Gateway answers 500 when the function itself fails.
+		// API Gateway answers 500 when the function itself fails or times out.
 		g.log.Error("handler failed", "route", c.Key(), "err", err)
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
 	writeResponse(w, resp)
+}
+
+// ErrTimedOut ends an invocation that outlived its function's timeout, as
+// Lambda's "Task timed out" does.
+var ErrTimedOut = errors.New("task timed out")
+
+// invoke calls fn as Lambda invokes a function with this timeout: fn's
+// context carries the deadline, and an invocation that has not returned by
+// then ends with ErrTimedOut (fn is left to notice its context on its own).
+// A timeout of zero sets no deadline.
+func invoke[T any](ctx context.Context, timeout time.Duration, fn func(context.Context) (T, error)) (T, error) {
+	if timeout <= 0 {
+		return fn(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := fn(ctx)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		select {
+		case r := <-done: // it answered as the time ran out
+			return r.v, r.err
+		default:
+		}
+		var zero T
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return zero, fmt.Errorf("%w after %s", ErrTimedOut, timeout)
+		}
+		return zero, ctx.Err()
+	}
 }
 
 // Event builds the payload-2.0 event API Gateway would send for req.

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -100,7 +101,50 @@ func TestDuplicateRoutesRefused(t *testing.T) {
 	h := func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		return events.APIGatewayV2HTTPResponse{}, nil
 	}
-	if _, err := New([]Route{{"GET", "/a", h}, {"GET", "/a", h}}, slog.New(slog.DiscardHandler)); err == nil {
+	if _, err := New([]Route{{Method: "GET", Path: "/a", Handler: h}, {Method: "GET", Path: "/a", Handler: h}}, slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("want an error for a route declared twice")
+	}
+}
+
+// TestGatewayEnforcesTimeout: as in Lambda, the handler's context carries
+// the function's timeout, and an invocation still running then is answered
+// as API Gateway answers a function that timed out.
+func TestGatewayEnforcesTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var deadline time.Time
+	var hasDeadline bool
+	g, err := New([]Route{
+		{Method: "GET", Path: "/slow", Timeout: 50 * time.Millisecond, Handler: func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+			<-release // overruns, heedless of its context
+			return events.APIGatewayV2HTTPResponse{StatusCode: 200}, nil
+		}},
+		{Method: "GET", Path: "/fast", Timeout: 10 * time.Second, Handler: func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+			deadline, hasDeadline = ctx.Deadline()
+			return events.APIGatewayV2HTTPResponse{StatusCode: 204}, nil
+		}},
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	start := time.Now()
+	resp, err := http.Get(srv.URL + "/fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || !hasDeadline || deadline.Before(start.Add(9*time.Second)) || deadline.After(time.Now().Add(10*time.Second)) {
+		t.Fatalf("fast: %d, deadline %v (%v) after a start at %v", resp.StatusCode, deadline, hasDeadline, start)
+	}
+	resp, err = http.Get(srv.URL + "/slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || string(b) != `{"message":"Internal Server Error"}` {
+		t.Fatalf("slow: %d %s, want API Gateway's 500", resp.StatusCode, b)
 	}
 }

@@ -37,6 +37,9 @@ type Consumer struct {
 	// RetryDelay is how soon a failed message is visible again; Lambda waits
 	// for the queue's visibility timeout, the local gateway need not.
 	RetryDelay time.Duration
+	// Timeout is the function's timeout: each invocation's deadline; a batch
+	// whose invocation outlives it has failed, as in Lambda. Zero: no limit.
+	Timeout time.Duration
 }
 
 // PollOnce receives one batch (waiting up to wait for it), invokes the
@@ -63,7 +66,7 @@ func (c Consumer) PollOnce(ctx context.Context, api SQSAPI, wait time.Duration, 
 			EventSource: "aws:sqs", EventSourceARN: c.QueueARN, AWSRegion: "us-east-1"}
 	}
 	failed := map[string]bool{}
-	resp, err := c.Handler(ctx, ev)
+	resp, err := invoke(ctx, c.Timeout, func(ctx context.Context) (events.SQSEventResponse, error) { return c.Handler(ctx, ev) })
 	switch {
 	case err != nil: // the whole batch failed, as in Lambda
 		log.Error("consumer failed", "function", c.Function, "err", err)

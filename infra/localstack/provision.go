@@ -2,6 +2,8 @@ package localstack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,6 +88,14 @@ func Provision(ctx context.Context, cfg aws.Config, t *template.Template, names 
 		"AWS::URLSuffix": {"": "amazonaws.com"},
 		"AWS::StackName": {"": names.Prefix},
 	}}
+	// What Systems Manager holds once deployed (the cursor key) this stack
+	// derives for itself from its prefix: 32 bytes, standard base64, the
+	// same on every Provision of the stack and different between stacks.
+	// Local only: anyone who knows the prefix can compute it.
+	for _, p := range t.SSMParameters {
+		sum := sha256.Sum256([]byte("regulars local SSM parameter\x00" + names.Prefix + "\x00" + p))
+		res.set(p, map[string]string{"": base64.StdEncoding.EncodeToString(sum[:])})
+	}
 
 	ddb := dynamodb.NewFromConfig(cfg)
 	for _, tbl := range t.Tables {

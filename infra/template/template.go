@@ -18,7 +18,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -32,6 +34,10 @@ type Template struct {
 	Tables    []Table
 	Queues    []Queue
 	Buckets   []Bucket
+	// SSMParameters are the parameters of type AWS::SSM::Parameter::Value<…>,
+	// whose deployed value is read from Systems Manager (secrets such as
+	// the cursor key): the local stack makes its own value for each.
+	SSMParameters []string
 }
 
 // Function is an AWS::Serverless::Function.
@@ -39,7 +45,10 @@ type Function struct {
 	LogicalID string
 	// Env is the function's environment: Globals.Function.Environment.Variables
 	// overlaid with the function's own.
-	Env       map[string]Value
+	Env map[string]Value
+	// Timeout is the function's Timeout (Globals.Function's, else Lambda's
+	// default of 3 s): each invocation's deadline.
+	Timeout   time.Duration
 	Routes    []Route    // HttpApi events
 	SQSEvents []SQSEvent // SQS events
 	Schedules []Schedule // Schedule and ScheduleV2 events
@@ -133,6 +142,7 @@ type Bucket struct {
 type parameter struct {
 	def        string
 	hasDefault bool
+	ssm        bool // of type AWS::SSM::Parameter::Value<…>
 }
 
 // Properties that have no local effect, per resource type. Any other property
@@ -215,7 +225,18 @@ func Parse(data []byte) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
+	t := &Template{}
+	for name, p := range params {
+		if p.ssm {
+			t.SSMParameters = append(t.SSMParameters, name)
+		}
+	}
+	slices.Sort(t.SSMParameters)
 	globalEnv, err := environment(field(field(root, "Globals"), "Function"), params, "Globals.Function")
+	if err != nil {
+		return nil, err
+	}
+	globalTimeout, err := timeout(field(field(root, "Globals"), "Function"), defaultFunctionTimeout, "Globals.Function")
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +245,6 @@ func Parse(data []byte) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Template{}
 	for _, r := range resources {
 		what := "Resources." + r.key
 		typ, err := str(field(r.value, "Type"), what+".Type")
@@ -234,7 +254,7 @@ func Parse(data []byte) (*Template, error) {
 		props := field(r.value, "Properties")
 		switch typ {
 		case "AWS::Serverless::Function":
-			f, err := parseFunction(r.key, props, globalEnv, params)
+			f, err := parseFunction(r.key, props, globalEnv, globalTimeout, params)
 			if err != nil {
 				return nil, err
 			}
@@ -266,6 +286,13 @@ func parseParameters(n *yaml.Node) (map[string]parameter, error) {
 	params := make(map[string]parameter, len(ps))
 	for _, p := range ps {
 		var param parameter
+		if n := field(p.value, "Type"); n != nil {
+			typ, err := str(n, "Parameters."+p.key+".Type")
+			if err != nil {
+				return nil, err
+			}
+			param.ssm = strings.HasPrefix(typ, "AWS::SSM::Parameter::Value<")
+		}
 		if d := field(p.value, "Default"); d != nil {
 			if param.def, err = str(d, "Parameters."+p.key+".Default"); err != nil {
 				return nil, err
@@ -292,13 +319,36 @@ func environment(props *yaml.Node, params map[string]parameter, what string) (ma
 	return env, nil
 }
 
-func parseFunction(id string, props *yaml.Node, globalEnv map[string]Value, params map[string]parameter) (Function, error) {
+// defaultFunctionTimeout is Lambda's timeout when the template sets none.
+const defaultFunctionTimeout = 3 * time.Second
+
+// timeout reads the Timeout (seconds) of a function or of Globals.Function.
+func timeout(props *yaml.Node, def time.Duration, what string) (time.Duration, error) {
+	n := field(props, "Timeout")
+	if n == nil {
+		return def, nil
+	}
+	secs, err := integer(n, what+".Timeout")
+	if err != nil {
+		return 0, err
+	}
+	if secs < 1 || secs > 900 {
+		return 0, errorAt(n, "%s.Timeout: %d is not 1 to 900 seconds", what, secs)
+	}
+	return time.Duration(secs) * time.Second, nil
+}
+
+func parseFunction(id string, props *yaml.Node, globalEnv map[string]Value, globalTimeout time.Duration, params map[string]parameter) (Function, error) {
 	what := "Resources." + id + ".Properties"
 	own, err := environment(props, params, what)
 	if err != nil {
 		return Function{}, err
 	}
-	f := Function{LogicalID: id, Env: make(map[string]Value, len(globalEnv)+len(own))}
+	limit, err := timeout(props, globalTimeout, what)
+	if err != nil {
+		return Function{}, err
+	}
+	f := Function{LogicalID: id, Timeout: limit, Env: make(map[string]Value, len(globalEnv)+len(own))}
 	for k, v := range globalEnv {
 		f.Env[k] = v
 	}

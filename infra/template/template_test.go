@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // lookupMap answers Lookup from "Id" (Ref) and "Id.Attr" keys.
@@ -267,5 +268,53 @@ func TestFind(t *testing.T) {
 	got, err := Find()
 	if err != nil || got != want {
 		t.Fatalf("Find() = %q, %v; want %q", got, err, want)
+	}
+}
+
+// TestCursorKeyFromSSM: every function gets CURSOR_KEY from the CursorKey
+// parameter, which CloudFormation reads from SSM and the local stack makes.
+func TestCursorKeyFromSSM(t *testing.T) {
+	path, err := Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tmpl.SSMParameters, []string{"CursorKey"}) {
+		t.Fatalf("SSM parameters %v, want [CursorKey]", tmpl.SSMParameters)
+	}
+	lookup := lookupMap(map[string]string{"CursorKey": "local-key"})
+	for _, f := range tmpl.Functions {
+		if got, err := f.Env["CURSOR_KEY"].Resolve(lookup); err != nil || got != "local-key" {
+			t.Errorf("%s: CURSOR_KEY = %q, %v", f.LogicalID, got, err)
+		}
+	}
+}
+
+// TestFunctionTimeouts: each function's Timeout is its own, else Globals'.
+func TestFunctionTimeouts(t *testing.T) {
+	path, err := Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Duration{"ApiFunction": 10 * time.Second, "WebhookFunction": 10 * time.Second, "IngestFunction": 30 * time.Second,
+		"SchedulerFunction": 10 * time.Second, "NightlyFunction": 900 * time.Second, "JobsFunction": 900 * time.Second}
+	for _, f := range tmpl.Functions {
+		if f.Timeout != want[f.LogicalID] {
+			t.Errorf("%s: timeout %v, want %v", f.LogicalID, f.Timeout, want[f.LogicalID])
+		}
+	}
+	if _, err := Parse([]byte("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Timeout: 0\n")); err == nil {
+		t.Error("a timeout of 0 s parses")
+	}
+	tmpl, err = Parse([]byte("Resources:\n  F:\n    Type: AWS::Serverless::Function\n"))
+	if err != nil || tmpl.Functions[0].Timeout != 3*time.Second {
+		t.Errorf("no Timeout anywhere: %+v, %v; want Lambda's 3 s", tmpl, err)
 	}
 }

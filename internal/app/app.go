@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -22,6 +23,7 @@ import (
 	"github.com/go-json-experiment/json"
 
 	"github.com/regulars/regulars/docs"
+	"github.com/regulars/regulars/internal/cursor"
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/erasure"
 	"github.com/regulars/regulars/internal/exports"
@@ -144,17 +146,45 @@ func required(env Env, name string) (string, error) {
 	return v, nil
 }
 
-// storeFrom loads the AWS configuration and opens the table.
+// storeFrom loads the AWS configuration and opens the table, whose list
+// cursors are signed with CURSOR_KEY: every instance of every function must
+// share it, since a cursor (or a job's checkpoint) continues on any of them.
 func storeFrom(ctx context.Context, env Env, log *slog.Logger) (aws.Config, *dynamo.Store, error) {
 	table, err := required(env, "TABLE_NAME")
 	if err != nil {
 		return aws.Config{}, nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(sdkLogger{log}))
+	key, err := required(env, "CURSOR_KEY")
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	cursors, err := cursor.ParseKey(key)
+	if err != nil {
+		return aws.Config{}, nil, fmt.Errorf("CURSOR_KEY: %w", err)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(sdkLogger{log}), config.WithRetryer(Retryer))
 	if err != nil {
 		return aws.Config{}, nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	return cfg, dynamo.New(dynamodb.NewFromConfig(cfg), table), nil
+	return cfg, dynamo.New(dynamodb.NewFromConfig(cfg), table).WithCursors(cursors), nil
+}
+
+// SDK retries: every AWS call is tried at most three times, at most 100 ms
+// apart (the SDK's defaults are 3 and 20 s), so that an outage answers
+// within the function's timeout instead of outlasting it; the request's
+// context deadline bounds the whole (httpapi.Server.Handle). The retry
+// quota stays the SDK's: when most calls fail, they fail at once.
+const (
+	retryMaxAttempts = 3
+	retryMaxBackoff  = 100 * time.Millisecond
+)
+
+// Retryer is the AWS SDK retryer of every function.
+func Retryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = retryMaxAttempts
+		o.MaxBackoff = retryMaxBackoff
+	})
 }
 
 // sdkLogger sends the AWS SDK's own log lines into the structured log instead

@@ -22,6 +22,7 @@ const (
 	Unprocessable    Code = "unprocessable"     // well-formed but cannot be applied
 	TooLarge         Code = "too_large"         // the request body is too large
 	UnsupportedMedia Code = "unsupported_media" // the request body is not JSON
+	Unavailable      Code = "unavailable"       // a dependency (DynamoDB, SQS) is down, throttling or too slow: retry later
 	Internal         Code = "internal"          // a bug or an outage: never shown in detail
 )
 
@@ -40,6 +41,9 @@ type Error struct {
 	// Extra carries machine-readable members of the problem document,
 	// e.g. {"existing_id": "01H…"} on a duplicate.
 	Extra map[string]any
+	// RetryAfter, when positive, is the Retry-After (seconds) of the answer:
+	// the same request may succeed then.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -52,6 +56,13 @@ func (e *Error) Error() string {
 // New returns an error with a code and a message.
 func New(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Busy returns a Conflict that a retry of the same request may not meet: a
+// write that lost to concurrent ones too many times, a request still running.
+// Its answer carries Retry-After.
+func Busy(format string, args ...any) *Error {
+	return &Error{Code: Conflict, Message: fmt.Sprintf(format, args...), RetryAfter: 1}
 }
 
 // Field returns a validation error about one input.

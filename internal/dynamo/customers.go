@@ -352,7 +352,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm
 		}
 		return c, nil
 	}
-	return crm.Customer{}, apperr.New(apperr.Conflict, "customer %s is being changed concurrently; retry", cid)
+	return crm.Customer{}, apperr.Busy("customer %s is being changed concurrently; retry", cid)
 }
 
 // notMerged refuses changes to a merged customer's tombstone: whatever comes
@@ -400,7 +400,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 			}
 			continue // a posting of another customer held the counter shard
 		case ok:
-			return apperr.New(apperr.Conflict, "customer %s changed while being deleted; retry", cid)
+			return apperr.Busy("customer %s changed while being deleted; retry", cid)
 		}
 		return fmt.Errorf("delete customer: %w", err)
 	}
@@ -545,7 +545,7 @@ func (s *Store) explainCancel(ctx context.Context, mid string, items []types.Tra
 			Fields:  []apperr.FieldError{{Path: "/" + fieldOfUnique(kind), Message: fmt.Sprintf("%q belongs to customer %s", value, owner.CustomerID)}},
 		}).With("existing_id", owner.CustomerID)
 	}
-	return apperr.New(apperr.Conflict, "the customer changed concurrently; retry")
+	return apperr.Busy("the customer changed concurrently; retry")
 }
 
 // conflicted reports whether a transaction was cancelled because another

@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
 	"slices"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/cursor"
 	"github.com/regulars/regulars/internal/purchase"
 )
 
@@ -99,12 +99,13 @@ func (s *Store) Visits(ctx context.Context, mid, cid string) ([]crm.Visit, error
 // Timeline returns a page of a customer's timeline, newest first: purchases,
 // ledger movements, visits and events merged by time, only those of kinds
 // (purchase.TimelineKinds) when some are given. The cursor is the position
-// of the last item returned.
-func (s *Store) Timeline(ctx context.Context, mid, cid string, limit int, cursor string, kinds ...string) ([]purchase.TimelineItem, string, error) {
+// of the last item returned, bound to the customer and the kinds.
+func (s *Store) Timeline(ctx context.Context, mid, cid string, limit int, c string, kinds ...string) ([]purchase.TimelineItem, string, error) {
+	list := cursor.List{Merchant: mid, Name: "timeline", Params: []string{cid, strings.Join(kinds, ",")}}
 	var after string // "<time>#<id>" of the last item of the previous page
-	if cursor != "" {
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err != nil || !strings.Contains(string(b), "#") {
+	if c != "" {
+		b, ok := s.cursors.Open(c, list)
+		if !ok || !strings.Contains(string(b), "#") {
 			return nil, "", apperr.Field("?cursor", "is not a cursor of this timeline")
 		}
 		after = string(b)
@@ -171,7 +172,7 @@ func (s *Store) Timeline(ctx context.Context, mid, cid string, limit int, cursor
 	end := min(start+limit, len(items))
 	next := ""
 	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1])))
+		next = s.cursors.Seal(list, []byte(key(items[end-1])))
 	}
 	return items[start:end], next, nil
 }

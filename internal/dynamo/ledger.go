@@ -17,6 +17,7 @@ import (
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/checked"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/cursor"
 	"github.com/regulars/regulars/internal/loyalty"
 )
 
@@ -225,17 +226,17 @@ func (s *Store) Post(ctx context.Context, mid, cid string, fn func(loyalty.Accou
 		if err != nil {
 			return acc, loyalty.Posting{}, err
 		}
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
+		if err := ctx.Err(); err != nil {
+			return acc, loyalty.Posting{}, err // out of time: nothing sent
+		}
+		if err := s.commit(ctx, items); err == nil {
 			s.afterPosting(ctx, mid, cid, it, p)
 			return acc, p, nil
-		}
-		retry, perr := s.explainPosting(ctx, mid, cid, p, err)
-		if !retry {
+		} else if retry, perr := s.explainPosting(ctx, mid, cid, p, err); !retry {
 			return acc, loyalty.Posting{}, perr
 		}
 		if attempt+1 == maxPostAttempts {
-			return acc, loyalty.Posting{}, apperr.New(apperr.Conflict, "the customer's points are being changed concurrently; retry")
+			return acc, loyalty.Posting{}, apperr.Busy("the customer's points are being changed concurrently; retry")
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return acc, loyalty.Posting{}, err
@@ -252,6 +253,23 @@ func (s *Store) afterPosting(ctx context.Context, mid, cid string, stored custom
 	if len(p.Events) > 0 || len(stored.PendingEvents) > 0 {
 		_ = s.syncPosted(ctx, mid, cid)
 	}
+}
+
+// commitGrace is how long past the caller's deadline a posting's
+// transaction, once sent, may take: a transaction abandoned in flight may
+// still commit, and its caller, told it failed, would post again.
+const commitGrace = time.Second
+
+// commit sends a posting's transaction and waits for its outcome, up to
+// commitGrace past the caller's deadline.
+func (s *Store) commit(ctx context.Context, items []types.TransactWriteItem) error {
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(commitGrace))
+		defer cancel()
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return err
 }
 
 // backoff sleeps with full jitter, growing to 50 ms.
@@ -529,10 +547,14 @@ func (s *Store) Redemption(ctx context.Context, mid, cid, orderRef string) (loya
 // Entries lists a customer's ledger, newest first; only the entries of kinds
 // when some are given (a DynamoDB filter: the query goes on until the page
 // is full or the ledger ends).
-func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor string, kinds ...loyalty.Kind) (loyalty.EntryPage, error) {
+func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, after string, kinds ...loyalty.Kind) (loyalty.EntryPage, error) {
 	keyNames := []string{"PK", "SK"}
-	list := "ledger:" + cid
-	start, err := decodeCursor(cursor, list, mid, keyNames...)
+	kindNames := make([]string, len(kinds))
+	for i, k := range kinds {
+		kindNames[i] = string(k)
+	}
+	list := cursor.List{Merchant: mid, Name: "ledger", Params: []string{cid, strings.Join(kindNames, ",")}}
+	start, err := s.decodeCursor(after, list, keyNames...)
 	if err != nil {
 		return loyalty.EntryPage{}, err
 	}
@@ -583,7 +605,7 @@ func (s *Store) Entries(ctx context.Context, mid, cid string, limit int, cursor 
 		page.Entries[i] = it.entry()
 	}
 	if more && len(raw) > 0 {
-		page.NextCursor = encodeCursor(list, raw[len(raw)-1], keyNames...)
+		page.NextCursor = s.encodeCursor(list, raw[len(raw)-1], keyNames...)
 	}
 	return page, nil
 }
@@ -614,15 +636,15 @@ func (s *Store) CustomersWithExpiry(ctx context.Context, mid string, asOf time.T
 }
 
 // BadgeHolders lists a page of the customers holding a badge.
-func (s *Store) BadgeHolders(ctx context.Context, mid, bid string, limit int, cursor string) (crm.Page, error) {
-	return s.members(ctx, mid, badgeGSIPK(mid, bid), "badge:"+bid, limit, cursor)
+func (s *Store) BadgeHolders(ctx context.Context, mid, bid string, limit int, after string) (crm.Page, error) {
+	return s.members(ctx, badgeGSIPK(mid, bid), cursor.List{Merchant: mid, Name: "badge-holders", Params: []string{bid}}, limit, after)
 }
 
 // members lists a page of the customers whose membership items sit under a
 // GSI4 partition (badge holders, segment members).
-func (s *Store) members(ctx context.Context, mid, gsiPK, list string, limit int, cursor string) (crm.Page, error) {
+func (s *Store) members(ctx context.Context, gsiPK string, list cursor.List, limit int, after string) (crm.Page, error) {
 	keyNames := []string{"PK", "SK", "GSI4PK", "GSI4SK"}
-	start, err := decodeCursor(cursor, list, mid, keyNames...)
+	start, err := s.decodeCursor(after, list, keyNames...)
 	if err != nil {
 		return crm.Page{}, err
 	}
@@ -648,7 +670,7 @@ func (s *Store) members(ctx context.Context, mid, gsiPK, list string, limit int,
 		}
 	}
 	if out.LastEvaluatedKey != nil && len(out.Items) > 0 {
-		page.NextCursor = encodeCursor(list, out.Items[len(out.Items)-1], keyNames...)
+		page.NextCursor = s.encodeCursor(list, out.Items[len(out.Items)-1], keyNames...)
 	}
 	return page, nil
 }

@@ -2,9 +2,8 @@ package dynamo
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -12,52 +11,50 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/cursor"
 )
 
-// cursor is the opaque position of a list: the keys of the last item
-// returned, and what list it belongs to. It is base64url JSON.
-type cursor struct {
-	List string            `json:"l"`
-	Keys map[string]string `json:"k"`
-}
-
-func encodeCursor(list string, item map[string]types.AttributeValue, names ...string) string {
-	c := cursor{List: list, Keys: map[string]string{}}
+// encodeCursor returns the cursor of the position of item in list l: the
+// values of its key attributes, sealed for l (internal/cursor).
+func (s *Store) encodeCursor(l cursor.List, item map[string]types.AttributeValue, names ...string) string {
+	keys := map[string]string{}
 	for _, n := range names {
 		if v, ok := item[n].(*types.AttributeValueMemberS); ok {
-			c.Keys[n] = v.Value
+			keys[n] = v.Value
 		}
 	}
-	b, _ := json.Marshal(c) // a map of strings always marshals
-	return base64.RawURLEncoding.EncodeToString(b)
+	return s.cursors.SealKeys(l, keys)
 }
 
-// decodeCursor returns the start key a cursor encodes, after checking that it
-// belongs to this list and this merchant: another tenant's cursor is refused.
-func decodeCursor(s, list, mid string, names ...string) (map[string]types.AttributeValue, error) {
-	if s == "" {
+// decodeCursor returns the start key a cursor of list l encodes. A cursor
+// this server did not make for l — forged, edited, or from another list,
+// customer, filter or merchant — is refused before it reaches DynamoDB; and,
+// should the key ever leak, the keys must still be the caller's own.
+func (s *Store) decodeCursor(c string, l cursor.List, names ...string) (map[string]types.AttributeValue, error) {
+	if c == "" {
 		return nil, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, errBadCursor
-	}
-	var c cursor
-	if json.Unmarshal(b, &c) != nil || c.List != list || len(c.Keys) != len(names) {
+	keys, ok := s.cursors.OpenKeys(c, l, names...)
+	if !ok {
 		return nil, errBadCursor
 	}
 	key := map[string]types.AttributeValue{}
-	for _, n := range names {
-		v, ok := c.Keys[n]
-		if !ok {
-			return nil, errBadCursor
-		}
-		if strings.HasSuffix(n, "PK") && !strings.HasPrefix(v, tenantPrefix(mid)) {
+	for n, v := range keys {
+		if strings.HasSuffix(n, "PK") && !strings.HasPrefix(v, tenantPrefix(l.Merchant)) {
 			return nil, errBadCursor
 		}
 		key[n] = str(v)
 	}
 	return key, nil
+}
+
+// customerList is the list a customer query pages through: its merchant and
+// every parameter of the query but the page's own (cursor, size, clock), so
+// that a cursor continues only the list, order, filters and search it came
+// from.
+func customerList(mid string, q crm.Query) cursor.List {
+	q.Cursor, q.Limit, q.Now = "", 0, time.Time{}
+	return cursor.Of(mid, "customers", q)
 }
 
 // maxExamined bounds the items one list request reads, so a selective filter
@@ -102,14 +99,9 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 		}
 	}
 	pkName := strings.TrimSuffix(skName, "SK") + "PK"
-	// The active list and each key range have their own list name: a
-	// cursor continues only the list it came from.
-	list := "customers:" + string(q.Order) + ":" + string(q.Activity)
-	if lo != "" || hi != "" {
-		list += ":" + lo + ":" + hi
-	}
+	list := customerList(mid, q)
 	keyNames := []string{"PK", "SK", pkName, skName}
-	start, err := decodeCursor(q.Cursor, list, mid, keyNames...)
+	start, err := s.decodeCursor(q.Cursor, list, keyNames...)
 	if err != nil {
 		return crm.Page{}, err
 	}
@@ -123,7 +115,14 @@ func (s *Store) ListCustomers(ctx context.Context, mid string, q crm.Query) (crm
 	}
 	// The newest-visit list answers "active" with a key condition instead of a filter.
 	if q.Order == crm.OrderLastVisit && q.Activity == crm.ActivityActive {
-		lo = max(lo, q.Now.Add(-crm.ActivityWindow).UTC().Format(sortTime))
+		since := q.Now.Add(-crm.ActivityWindow).UTC().Format(sortTime)
+		if start != nil && start[skName].(*types.AttributeValueMemberS).Value < since {
+			// The window moved past the cursor since its page: what follows
+			// it is no longer active (and DynamoDB refuses a start key
+			// outside the key condition).
+			return crm.Page{Customers: []crm.Customer{}}, nil
+		}
+		lo = max(lo, since)
 	}
 	switch {
 	case lo != "" && hi != "":
@@ -188,9 +187,9 @@ func (s *Store) searchUnique(ctx context.Context, mid string, q crm.Query) (crm.
 // smallest of their tokens that matches.
 func (s *Store) searchName(ctx context.Context, mid string, q crm.Query) (crm.Page, error) {
 	token := q.SearchToken()
-	list := "search:" + q.Search
+	list := customerList(mid, q)
 	keyNames := []string{"PK", "SK", "GSI4PK", "GSI4SK"}
-	start, err := decodeCursor(q.Cursor, list, mid, keyNames...)
+	start, err := s.decodeCursor(q.Cursor, list, keyNames...)
 	if err != nil {
 		return crm.Page{}, err
 	}
@@ -224,9 +223,9 @@ func (s *Store) searchName(ctx context.Context, mid string, q crm.Query) (crm.Pa
 // (the segment's membership index, in customer-ID order), with the other
 // filters applied.
 func (s *Store) segmentList(ctx context.Context, mid string, q crm.Query) (crm.Page, error) {
-	list := "segment-list:" + q.Segment
+	list := customerList(mid, q)
 	keyNames := []string{"PK", "SK", "GSI4PK", "GSI4SK"}
-	start, err := decodeCursor(q.Cursor, list, mid, keyNames...)
+	start, err := s.decodeCursor(q.Cursor, list, keyNames...)
 	if err != nil {
 		return crm.Page{}, err
 	}
@@ -260,7 +259,7 @@ type customerOf func(raw map[string]types.AttributeValue) (crm.Customer, bool, e
 // full or maxExamined items were read; the cursor is the last item examined.
 // Without filters it asks for no more items than the page still needs: the
 // items read past the cursor would be read again by the next page.
-func (s *Store) scan(ctx context.Context, in *dynamodb.QueryInput, q crm.Query, batch int, list string, keyNames []string,
+func (s *Store) scan(ctx context.Context, in *dynamodb.QueryInput, q crm.Query, batch int, list cursor.List, keyNames []string,
 	resolve func(context.Context, []map[string]types.AttributeValue) (customerOf, error)) (crm.Page, error) {
 	page := crm.Page{Customers: []crm.Customer{}}
 	examined := 0
@@ -287,7 +286,7 @@ func (s *Store) scan(ctx context.Context, in *dynamodb.QueryInput, q crm.Query, 
 				page.Customers = append(page.Customers, c)
 			}
 			if examined++; len(page.Customers) == q.Limit || examined == maxExamined {
-				page.NextCursor = encodeCursor(list, raw, keyNames...)
+				page.NextCursor = s.encodeCursor(list, raw, keyNames...)
 				return page, nil
 			}
 		}

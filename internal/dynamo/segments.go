@@ -12,6 +12,7 @@ import (
 
 	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/cursor"
 	"github.com/regulars/regulars/internal/ids"
 )
 
@@ -114,8 +115,8 @@ func (s *Store) MoveSegments(ctx context.Context, mid, cid string, entered, left
 }
 
 // SegmentMembers lists a page of a segment's customers.
-func (s *Store) SegmentMembers(ctx context.Context, mid, sid string, limit int, cursor string) (crm.Page, error) {
-	return s.members(ctx, mid, segmentGSIPK(mid, sid), "segment:"+sid, limit, cursor)
+func (s *Store) SegmentMembers(ctx context.Context, mid, sid string, limit int, after string) (crm.Page, error) {
+	return s.members(ctx, segmentGSIPK(mid, sid), cursor.List{Merchant: mid, Name: "segment-members", Params: []string{sid}}, limit, after)
 }
 
 // SegmentSize counts a segment's customers.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/regulars/regulars/internal/cursor"
 )
 
 // API is the part of the DynamoDB client the store uses. Tests may wrap a real
@@ -28,14 +30,31 @@ type API interface {
 
 // Store reads and writes the table.
 type Store struct {
-	db    API
-	table string
+	db      API
+	table   string
+	cursors *cursor.Signer
 }
 
-// New returns a store over table.
+// processCursors signs the cursors of stores not given a key: a random key,
+// shared by the stores of this process only (tests, operator tools).
+var processCursors = cursor.Random()
+
+// New returns a store over table. Its list cursors are good in this process
+// only until WithCursors gives it the deployment's key.
 func New(db API, table string) *Store {
-	return &Store{db: db, table: table}
+	return &Store{db: db, table: table, cursors: processCursors}
 }
+
+// WithCursors makes the store seal and open its list cursors with c: the
+// key every instance of every function shares (CURSOR_KEY), so that a
+// cursor, or a job's checkpoint holding one, continues anywhere.
+func (s *Store) WithCursors(c *cursor.Signer) *Store {
+	s.cursors = c
+	return s
+}
+
+// Cursors is the signer of the store's list cursors.
+func (s *Store) Cursors() *cursor.Signer { return s.cursors }
 
 // Table is the name of the table.
 func (s *Store) Table() string { return s.table }

@@ -10,7 +10,9 @@ import (
 // TestConcurrentSpendsAndRedemptions: 100 spends and redemptions race on one
 // customer and every request is delivered twice (same Idempotency-Key). The
 // balance must equal the sum of the entries, never go below zero, and no
-// request may be applied twice.
+// request may be applied twice. A request that cannot get its turn within
+// the function's timeout answers 503 (its write, in flight at the deadline,
+// may have landed: at most one entry more per such request).
 func TestConcurrentSpendsAndRedemptions(t *testing.T) {
 	e := newEnv(t)
 	e.seedProgram(t)
@@ -50,7 +52,7 @@ func TestConcurrentSpendsAndRedemptions(t *testing.T) {
 	}
 	wg.Wait()
 
-	applied := 0
+	applied, unsure := 0, 0
 	for i, pair := range results {
 		a, b := pair[0], pair[1]
 		ok := func(o outcome) bool { return o.status == http.StatusCreated }
@@ -65,15 +67,18 @@ func TestConcurrentSpendsAndRedemptions(t *testing.T) {
 			if ok(b) {
 				other = a
 			}
-			if other.status != http.StatusConflict { // the duplicate arrived while the first ran
+			if other.status != http.StatusConflict && other.status != http.StatusServiceUnavailable { // the duplicate arrived while the first ran, or ran out of time
 				t.Errorf("request %d: duplicate answered %d: %s", i, other.status, other.body)
 			}
 			applied++
 		default:
 			for _, o := range pair {
-				if o.status != http.StatusUnprocessableEntity && o.status != http.StatusConflict {
+				if o.status != http.StatusUnprocessableEntity && o.status != http.StatusConflict && o.status != http.StatusServiceUnavailable {
 					t.Errorf("request %d: %d %s", i, o.status, o.body)
 				}
+			}
+			if pair[0].status == http.StatusServiceUnavailable || pair[1].status == http.StatusServiceUnavailable {
+				unsure++
 			}
 		}
 	}
@@ -93,16 +98,16 @@ func TestConcurrentSpendsAndRedemptions(t *testing.T) {
 	if summary.Balance != sum || summary.Balance < 0 {
 		t.Fatalf("balance %d, sum of entries %d", summary.Balance, sum)
 	}
-	if n != applied+1 {
-		t.Fatalf("%d entries for %d applied requests (+1 opening)", n, applied)
+	if n < applied+1 || n > applied+1+unsure {
+		t.Fatalf("%d entries for %d applied requests (+1 opening) and %d out of time", n, applied, unsure)
 	}
 	for _, x := range entries.Data {
 		if x.BalanceAfter < 0 {
 			t.Fatalf("balance went below zero: %+v", x)
 		}
 	}
-	if applied < 60 {
-		t.Fatalf("only %d of 100 requests applied: the retries are not working", applied)
+	if applied+unsure < 60 {
+		t.Fatalf("only %d of 100 requests applied and %d out of time: the retries are not working", applied, unsure)
 	}
-	t.Logf("%d of 100 requests applied, final balance %d", applied, summary.Balance)
+	t.Logf("%d of 100 requests applied, %d out of time, final balance %d", applied, unsure, summary.Balance)
 }

@@ -2,8 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/regulars/regulars/internal/apperr"
 )
@@ -18,6 +23,7 @@ var statusOf = map[apperr.Code]int{
 	apperr.Unprocessable:    http.StatusUnprocessableEntity,
 	apperr.TooLarge:         http.StatusRequestEntityTooLarge,
 	apperr.UnsupportedMedia: http.StatusUnsupportedMediaType,
+	apperr.Unavailable:      http.StatusServiceUnavailable,
 	apperr.Internal:         http.StatusInternalServerError,
 }
 
@@ -35,6 +41,10 @@ type problem struct {
 // their cause and answered with a generic message.
 func problemOf(ctx context.Context, log *slog.Logger, err error) response {
 	e := apperr.As(err)
+	if e == nil && unavailable(err) {
+		log.WarnContext(ctx, "unavailable", "err", err)
+		e = &apperr.Error{Code: apperr.Unavailable, Message: "The service is unavailable or overloaded; retry later.", RetryAfter: 1}
+	}
 	if e == nil || e.Code == apperr.Internal {
 		log.ErrorContext(ctx, "internal error", "err", err)
 		e = apperr.New(apperr.Internal, "An internal error occurred; it has been logged. Retry later.")
@@ -47,5 +57,20 @@ func problemOf(ctx context.Context, log *slog.Logger, err error) response {
 	if status == http.StatusUnauthorized {
 		r.headers["WWW-Authenticate"] = `Bearer realm="regulars"`
 	}
+	if e.RetryAfter > 0 {
+		r.headers["Retry-After"] = strconv.Itoa(e.RetryAfter)
+	}
 	return r
+}
+
+// unavailable reports whether err is a dependency's failure that a later
+// retry may not meet: the request ran out of its time (the invocation's
+// deadline, see Handle), or the AWS SDK gave up on an error it deems
+// transient (connection refused or reset, throttling, a 5xx, its retry
+// quota spent).
+func unavailable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
 	"slices"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/checked"
+	"github.com/regulars/regulars/internal/cursor"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/loyalty"
 )
@@ -62,14 +62,20 @@ func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, er
 	if f.Customer != "" && !ids.Valid(f.Customer) {
 		fe.Add("?customer_id", "must be a customer ID")
 	}
-	if c := q["cursor"]; c != "" { // empty: the first page
-		b, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil || !ids.Valid(string(b)) {
-			fe.Add("?cursor", "is not a cursor of this report")
-		}
-		f.afterEntry = string(b)
-	}
 	return f, fe.Err()
+}
+
+// reportList is the list a report's cursor continues: the merchant's
+// movements with exactly the filters given (the page's own parameters
+// aside).
+func reportList(mid string, q map[string]string) cursor.List {
+	filters := make(map[string]string, len(q))
+	for k, v := range q {
+		if k != "cursor" && k != "limit" {
+			filters[k] = v
+		}
+	}
+	return cursor.Of(mid, "points-report", filters)
 }
 
 // parseInstant reads a bound of a period: an RFC 3339 time, or a date
@@ -118,6 +124,14 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 	if err != nil {
 		return response{}, err
 	}
+	list := reportList(r.merchant.ID, r.query)
+	if c := r.query["cursor"]; c != "" { // empty: the first page
+		b, ok := s.cursors.Open(c, list)
+		if !ok || !ids.Valid(string(b)) {
+			return response{}, apperr.Field("?cursor", "is not a cursor of this report with these filters; start again without it")
+		}
+		f.afterEntry = string(b)
+	}
 	out := reportJSON{From: f.From.UTC(), To: f.To.UTC(), Data: []entryJSON{}}
 	passedCursor := f.afterEntry == ""
 	var read int
@@ -140,7 +154,7 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 		case len(out.Data) < f.limit:
 			out.Data = append(out.Data, entryOf(e))
 		case out.NextCursor == nil:
-			c := base64.RawURLEncoding.EncodeToString([]byte(out.Data[len(out.Data)-1].ID))
+			c := s.cursors.Seal(list, []byte(out.Data[len(out.Data)-1].ID))
 			out.NextCursor = &c
 		}
 		return true

@@ -8,6 +8,7 @@ package httpapi
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/apperr"
 	"github.com/regulars/regulars/internal/crm"
+	"github.com/regulars/regulars/internal/cursor"
 	"github.com/regulars/regulars/internal/idempotency"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/loyalty"
@@ -88,6 +90,9 @@ type (
 
 // Store is everything the API reads and writes.
 type Store interface {
+	// Cursors signs the cursors of the lists the API pages itself (the
+	// points report), with the key of the store's own list cursors.
+	Cursors() *cursor.Signer
 	authStore
 	keyStore
 	customerStore
@@ -100,9 +105,10 @@ type Store interface {
 type Server struct {
 	store    Store
 	points   *points.Service
-	runs     Sender    // queues analytics runs; nil when not configured
-	jobQueue Sender    // queues jobs (exports, imports, erasures); nil when not configured
-	files    fileStore // signs the URLs of jobs' files; nil when not configured
+	runs     Sender         // queues analytics runs; nil when not configured
+	jobQueue Sender         // queues jobs (exports, imports, erasures); nil when not configured
+	files    fileStore      // signs the URLs of jobs' files; nil when not configured
+	cursors  *cursor.Signer // nil in the webhook's server, which pages nothing
 	log      *slog.Logger
 	now      func() time.Time
 	spec     func() ([]byte, error) // the OpenAPI document as JSON, made on first use
@@ -116,7 +122,7 @@ type route struct {
 	public   bool // no credentials at all
 	customer bool // a customer-area token, not an API key
 	signed   bool // a webhook signature, checked by the handler on the raw body
-	secret   bool // answers a secret shown once: never kept in an idempotency record
+	secret   bool // answers a secret or a token shown once: never kept in an idempotency record
 	// resumable answers 202 while work remains, to be repeated: a 202 is not
 	// its final answer, so a repeat with the same Idempotency-Key continues
 	// the work instead of replaying the 202.
@@ -127,7 +133,7 @@ type route struct {
 // renders the OpenAPI document, once, when it is first asked for (keeping
 // it off the cold start).
 func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]byte, error)) *Server {
-	s := &Server{store: store, points: points.New(store, now), log: log, now: now, spec: sync.OnceValues(openAPI)}
+	s := &Server{store: store, points: points.New(store, now), cursors: store.Cursors(), log: log, now: now, spec: sync.OnceValues(openAPI)}
 	s.routes = map[string]route{
 		"GET /openapi.json":                          {handle: s.getOpenAPI, public: true},
 		"GET /v1/merchant":                           {handle: s.getMerchant},
@@ -171,7 +177,7 @@ func New(store Store, log *slog.Logger, now func() time.Time, openAPI func() ([]
 		"POST /v1/customers/{customerId}/redemptions/{orderRef}/cancel": {handle: s.cancelRedemption},
 		"GET /v1/customers/{customerId}/rewards":                        {handle: s.listCustomerRewards},
 		"POST /v1/customers/{customerId}/rewards/{rewardId}/redeem":     {handle: s.redeemReward},
-		"POST /v1/customers/{customerId}/portal-token":                  {handle: s.issuePortalToken},
+		"POST /v1/customers/{customerId}/portal-token":                  {handle: s.issuePortalToken, secret: true},
 
 		"GET /v1/card-templates":                 {handle: s.listCardTemplates},
 		"POST /v1/card-templates":                {handle: s.createCardTemplate},
@@ -261,8 +267,20 @@ func noContent() response {
 	return response{status: http.StatusNoContent, headers: map[string]string{}}
 }
 
+// answerMargin is the part of the invocation's time kept for answering once
+// the work stops: recording the Idempotency-Key's outcome, the response, the
+// log line. The work gets the rest: a request that cannot finish in it
+// answers 503 with Retry-After, before Lambda's timeout would end it with
+// API Gateway's bare 500.
+const answerMargin = 2 * time.Second
+
 // Handle is the Lambda handler.
 func (s *Server) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
+		defer cancel()
+	}
 	start := s.now()
 	log := s.log.With("route", ev.RouteKey, "request_id", ev.RequestContext.RequestID)
 	defer func() {
@@ -429,7 +447,7 @@ func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, targ
 		case idempotency.Mismatch:
 			return response{}, apperr.New(apperr.Unprocessable, "this Idempotency-Key was already used for a different request")
 		case idempotency.InProgress:
-			return response{}, apperr.New(apperr.Conflict, "a request with this Idempotency-Key is still being processed; retry shortly")
+			return response{}, apperr.Busy("a request with this Idempotency-Key is still being processed; retry shortly")
 		}
 		if rt.secret && stored.Status < 300 {
 			return response{}, apperr.New(apperr.Conflict, "this request was already processed; the secret it created was shown once and is not kept")
@@ -444,9 +462,17 @@ func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, targ
 	if err != nil {
 		resp = problemOf(ctx, log, err)
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Out of time, perhaps with a write in flight that may yet land: the
+		// claim stays, so a repeat answers 409 (in progress) rather than
+		// writing again, until it is abandoned (2 minutes, ClaimIdempotencyKey).
+		return resp, nil
+	}
 	if resp.status >= 500 || rt.resumable && resp.status == http.StatusAccepted {
 		// Not a final answer: let a retry with the same key try again.
-		if rerr := s.store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), mid, key, fp); rerr != nil {
+		after, cancel := afterWork(ctx)
+		defer cancel()
+		if rerr := s.store.ReleaseIdempotencyKey(after, mid, key, fp); rerr != nil {
 			log.ErrorContext(ctx, "release idempotency key", "err", rerr)
 		}
 		return resp, nil
@@ -455,10 +481,23 @@ func (s *Server) idempotent(ctx context.Context, r *request, rt route, key, targ
 	if rt.secret && resp.status < 300 {
 		kept.Body, kept.Headers = nil, nil
 	}
-	if cerr := s.store.CompleteIdempotencyKey(context.WithoutCancel(ctx), mid, key, subjectOf(r, resp), kept, r.now.Add(idempotency.TTL)); cerr != nil {
+	after, cancel := afterWork(ctx)
+	defer cancel()
+	if cerr := s.store.CompleteIdempotencyKey(after, mid, key, subjectOf(r, resp), kept, r.now.Add(idempotency.TTL)); cerr != nil {
 		log.ErrorContext(ctx, "complete idempotency key", "err", cerr)
 	}
 	return resp, nil
+}
+
+// afterWork is the context of what a request does once its work stopped
+// (perhaps at its deadline): the time answerMargin keeps, less a little for
+// the answer itself.
+func afterWork(ctx context.Context) (context.Context, context.CancelFunc) {
+	after := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(after, deadline.Add(answerMargin*3/4))
+	}
+	return after, func() {}
 }
 
 // subjectOf is the customer a request was about — the one in its path, or
