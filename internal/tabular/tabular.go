@@ -2,7 +2,8 @@
 // with Regulars: CSV exports (streamed to any io.Writer, e.g. an S3 upload)
 // and customer imports from CSV or XLSX uploads.
 //
-// It is pure Go (standard library only) and knows nothing about AWS.
+// It is pure Go (the standard library and golang.org/x/text) and knows
+// nothing about AWS.
 //
 // # Formula neutralisation
 //
