@@ -15,7 +15,7 @@ import (
 // the import file reads back as the same profile.
 func TestBenchCustomersAndImportRows(t *testing.T) {
 	now := time.Now()
-	layout, err := crm.NewCSVLayout(importColumns, false)
+	layout, err := crm.NewCSVLayout(importColumns, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

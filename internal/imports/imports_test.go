@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/infra/seed"
@@ -454,6 +455,37 @@ func TestImportXLSX(t *testing.T) {
 	}
 	if ana.GivenName != "=Ana" || !ana.Favorite || ana.Birthday != "1990-01-01" || ana.Metrics.PointsBalance != 7 || bea.Favorite {
 		t.Fatalf("ana %+v bea %+v", ana, bea)
+	}
+}
+
+// A workbook in the 1904 date system (older Excel for Mac) gives its dates,
+// not the dates four years and a day earlier that the 1900 count would make
+// of its serial numbers.
+func TestImportXLSXDate1904(t *testing.T) {
+	e := newEnv(t)
+	m := e.merchant("Mac")
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: new(true)}); err != nil {
+		t.Fatal(err)
+	}
+	enrolled := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, row := range [][]any{
+		{"email", "birthday", "enrolled_at"},
+		{"mac@example.com", time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC), enrolled},
+	} {
+		if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	e.run(m.ID, imports.Params{Format: imports.XLSX}, buf.Bytes())
+	c, _ := e.byEmail(m.ID, "mac@example.com")
+	if c.Birthday != "1990-05-17" || !c.EnrolledAt.Equal(enrolled) {
+		t.Fatalf("birthday %s, enrolled %s", c.Birthday, c.EnrolledAt)
 	}
 }
 

@@ -200,7 +200,7 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 	defer rd.Close()
 	var layout crm.CSVLayout
 	if w.cursor.Header != nil {
-		if layout, err = crm.NewCSVLayout(w.cursor.Header, p.OpeningBalance); err != nil {
+		if layout, err = crm.NewCSVLayout(w.cursor.Header, p.OpeningBalance, rd.Dates().Date); err != nil {
 			return false, err
 		}
 	}
@@ -263,7 +263,7 @@ func (r *Runner) read(ctx context.Context, rd *tabular.Reader, w *report, p Para
 		case err != nil:
 			return nil, at, false, fatal(err)
 		case w.cursor.Header == nil:
-			if *layout, err = crm.NewCSVLayout(row.Cells, p.OpeningBalance); err != nil {
+			if *layout, err = crm.NewCSVLayout(row.Cells, p.OpeningBalance, rd.Dates().Date); err != nil {
 				return nil, at, false, err
 			}
 			w.cursor.Header = row.Cells

@@ -137,9 +137,15 @@ type source interface {
 // Reader yields the rows of a CSV or XLSX file. It is not safe for
 // concurrent use.
 type Reader struct {
-	src source
-	err error // sticky fatal error or io.EOF
+	src   source
+	dates DateSystem
+	err   error // sticky fatal error or io.EOF
 }
+
+// Dates is the date system of the file, in which [DateSystem.Date] reads
+// the serial numbers its date cells hold: the workbook's for XLSX, Date1900
+// for CSV (whose dates are text, unless a spreadsheet saved them as numbers).
+func (r *Reader) Dates() DateSystem { return r.dates }
 
 // Read returns the next non-blank row (rows whose cells are all empty are
 // skipped, though they count in Row.Number), or io.EOF after the last row.
