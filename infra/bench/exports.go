@@ -218,7 +218,7 @@ func benchExport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 	items := &itemCounter{API: ddb}
 	counter := &phaseCounter{db: items}
 	wst := dynamo.New(counter, table)
-	runner := exports.NewRunner(wst, bucket)
+	runner := exports.NewRunner(wst, bucket, time.Now)
 	q := &jobstest.Queue{Invocation: jobsInvocation}
 	w := jobs.NewWorker(wst, q, map[jobs.Kind]jobs.Runner{jobs.CustomerExport: runner}, time.Now, log)
 	params := exports.CustomerParams{Columns: crm.ColumnsFull, Query: crm.Query{Now: now}}

@@ -60,7 +60,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.DiscardHandler)
 	e.points = points.New(e.store, time.Now)
 	e.runner = imports.NewRunner(e.store, e.points, e.bucket, time.Now, log)
-	e.export = exports.NewRunner(e.store, e.bucket)
+	e.export = exports.NewRunner(e.store, e.bucket, time.Now)
 	e.worker = jobs.NewWorker(e.store, e.queue, map[jobs.Kind]jobs.Runner{jobs.CustomerImport: e.runner, jobs.CustomerExport: e.export}, time.Now, log)
 	return e
 }

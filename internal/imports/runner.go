@@ -204,7 +204,7 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 			return false, err
 		}
 	}
-	saved := time.Now()
+	saved := r.now()
 	for {
 		rows, at, eof, err := r.read(ctx, rd, w, p, &layout)
 		if err != nil {
@@ -226,7 +226,7 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 				return false, err
 			}
 		}
-		now := time.Now()
+		now := r.now()
 		if w.slice.Expired(now) {
 			return true, w.pause(ctx)
 		}
