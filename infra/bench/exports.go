@@ -426,17 +426,23 @@ type heapSampler struct {
 }
 
 func startHeapSampler(every time.Duration) *heapSampler {
+	t := time.NewTicker(every)
+	return sampleHeapOn(t.C, t.Stop)
+}
+
+// sampleHeapOn samples the heap at every tick until stop, which calls
+// stopTicks.
+func sampleHeapOn(ticks <-chan time.Time, stopTicks func()) *heapSampler {
 	s := &heapSampler{done: make(chan struct{}), stopped: make(chan struct{})}
 	s.peakHeap, s.peakLv = heapNow()
 	go func() {
 		defer close(s.stopped)
-		t := time.NewTicker(every)
-		defer t.Stop()
+		defer stopTicks()
 		for {
 			select {
 			case <-s.done:
 				return
-			case <-t.C:
+			case <-ticks:
 				s.sample()
 			}
 		}
