@@ -35,8 +35,8 @@ var awsCfg aws.Config
 func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
 
 // TestCDNOWThroughTheWebhook loads the CDNOW sample (6,919 purchases of
-// 2,357 customers; -short: the 872 purchases of every eighth customer, a
-// sample whose fit is well defined)
+// 2,357 customers with localstack.Long; otherwise the 872 purchases of
+// every eighth customer, a sample whose fit is well defined)
 // through the signed webhook, the queue and the ingest consumer, and checks
 // every customer's tickets, revenue and first and last purchase against what
 // the file says (same-day purchases are one ticket); then runs the nightly
@@ -57,7 +57,7 @@ func TestCDNOWThroughTheWebhook(t *testing.T) {
 	if len(ps) != 6919 {
 		t.Fatalf("%d purchases, want 6919", len(ps))
 	}
-	if testing.Short() {
+	if !localstack.Long() {
 		ps = everyNthCustomer(ps, 8)
 	}
 	type want struct {
@@ -77,7 +77,7 @@ func TestCDNOWThroughTheWebhook(t *testing.T) {
 		w.first = minTime(w.first, p.Date)
 		w.last = maxTime(w.last, p.Date)
 	}
-	if n := len(expected); n != 2357 && !testing.Short() {
+	if n := len(expected); n != 2357 && localstack.Long() {
 		t.Fatalf("%d customers, want 2357", n)
 	}
 
@@ -192,7 +192,7 @@ func TestCDNOWThroughTheWebhook(t *testing.T) {
 	}
 	check("the file's histories", 0.001, []param{{"r", bg.R, wantBG.R}, {"alpha", bg.Alpha, wantBG.Alpha}, {"a", bg.A, wantBG.A}, {"b", bg.B, wantBG.B},
 		{"p", gg.P, wantGG.P}, {"q", gg.Q, wantGG.Q}, {"gamma", gg.Gamma, wantGG.Gamma}})
-	if !testing.Short() {
+	if localstack.Long() {
 		check("published", 0.01, []param{{"r", bg.R, 0.243}, {"alpha", bg.Alpha, 4.414}, {"a", bg.A, 0.793}, {"b", bg.B, 2.426},
 			{"p", gg.P, 6.25}, {"q", gg.Q, 3.74}, {"gamma", gg.Gamma / 100, 15.44}})
 	}

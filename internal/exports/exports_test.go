@@ -152,14 +152,14 @@ func customer(t *testing.T, mid string, i int, now time.Time) crm.Customer {
 	return c
 }
 
-// An export of 100,000 customers (-short: 5,000 of 1.4 kB rows, over one
-// 5 MiB part), in several slices and parts, reads back as exactly the rows
+// An export of 100,000 customers (5,000 of 1.4 kB rows, over one 5 MiB
+// part, unless localstack.Long), in several slices and parts, reads back as exactly the rows
 // of the stored customers: same values, neutralised formulas restored, one
 // row each.
 func TestExportRoundTrips(t *testing.T) {
-	n, pad := 100_000, 0
-	if testing.Short() {
-		n, pad = 5_000, crm.MaxAttributeValue
+	n, pad := 5_000, crm.MaxAttributeValue
+	if localstack.Long() {
+		n, pad = 100_000, 0
 	}
 	e := newEnv(t)
 	now := time.Date(2025, 6, 10, 9, 0, 0, 0, time.UTC)
@@ -242,11 +242,11 @@ func TestLedgerExport(t *testing.T) {
 // even inside a run of entries of one instant (ordered by ID): every entry
 // is written once, in the ledger's order.
 func TestLedgerExportResumes(t *testing.T) {
-	// Rows of about 650 bytes (-short: 4.6 kB): a full part, then a last one
-	// in the next slice.
-	n, note := 12_000, ""
-	if testing.Short() {
-		n, note = 1_500, strings.Repeat("n", 4000)
+	// Rows of 4.6 kB (about 650 bytes with localstack.Long): a full part,
+	// then a last one in the next slice.
+	n, note := 1_500, strings.Repeat("n", 4000)
+	if localstack.Long() {
+		n, note = 12_000, ""
 	}
 	e := newEnv(t)
 	now := time.Date(2025, 6, 10, 9, 0, 0, 0, time.UTC)
