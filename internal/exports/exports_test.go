@@ -157,6 +157,7 @@ func customer(t *testing.T, mid string, i int, now time.Time) crm.Customer {
 // of the stored customers: same values, neutralised formulas restored, one
 // row each.
 func TestExportRoundTrips(t *testing.T) {
+	t.Parallel()
 	n, pad := 5_000, crm.MaxAttributeValue
 	if localstack.Long() {
 		n, pad = 100_000, 0
@@ -214,6 +215,7 @@ func TestExportRoundTrips(t *testing.T) {
 
 // The ledger export writes every entry of the period, signed, oldest first.
 func TestLedgerExport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	now := time.Now()
 	c := customer(t, e.merchant.ID, 1, now)
@@ -242,6 +244,7 @@ func TestLedgerExport(t *testing.T) {
 // even inside a run of entries of one instant (ordered by ID): every entry
 // is written once, in the ledger's order.
 func TestLedgerExportResumes(t *testing.T) {
+	t.Parallel()
 	// Rows of 4.6 kB (about 650 bytes with localstack.Long): a full part,
 	// then a last one in the next slice.
 	n, note := 1_500, strings.Repeat("n", 4000)
@@ -303,6 +306,7 @@ func TestLedgerExportResumes(t *testing.T) {
 // checks the expiry as S3 does. The expired URL is one signed on a past day
 // (the bucket's clock), not one the test waits for.
 func TestPresignedDownloadExpires(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	j := e.run(jobs.CustomerExport, exports.CustomerParams{Columns: crm.ColumnsEmails, Query: crm.Query{Now: e.clock.now()}})
 	get := func(url string) (int, string) {

@@ -12,6 +12,7 @@ import (
 // balance must equal the sum of the entries, never go below zero, and no
 // request may be applied twice.
 func TestConcurrentSpendsAndRedemptions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t)
 	c := e.create(map[string]any{"given_name": "Concurrida"})

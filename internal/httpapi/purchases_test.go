@@ -18,6 +18,7 @@ import (
 // profile (metrics), in the visit history with location shares, and on the
 // timeline with the ledger, profile changes and external interactions.
 func TestPurchasesOnTheProfile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t)
 	// Rotation keeps two secrets: the previous one still verifies.
@@ -141,6 +142,7 @@ func (e *env) drainFunction(t *testing.T, function string) {
 // TestAnalyticsOnDemand: a merchant starts a run for a date; the worker runs
 // it; the run and each customer's analysis can be read.
 func TestAnalyticsOnDemand(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.create(map[string]any{"given_name": "Analítica"})
 	e.must(http.StatusNotFound, "GET", "/v1/customers/"+c.ID+"/analytics", e.key, nil)

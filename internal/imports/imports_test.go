@@ -214,6 +214,7 @@ func (e *env) seedBase(mid string) (xavi, yago crm.Customer) {
 }
 
 func TestImportReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := e.merchant("Importadora")
 	xavi, yago := e.seedBase(m.ID)
@@ -323,6 +324,7 @@ func TestImportReport(t *testing.T) {
 // A file without an identifying column, or empty, fails the job with a
 // clear error; nothing is written.
 func TestImportBadFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := e.merchant("Importadora")
 	for file, want := range map[string]string{
@@ -348,6 +350,7 @@ func TestImportBadFiles(t *testing.T) {
 // carried between slices) gives the same report and the same customers as
 // an import done in one slice.
 func TestImportResumes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := imports.Params{Format: imports.CSV, OpeningBalance: true}
 	one := e.merchant("Una vez")
@@ -377,6 +380,7 @@ func TestImportResumes(t *testing.T) {
 // so does a row that resolves to the customer an earlier row resolved to
 // (the later row's values win), and a duplicate of either is a duplicate.
 func TestImportWindowOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	file := csvFile(
 		"email,phone,given_name",
@@ -433,6 +437,7 @@ func TestImportWindowOrder(t *testing.T) {
 // An XLSX file imports like its CSV: formulas neutralised by the writer are
 // restored, booleans and dates read.
 func TestImportXLSX(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := e.merchant("Hoja")
 	var buf bytes.Buffer
@@ -462,6 +467,7 @@ func TestImportXLSX(t *testing.T) {
 // not the dates four years and a day earlier that the 1900 count would make
 // of its serial numbers.
 func TestImportXLSXDate1904(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := e.merchant("Mac")
 	f := excelize.NewFile()
@@ -491,6 +497,7 @@ func TestImportXLSXDate1904(t *testing.T) {
 
 // A full export of one merchant imports into another as the same customers.
 func TestExportImportRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	from, to := e.merchant("Origen"), e.merchant("Destino")
 	now := time.Now()
@@ -581,6 +588,7 @@ func lines(rows [][]string) string {
 // Erasing an imported customer erases the import's claims on their
 // identifiers too: no item of the table names them afterwards.
 func TestErasureOfAnImportedCustomer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := e.merchant("Borrado")
 	e.run(m.ID, imports.Params{Format: imports.CSV, OpeningBalance: true},

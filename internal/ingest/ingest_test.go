@@ -192,6 +192,7 @@ func (e *env) ledger(cid string) (int64, []loyalty.Entry) {
 
 // Paid arrives before created, and everything twice: one earning, one ticket.
 func TestOutOfOrderAndDuplicateDeliveries(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	ana := map[string]any{"email": "ana@example.com", "given_name": "Ana"}
 	at := day
@@ -228,6 +229,7 @@ func TestOutOfOrderAndDuplicateDeliveries(t *testing.T) {
 // Points earned, mostly spent, then the order is refunded: within_balance
 // takes back what is left and never goes below zero.
 func TestRefundAfterPointsWereSpent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	bea := map[string]any{"email": "bea@example.com"}
 	at := day
@@ -260,6 +262,7 @@ func TestRefundAfterPointsWereSpent(t *testing.T) {
 // A poison message in a batch of ten: nine are applied, the tenth is retried
 // alone and lands in the dead-letter queue after five receives.
 func TestPoisonMessageIsDeadLettered(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	var bodies [][]byte
 	for i := range 9 {
@@ -299,6 +302,7 @@ func TestPoisonMessageIsDeadLettered(t *testing.T) {
 
 // Bad signature, stale timestamp, malformed body: refused, nothing queued.
 func TestRejectedDeliveriesQueueNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	good, _ := json.Marshal(event("e1", "X-1", "paid", day, map[string]any{"email": "x@example.com"}, line("A", 1, 100)))
 	for _, tc := range []struct {
@@ -335,6 +339,7 @@ func TestRejectedDeliveriesQueueNothing(t *testing.T) {
 // of theirs in the table, order claims included: the same order ID can later
 // belong to someone new.
 func TestErasureAfterPurchases(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	lola := map[string]any{"email": "lola@example.com"}
 	at := day
@@ -372,6 +377,7 @@ func TestErasureAfterPurchases(t *testing.T) {
 // A purchase that names a merged duplicate by its customer ID is the
 // survivor's: the tombstone refuses every change.
 func TestPurchaseOfAMergedDuplicate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	at := day
 	e.send(event("e1", "M-1", "paid", at, map[string]any{"email": "sobrevive@example.com"}, line("CAFE", 1, 500)),

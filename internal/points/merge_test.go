@@ -153,6 +153,7 @@ func (mc mergeCase) checkMerged(t *testing.T) {
 // TestMerge: a merge in one call moves points, purchases and identifiers;
 // merging again changes nothing; the tombstone refuses changes.
 func TestMerge(t *testing.T) {
+	t.Parallel()
 	mc := newMergeCase(t)
 	res, err := mc.svc.Merge(t.Context(), mc.st, "M1", mc.survivor, mc.dup, "test", mc.loc, 0)
 	if err != nil || !res.Done() || res.Record.Points != 250+40+(dupOrders-1)*10 { // manual, D-1, the others
@@ -202,6 +203,7 @@ func TestMerge(t *testing.T) {
 // request ran out of time) keeps the points exact after every step and ends
 // in the same state as a merge in one go.
 func TestMergeResumable(t *testing.T) {
+	t.Parallel()
 	mc := newMergeCase(t)
 	steps := 0
 	for {
@@ -244,6 +246,7 @@ func (l *lostReply) TransactWriteItems(ctx context.Context, in *dynamodb.Transac
 // (the cut-over, a move batch, the metrics step) fails, and the repeat
 // carries on from the merge record without applying that step again.
 func TestMergeInterrupted(t *testing.T) {
+	t.Parallel()
 	for _, at := range []int{1, 3, 8} {
 		t.Run(fmt.Sprint("transaction ", at), func(t *testing.T) {
 			mc := newMergeCase(t)
