@@ -38,8 +38,9 @@ type CSVLayout struct {
 type SerialDate func(cell string) (time.Time, bool)
 
 // NewCSVLayout reads a header row; the rows' birthday and enrolled_at cells
-// may also be serial numbers, read by date (nil: none). A column named twice, or a
-// header without any identifying column, is an Unprocessable error.
+// may also be serial numbers, read by date (nil: none). A column named
+// twice, or a header without any identifying column, is an Unprocessable
+// error.
 func NewCSVLayout(header []string, points bool, date SerialDate) (CSVLayout, error) {
 	l := CSVLayout{index: map[string]int{}, width: len(header), date: date}
 	for i, cell := range header {
@@ -198,6 +199,7 @@ func (l CSVLayout) parseTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
+// serial reads a serial date, when the file has them.
 func (l CSVLayout) serial(s string) (time.Time, bool) {
 	if l.date == nil {
 		return time.Time{}, false

@@ -33,11 +33,11 @@ const (
 // "3.5", "34600111222", "1E-3"), so integers stay integers; booleans as
 // "TRUE" or "FALSE"; formulas as their cached result; errors as "#N/A" etc.
 // Dates are stored as serial numbers ("45292" is 2024-01-01) and are returned
-// as that text: the caller, which knows the column, converts them with
-// [DateSystem.Date] of the workbook's [Reader.Dates] (1904 when the workbook
-// says <workbookPr date1904="1"/>). Cells are
-// placed by their reference (r="C7"), gaps filled with "", and rows keep
-// their sheet numbers even when empty rows are absent from the file.
+// as that text: the caller, which knows the column, converts them with the
+// workbook's date system, [Reader.Dates] (Date1904 when the workbook says
+// <workbookPr date1904="1"/>). Cells are placed by their reference
+// (r="C7"), gaps filled with "", and rows keep their sheet numbers even when
+// empty rows are absent from the file.
 //
 // zip needs random access: in a Lambda, download the upload to /tmp and pass
 // the *os.File, rather than serving many small ranged reads from S3.
