@@ -12,10 +12,10 @@ STACK     := $(GO) run ./infra/cmd/stack exec --
 LOCAL_ENV := set -a && . ./.local/env && set +a
 CDNOW     ?= ../shared/data/cdnow/CDNOW_sample.txt
 
-.PHONY: help deps run test build lint bench stack redrive load nightly clean
+.PHONY: help deps run test test-long build lint bench stack redrive load nightly clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 infra/node_modules/.package-lock.json: infra/package.json infra/package-lock.json
 	@command -v node >/dev/null || { echo "Node ≥ 20 is required for fauxqs (SQS + S3 emulator): install Node.js 20+" >&2; exit 1; }
@@ -32,6 +32,14 @@ run: deps ## start emulators, provision template.yaml, seed a demo merchant and 
 
 test: deps ## run every test against one shared local stack (the fuzz seed corpora included)
 	$(STACK) $(GO) test -count=1 ./...
+
+# The tests whose data has a full size, at that size: the whole CDNOW sample
+# through the webhook (and the published fits), an export of 100,000
+# customers, a ledger export of 12,000 entries. `make test` runs them smaller.
+LONG_TESTS := TestCDNOWThroughTheWebhook|TestExportRoundTrips|TestLedgerExportResumes
+
+test-long: deps ## the tests at full size (whole CDNOW sample, 100,000-customer export): several minutes
+	$(STACK) env REGULARS_TEST_LONG=1 $(GO) test -count=1 -timeout 60m -run '^($(LONG_TESTS))$$' ./infra/loader ./internal/exports
 
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS))) ## one Lambda bootstrap per function (linux/arm64)
 

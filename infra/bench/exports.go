@@ -218,7 +218,7 @@ func benchExport(ctx context.Context, ddb *dynamodb.Client, table string, bucket
 	items := &itemCounter{API: ddb}
 	counter := &phaseCounter{db: items}
 	wst := dynamo.New(counter, table)
-	runner := exports.NewRunner(wst, bucket)
+	runner := exports.NewRunner(wst, bucket, time.Now)
 	q := &jobstest.Queue{Invocation: jobsInvocation}
 	w := jobs.NewWorker(wst, q, map[jobs.Kind]jobs.Runner{jobs.CustomerExport: runner}, time.Now, log)
 	params := exports.CustomerParams{Columns: crm.ColumnsFull, Query: crm.Query{Now: now}}
@@ -426,17 +426,23 @@ type heapSampler struct {
 }
 
 func startHeapSampler(every time.Duration) *heapSampler {
+	t := time.NewTicker(every)
+	return sampleHeapOn(t.C, t.Stop)
+}
+
+// sampleHeapOn samples the heap at every tick until stop, which calls
+// stopTicks.
+func sampleHeapOn(ticks <-chan time.Time, stopTicks func()) *heapSampler {
 	s := &heapSampler{done: make(chan struct{}), stopped: make(chan struct{})}
 	s.peakHeap, s.peakLv = heapNow()
 	go func() {
 		defer close(s.stopped)
-		t := time.NewTicker(every)
-		defer t.Stop()
+		defer stopTicks()
 		for {
 			select {
 			case <-s.done:
 				return
-			case <-t.C:
+			case <-ticks:
 				s.sample()
 			}
 		}

@@ -167,3 +167,11 @@ func Main(m *testing.M, cfg *aws.Config) {
 	stop()
 	os.Exit(code)
 }
+
+// LongEnv is the variable that asks the tests for their full sizes (`make
+// test-long`): the whole CDNOW sample through the webhook, an export of
+// 100,000 customers. Without it they run the same checks on smaller data.
+const LongEnv = "REGULARS_TEST_LONG"
+
+// Long reports whether LongEnv is set to 1.
+func Long() bool { return os.Getenv(LongEnv) == "1" }

@@ -73,8 +73,9 @@ type s3Front struct {
 }
 
 // startS3Front listens on 127.0.0.1:port (0: a free port) and forwards to
-// upstream (fauxqs), verifying presigned requests against creds.
-func startS3Front(upstream string, port int, creds aws.Credentials, log *slog.Logger) (*s3Front, error) {
+// upstream (fauxqs), verifying presigned requests against creds and the
+// clock now (time.Now but in tests).
+func startS3Front(upstream string, port int, creds aws.Credentials, now func() time.Time, log *slog.Logger) (*s3Front, error) {
 	target, err := url.Parse(upstream)
 	if err != nil {
 		return nil, fmt.Errorf("start S3 front: %w", err)
@@ -87,7 +88,7 @@ func startS3Front(upstream string, port int, creds aws.Credentials, log *slog.Lo
 		endpoint: "http://" + ln.Addr().String(),
 		creds:    creds,
 		log:      log,
-		now:      time.Now,
+		now:      now,
 		// S3 signs the path as sent, without escaping it again.
 		signer: v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }),
 		served: make(chan error, 1),

@@ -344,7 +344,8 @@ func TestS3FrontUnit(t *testing.T) {
 	var logMu sync.Mutex
 	log := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
 	creds := aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"}
-	front, err := startS3Front(upstream.URL, 0, creds, log)
+	now := time.Date(2025, 6, 10, 10, 0, 0, 0, time.UTC) // the front's clock
+	front, err := startS3Front(upstream.URL, 0, creds, func() time.Time { return now }, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,15 +364,15 @@ func TestS3FrontUnit(t *testing.T) {
 		}
 		return u
 	}
-	if status, body, _ := do(t, http.MethodGet, presign(creds, time.Now(), "60"), nil, nil); status != http.StatusOK || string(body) != "from upstream" {
+	if status, body, _ := do(t, http.MethodGet, presign(creds, now.Add(-59*time.Second), "60"), nil, nil); status != http.StatusOK || string(body) != "from upstream" {
 		t.Fatalf("valid presigned GET: %d %q", status, body)
 	}
 
 	refused := []string{
-		presign(creds, time.Now().Add(-2*time.Minute), "60"),                                      // expired
-		presign(aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "x"}, time.Now(), "60"), // another secret
-		presign(creds, time.Now(), "-1"),                                                          // negative expiry
-		front.endpoint + "/b/k.csv",                                                               // anonymous
+		presign(creds, now.Add(-61*time.Second), "60"),                                     // expired a second ago
+		presign(aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "x"}, now, "60"), // another secret
+		presign(creds, now, "-1"),                                                          // negative expiry
+		front.endpoint + "/b/k.csv",                                                        // anonymous
 	}
 	for _, u := range refused {
 		if status, _, _ := do(t, http.MethodGet, u, nil, nil); status < 400 {

@@ -116,7 +116,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		if log == nil {
 			log = slog.Default()
 		}
-		if s.front, err = startS3Front(s.FauxqsEndpoint, opts.S3Port, stackCredentials(), log); err == nil {
+		if s.front, err = startS3Front(s.FauxqsEndpoint, opts.S3Port, stackCredentials(), time.Now, log); err == nil {
 			s.S3Endpoint = s.front.endpoint
 		}
 	}

@@ -112,7 +112,7 @@ func NewJobs(ctx context.Context, env Env, log *slog.Logger) (*jobs.Worker, erro
 		return nil, err
 	}
 	bucket := bucketOf(cfg, name)
-	export := exports.NewRunner(store, bucket)
+	export := exports.NewRunner(store, bucket, time.Now)
 	runners := map[jobs.Kind]jobs.Runner{jobs.CustomerExport: export, jobs.LedgerExport: export, jobs.Erasure: erasure.NewRunner(store, time.Now),
 		jobs.CustomerImport: imports.NewRunner(store, points.New(store, time.Now), bucket, time.Now, log)}
 	return jobs.NewWorker(store, queue.New(sqs.NewFromConfig(cfg), url), runners, time.Now, log), nil

@@ -20,7 +20,7 @@ func TestCSVRecordHasLTV(t *testing.T) {
 	if len(rec) != len(header) || rec[i] != "12345" || rec[slices.Index(header, "revenue")] != "12345" {
 		t.Fatalf("record %v for header %v", rec, header)
 	}
-	l, err := NewCSVLayout(header, false)
+	l, err := NewCSVLayout(header, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

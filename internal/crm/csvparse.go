@@ -28,13 +28,21 @@ const MaxOpeningBalance = 1_000_000_000
 type CSVLayout struct {
 	index   map[string]int
 	width   int
+	date    SerialDate
 	Unknown []string // the header cells that name no column, as written
 }
 
-// NewCSVLayout reads a header row. A column named twice, or a header
-// without any identifying column, is an Unprocessable error.
-func NewCSVLayout(header []string, points bool) (CSVLayout, error) {
-	l := CSVLayout{index: map[string]int{}, width: len(header)}
+// SerialDate reads a date cell that a spreadsheet stored as a serial
+// number, in the date system of the file (tabular.DateSystem.Date), or
+// reports false.
+type SerialDate func(cell string) (time.Time, bool)
+
+// NewCSVLayout reads a header row; the rows' birthday and enrolled_at cells
+// may also be serial numbers, read by date (nil: none). A column named
+// twice, or a header without any identifying column, is an Unprocessable
+// error.
+func NewCSVLayout(header []string, points bool, date SerialDate) (CSVLayout, error) {
+	l := CSVLayout{index: map[string]int{}, width: len(header), date: date}
 	for i, cell := range header {
 		name := strings.ToLower(strings.TrimSpace(cell))
 		switch {
@@ -75,7 +83,6 @@ var (
 	csvTrue  = []string{"true", "1", "sí", "si", "yes"}
 	csvFalse = []string{"false", "0", "no"}
 	wholeNum = regexp.MustCompile(`^[0-9]+$`)
-	serial   = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 )
 
 // Parse reads a data row. Errors are field errors whose paths name the
@@ -108,7 +115,7 @@ func (l CSVLayout) Parse(cells []string) (CSVRow, error) {
 	text("phone", &p.Phone)
 	text("document_number", &p.DocumentNumber)
 	if v := cell("birthday"); v != "" {
-		if t, ok := excelDate(v); ok {
+		if t, ok := l.serial(v); ok {
 			v = t.Format(time.DateOnly)
 		}
 		p.Birthday = &v
@@ -156,7 +163,7 @@ func (l CSVLayout) Parse(cells []string) (CSVRow, error) {
 		fe.Add("/state", "must be pending, active or suspended")
 	}
 	if v := cell("enrolled_at"); v != "" {
-		if t, err := parseCSVTime(v); err != nil {
+		if t, err := l.parseTime(v); err != nil {
 			fe.Add("/enrolled_at", "must be a date YYYY-MM-DD or an RFC 3339 time")
 		} else {
 			r.EnrolledAt = &t
@@ -180,26 +187,24 @@ func (l CSVLayout) Parse(cells []string) (CSVRow, error) {
 	return r, nil
 }
 
-// parseCSVTime reads a date (midnight UTC), an RFC 3339 time or an XLSX
+// parseTime reads a date (midnight UTC), an RFC 3339 time or a serial
 // date.
-func parseCSVTime(s string) (time.Time, error) {
+func (l CSVLayout) parseTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
 	}
-	if t, ok := excelDate(s); ok {
+	if t, ok := l.serial(s); ok {
 		return t, nil
 	}
 	return time.Parse(time.RFC3339Nano, s)
 }
 
-// excelDate reads the serial number an XLSX cell stores a date as (days
-// since 1899-12-30; 45292 is 2024-01-01), to the second.
-func excelDate(s string) (time.Time, bool) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || !serial.MatchString(s) || f < 1 || f > 2958465 { // 9999-12-31
+// serial reads a serial date, when the file has them.
+func (l CSVLayout) serial(s string) (time.Time, bool) {
+	if l.date == nil {
 		return time.Time{}, false
 	}
-	return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).Add(time.Duration(f*86400) * time.Second), true
+	return l.date(s)
 }
 
 func allBlank(cells []string) bool {

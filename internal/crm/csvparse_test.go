@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/tabular"
 )
 
 func TestNewCSVLayout(t *testing.T) {
-	l, err := NewCSVLayout([]string{" Email ", "GIVEN_NAME", "colour", "id", "revenue", "points_balance", ""}, false)
+	l, err := NewCSVLayout([]string{" Email ", "GIVEN_NAME", "colour", "id", "revenue", "points_balance", ""}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,16 +21,16 @@ func TestNewCSVLayout(t *testing.T) {
 	if _, ok := l.index[PointsColumn]; ok {
 		t.Fatal("points_balance read without opening balances")
 	}
-	if l, _ := NewCSVLayout([]string{"phone", "points_balance"}, true); l.index[PointsColumn] != 1 {
+	if l, _ := NewCSVLayout([]string{"phone", "points_balance"}, true, nil); l.index[PointsColumn] != 1 {
 		t.Fatal("points_balance not read with opening balances")
 	}
 	for _, header := range [][]string{{"given_name", "family_name"}, {"email", "EMAIL"}, {}} {
-		if _, err := NewCSVLayout(header, false); apperr.CodeOf(err) != apperr.Unprocessable {
+		if _, err := NewCSVLayout(header, false, nil); apperr.CodeOf(err) != apperr.Unprocessable {
 			t.Errorf("header %v: %v, want Unprocessable", header, err)
 		}
 	}
 	// An export's header is a valid import header, with nothing unknown.
-	if l, err := NewCSVLayout(CSVHeader(ColumnsFull), true); err != nil || len(l.Unknown) != 0 {
+	if l, err := NewCSVLayout(CSVHeader(ColumnsFull), true, nil); err != nil || len(l.Unknown) != 0 {
 		t.Fatalf("export header: %v, unknown %v", err, l.Unknown)
 	}
 }
@@ -37,7 +38,7 @@ func TestNewCSVLayout(t *testing.T) {
 func TestCSVRowParse(t *testing.T) {
 	header := []string{"email", "phone", "tags", "favorite", "newsletter_consent", "attributes", "type", "state", "enrolled_at",
 		"birthday", "address_line1", "address_country", "points_balance"}
-	l, err := NewCSVLayout(header, true)
+	l, err := NewCSVLayout(header, true, tabular.Date1900.Date)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +112,44 @@ func TestCSVRowParse(t *testing.T) {
 	}
 }
 
+// The serial numbers of date cells are read in the file's date system: the
+// same day is 1462 less in a 1904 workbook, and a file without serial dates
+// (nil) takes none.
+func TestCSVRowParseSerialDates(t *testing.T) {
+	header := []string{"email", "birthday", "enrolled_at"}
+	for _, tc := range []struct {
+		name                string
+		date                SerialDate
+		birthday, enrolled  string
+		wantBirthday        string
+		wantEnrolled        time.Time
+		wantEnrolledInvalid bool
+	}{
+		{"1900", tabular.Date1900.Date, "32874", "45352.5", "1990-01-01", time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), false},
+		{"1904", tabular.Date1904.Date, "31412", "43890.5", "1990-01-01", time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), false},
+		{"1904 read as 1900 would be", tabular.Date1904.Date, "32874", "45352", "1994-01-02", time.Date(2028, 3, 2, 0, 0, 0, 0, time.UTC), false},
+		{"dates as text whatever the system", tabular.Date1904.Date, "1990-01-01", "2024-03-01", "1990-01-01", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), false},
+		{"no serial dates", nil, "32874", "45352", "32874", time.Time{}, true},
+	} {
+		l, err := NewCSVLayout(header, false, tc.date)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := l.Parse([]string{"a@example.com", tc.birthday, tc.enrolled})
+		if tc.wantEnrolledInvalid {
+			if e := apperr.As(err); e == nil || len(e.Fields) != 1 || e.Fields[0].Path != "/enrolled_at" {
+				t.Errorf("%s: %v, want an /enrolled_at error", tc.name, err)
+			}
+			continue
+		}
+		if err != nil || *r.Patch.Birthday != tc.wantBirthday || !r.EnrolledAt.Equal(tc.wantEnrolled) {
+			t.Errorf("%s: birthday %v, enrolled %v, %v; want %s, %s", tc.name, *r.Patch.Birthday, r.EnrolledAt, err, tc.wantBirthday, tc.wantEnrolled)
+		}
+	}
+}
+
 func TestCSVRowApply(t *testing.T) {
-	l, err := NewCSVLayout([]string{"email", "phone", "birthday", "tags", "address_line1", "address_country", "state"}, false)
+	l, err := NewCSVLayout([]string{"email", "phone", "birthday", "tags", "address_line1", "address_country", "state"}, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func TestMerge(t *testing.T) {
 }
 
 func TestTombstone(t *testing.T) {
-	now := time.Now()
+	now := time.Date(2025, 6, 10, 10, 0, 0, 0, time.UTC)
 	c := crm.Customer{ID: "D", Profile: crm.Profile{GivenName: "Ana", Email: "a@x.es", Phone: "+34600000001"},
 		State: crm.StateActive, Aliases: []crm.Unique{{"card", "C1"}}, Metrics: crm.Metrics{Revenue: 10}}
 	got := c.Tombstone("S", now)

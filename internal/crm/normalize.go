@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/language"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
@@ -35,7 +36,6 @@ var (
 	attributeKey = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 	cardNumber   = regexp.MustCompile(`^[A-Z0-9]{4,32}$`)
 	slug         = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
-	country      = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
 // NormalizeEmail trims and lower-cases an address and checks its syntax.
@@ -304,9 +304,11 @@ func normalizeAddresses(addrs []Address, fe *apperr.Fields) []Address {
 		if a.Line1 == "" {
 			fe.Add(p+"/line1", "is required")
 		}
-		a.Country = strings.ToUpper(strings.TrimSpace(a.Country))
-		if !country.MatchString(a.Country) {
-			fe.Add(p+"/country", "must be an ISO 3166-1 alpha-2 code such as ES")
+		if c, ok := countryCode(a.Country); ok {
+			a.Country = c
+		} else {
+			a.Country = strings.ToUpper(strings.TrimSpace(a.Country))
+			fe.Add(p+"/country", "must be an ISO 3166-1 alpha-2 country code such as ES")
 		}
 		if a.Primary {
 			primaries++
@@ -326,3 +328,21 @@ func normalizeAddresses(addrs []Address, fe *apperr.Fields) []Address {
 func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// countryCode returns the ISO 3166-1 alpha-2 code of the country s names,
+// in capitals and with a deprecated code replaced by the current one (UK is
+// GB), or reports false: s must be two letters (in any case, surrounding
+// space ignored) that name a country for CLDR, so not ZZ (unknown region),
+// a private-use code (AA, QM–QZ, XA–XZ but XK, Kosovo), nor a grouping
+// (EU, QO).
+func countryCode(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) != 2 { // ParseRegion also reads alpha-3 and numeric codes
+		return "", false
+	}
+	r, err := language.ParseRegion(s)
+	if err != nil || !r.IsCountry() {
+		return "", false
+	}
+	return r.Canonicalize().String(), true
+}

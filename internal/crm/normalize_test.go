@@ -153,6 +153,12 @@ func TestProfileNormalize(t *testing.T) {
 		}},
 		{name: "two primaries", p: Profile{Addresses: []Address{{Line1: "a", Country: "ES", Primary: true}, {Line1: "b", Country: "ES", Primary: true}}}, paths: []string{"/addresses"}},
 		{name: "address fields", p: Profile{Addresses: []Address{{Country: "Spain"}}}, paths: []string{"/addresses/0/line1", "/addresses/0/country"}},
+		{name: "unknown country", p: Profile{Addresses: []Address{{Line1: "a", Country: "ES"}, {Line1: "b", Country: "ZZ"}}}, paths: []string{"/addresses/1/country"}},
+		{name: "deprecated country code", p: Profile{Addresses: []Address{{Line1: "10 Downing St", Country: "uk"}}}, check: func(t *testing.T, p Profile) {
+			if p.Addresses[0].Country != "GB" {
+				t.Errorf("country = %q, want GB", p.Addresses[0].Country)
+			}
+		}},
 		{name: "type", p: Profile{Type: "vip"}, paths: []string{"/type"}},
 		{name: "control characters", p: Profile{GivenName: "a\x00b"}, paths: []string{"/given_name"}},
 		{name: "long name", p: Profile{FamilyName: strings.Repeat("x", 101)}, paths: []string{"/family_name"}},
@@ -173,6 +179,23 @@ func TestProfileNormalize(t *testing.T) {
 				t.Fatalf("error paths = %v, want %v (err %v)", gotPaths, tc.paths, err)
 			}
 		})
+	}
+}
+
+func TestCountryCode(t *testing.T) {
+	for in, want := range map[string]string{
+		"ES": "ES", "es": "ES", " pt ": "PT", "Fr": "FR", "AQ": "AQ", "XK": "XK", // XK: Kosovo, user-assigned but a country
+		"UK": "GB", "DD": "DE", "BU": "MM", // deprecated codes: their successors
+		"ZZ": "", "zz": "", // unknown region
+		"AA": "", "QM": "", "XA": "", // private use
+		"EU": "", "QO": "", // groupings
+		"ESP": "", "724": "", "001": "", // alpha-3 and numeric codes, a continent
+		"": "", "E": "", "E1": "", "Ñ1": "", "España": "",
+	} {
+		got, ok := countryCode(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("countryCode(%q) = %q, %v; want %q", in, got, ok, want)
+		}
 	}
 }
 

@@ -34,6 +34,7 @@ func newStore(t *testing.T) *dynamo.Store {
 // Concurrent read-modify-writes of one customer all land: the version
 // condition makes losers re-read and retry instead of overwriting.
 func TestConcurrentUpdatesAreNotLost(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	now := time.Now()
 	c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{GivenName: "Ana"}}, now)
@@ -81,6 +82,7 @@ func TestConcurrentUpdatesAreNotLost(t *testing.T) {
 // Of many concurrent enrolments with one email, exactly one wins; the others
 // are told who holds it.
 func TestConcurrentDuplicateEnrolment(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	const n = 8
 	var wg sync.WaitGroup
@@ -138,6 +140,7 @@ func TestConcurrentDuplicateEnrolment(t *testing.T) {
 
 // Deleting a customer frees its identifiers and leaves nothing in its partition.
 func TestDeleteReleasesIdentifiers(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	now := time.Now()
 	c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{Email: "x@example.com", Phone: "+34600000009", CardNumber: "RG0001", ExternalID: "e-1", GivenName: "Borrar Me"}}, now)
@@ -171,6 +174,7 @@ func TestDeleteReleasesIdentifiers(t *testing.T) {
 // A claim left unfinished by a request that died is taken over by a retry of
 // the same request once it is abandoned; a different request is still refused.
 func TestAbandonedIdempotencyClaim(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	now := time.Now()
 	if _, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "fp", now.Add(-3*time.Minute), 24*time.Hour); err != nil || !claimed {
@@ -189,6 +193,7 @@ func TestAbandonedIdempotencyClaim(t *testing.T) {
 
 // A deletion that stopped after removing the profile is finished by the erasure.
 func TestDeleteRetryFinishesCleanUp(t *testing.T) {
+	t.Parallel()
 	db := dynamodb.NewFromConfig(awsCfg)
 	table := localstack.ProvisionTest(t, awsCfg).Ref("Table")
 	st := dynamo.New(db, table)
@@ -218,6 +223,7 @@ func TestDeleteRetryFinishesCleanUp(t *testing.T) {
 }
 
 func TestUnnamedCustomersSortLastByName(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	now := time.Now()
 	for _, n := range []string{"", "Zoe", "aaron"} {
@@ -270,6 +276,7 @@ func (c *conflictingDB) TransactWriteItems(ctx context.Context, in *dynamodb.Tra
 
 // A posting hit by TransactionConflict is retried and lands exactly once.
 func TestPostingRetriesTransactionConflicts(t *testing.T) {
+	t.Parallel()
 	table := localstack.ProvisionTest(t, awsCfg).Ref("Table")
 	real := dynamodb.NewFromConfig(awsCfg)
 	st := dynamo.New(real, table)
@@ -314,6 +321,7 @@ func TestPostingRetriesTransactionConflicts(t *testing.T) {
 // An Idempotency-Key is remembered for its TTL; after it, the key is free
 // even before DynamoDB's TTL sweep deletes the record.
 func TestIdempotencyKeyExpires(t *testing.T) {
+	t.Parallel()
 	st := newStore(t)
 	now := time.Now()
 	if _, claimed, err := st.ClaimIdempotencyKey(t.Context(), "M1", "k", "fp", now.Add(-25*time.Hour), 24*time.Hour); err != nil || !claimed {

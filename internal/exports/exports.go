@@ -53,6 +53,7 @@ type LedgerParams struct {
 type Runner struct {
 	store  Store
 	bucket Bucket
+	now    func() time.Time // the clock a slice's deadline is checked against
 	// PartSize is the size at which a part is uploaded; S3 needs at least
 	// objects.MinPartSize for every part but the last.
 	PartSize int
@@ -60,9 +61,9 @@ type Runner struct {
 	PageSize int
 }
 
-// NewRunner returns an export runner.
-func NewRunner(store Store, bucket Bucket) *Runner {
-	return &Runner{store: store, bucket: bucket, PartSize: objects.MinPartSize, PageSize: crm.MaxLimit}
+// NewRunner returns an export runner that reads the time from now.
+func NewRunner(store Store, bucket Bucket, now func() time.Time) *Runner {
+	return &Runner{store: store, bucket: bucket, now: now, PartSize: objects.MinPartSize, PageSize: crm.MaxLimit}
 }
 
 // ContentType is the media type of every export.
@@ -182,7 +183,7 @@ func (r *Runner) customers(ctx context.Context, w *partWriter, m tenant.Merchant
 			if err := w.upload(ctx); err != nil {
 				return false, err
 			}
-			if w.slice.Expired(time.Now()) {
+			if w.slice.Expired(r.now()) {
 				return true, nil
 			}
 		}
@@ -223,7 +224,7 @@ func (r *Runner) ledger(ctx context.Context, w *partWriter, m tenant.Merchant) (
 			if ferr = w.upload(ctx); ferr != nil {
 				return false
 			}
-			paused = w.slice.Expired(time.Now())
+			paused = w.slice.Expired(r.now())
 			return !paused
 		}
 		return true

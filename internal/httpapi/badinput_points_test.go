@@ -10,6 +10,7 @@ import (
 // TestPointsBadInput: every points route refuses bad input with a problem
 // naming the field, and the ledger is unchanged afterwards.
 func TestPointsBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t)
 	ids := e.resourcesOf(e.key)

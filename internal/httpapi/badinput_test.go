@@ -10,6 +10,7 @@ import (
 // TestBadInput: every route answers bad input with a 4xx problem that names
 // the offending field, and writes nothing.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.create(map[string]any{"given_name": "Ana", "email": "ana@example.com"})
 	cust := "/v1/customers/" + c.ID

@@ -14,6 +14,7 @@ import (
 // the function's timeout answers 503 (its write, in flight at the deadline,
 // may have landed: at most one entry more per such request).
 func TestConcurrentSpendsAndRedemptions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t)
 	c := e.create(map[string]any{"given_name": "Concurrida"})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCustomerLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.create(map[string]any{
 		"given_name": "María José", "family_name": "García", "email": " MJ.Garcia@Example.com ",
@@ -67,6 +68,7 @@ func TestCustomerLifecycle(t *testing.T) {
 }
 
 func TestUniqueIdentifiers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.create(map[string]any{"email": "ana@example.com", "phone": "+34600000001", "card_number": "CARD-0001", "external_id": "pos-1"})
 	for _, tc := range []struct {
@@ -97,6 +99,7 @@ func TestUniqueIdentifiers(t *testing.T) {
 }
 
 func TestPatchRejectsComputedAndUnknownFields(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.create(map[string]any{"given_name": "Ana"})
 	for _, tc := range []struct {
@@ -186,6 +189,7 @@ func (e *env) list(query string) []string {
 var searchMatches = map[string][]string{"jos": {"Marta", "María José", "José"}, "JOSE": {"María José", "José"}}
 
 func TestListOrdersFiltersAndSearch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedListed(t)
 	for _, tc := range []struct {
@@ -241,6 +245,7 @@ func TestListOrdersFiltersAndSearch(t *testing.T) {
 }
 
 func TestListPaging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedListed(t)
 	for _, query := range []string{"?limit=2", "?limit=2&order=name", "?limit=1&order=enrolled", "?limit=2&activity=active", "?limit=1&q=jos", "?limit=2&q=mar"} {
@@ -288,6 +293,7 @@ func queryWithout(query, param string) string {
 }
 
 func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	body := map[string]any{"email": "idem@example.com"}
 	first := e.must(http.StatusCreated, "POST", "/v1/customers", e.key, body, header("Idempotency-Key", "k-1"))

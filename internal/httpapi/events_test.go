@@ -23,6 +23,7 @@ import (
 // template.yaml and succeed. The signed purchase webhook's fixture is only
 // checked for its route, not replayed.
 func TestSampleEvents(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// ApiFunction's environment as deployed: its table, and the queue that
 	// POST /v1/analytics/runs sends jobs to.

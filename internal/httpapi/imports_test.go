@@ -45,6 +45,7 @@ func (e *env) uploadImport(id, contentType string, file []byte) {
 // TestImportAPI: create an import, upload its file through the presigned
 // URL, start it, let JobsFunction run it, download the report.
 func TestImportAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var j importJob
 	r := e.must(http.StatusCreated, "POST", "/v1/imports", e.key, map[string]any{"format": "csv", "opening_balance": true},

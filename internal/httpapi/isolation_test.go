@@ -168,6 +168,7 @@ func (e *env) resourcesOf(key string) map[string]string {
 // IDs: each answers 404 (or an empty/own-data answer for collections) and the
 // body never carries A's data; A's resources are unchanged afterwards.
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	aIDs := e.resourcesOf(e.key)
 	b, bKey := e.newMerchant("Tienda B")
@@ -235,6 +236,7 @@ func TestTenantIsolation(t *testing.T) {
 // TestAuthentication: a missing, malformed, unknown or revoked key answers
 // 401 on every route but the public document; a read key cannot write (403).
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ids := e.resourcesOf(e.key)
 	readKey := e.keyFor(e.merchant.ID, tenant.ScopeRead)
@@ -288,6 +290,7 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestAPIKeys(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var k struct {
 		ID     string `json:"id"`

@@ -28,6 +28,7 @@ type jobReply struct {
 // queued, the jobs worker (fed from the queue, as in Lambda) writes the file,
 // and the job then links to a download that works.
 func TestExportThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for i := range 3 {
 		e.create(map[string]any{"given_name": fmt.Sprintf("=Ana %d", i), "email": fmt.Sprintf("ana%d@example.com", i), "tags": []string{"vip"},
@@ -68,6 +69,7 @@ func TestExportThroughTheAPI(t *testing.T) {
 // names them, idempotency records of requests about them included; the
 // same email then enrols a new customer from zero.
 func TestErasureOfALongHistory(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t)
 	c := e.create(map[string]any{"given_name": "Larga", "family_name": "Historia", "email": "larga@example.com"})

@@ -13,6 +13,7 @@ import (
 // list shows it, changes are refused), both timelines, and the idempotent
 // repeat.
 func TestMergeCustomers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t)
 	s := e.create(map[string]any{"given_name": "Lucía", "email": "lucia@example.com", "tags": []string{"vip"},

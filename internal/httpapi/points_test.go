@@ -131,6 +131,7 @@ func (e *env) ledgerSum(t *testing.T, cid string) (int64, int) {
 }
 
 func TestPointsLedgerFlow(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t)
 	var reward struct{ ID string }
@@ -253,6 +254,7 @@ func TestPointsLedgerFlow(t *testing.T) {
 }
 
 func TestEnrolWithCardAndPortal(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t) // signup 50, newsletter 20
 	e.must(http.StatusCreated, "POST", "/v1/card-templates", e.key, map[string]any{"id": "verano", "name": "Verano 2026", "kind": "promotion", "active": true})
@@ -295,6 +297,7 @@ func TestEnrolWithCardAndPortal(t *testing.T) {
 }
 
 func TestPointsReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t)
 	a := e.create(map[string]any{"given_name": "A"})

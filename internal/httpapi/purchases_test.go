@@ -18,6 +18,7 @@ import (
 // profile (metrics), in the visit history with location shares, and on the
 // timeline with the ledger, profile changes and external interactions.
 func TestPurchasesOnTheProfile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.seedProgram(t)
 	// Rotation keeps two secrets: the previous one still verifies.
@@ -33,7 +34,7 @@ func TestPurchasesOnTheProfile(t *testing.T) {
 		t.Fatalf("rotation: %+v", second)
 	}
 	c := e.create(map[string]any{"given_name": "Marta", "email": "marta@example.com"})
-	at := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	at := time.Date(2025, 6, 10, 10, 0, 0, 0, time.UTC) // two purchases on two local days, whatever the time the test runs
 	ev := func(id, order, loc string, at time.Time, amount int64) map[string]any {
 		return map[string]any{"event_id": id, "order_id": order, "status": "paid", "occurred_at": at.Format(time.RFC3339),
 			"location": map[string]any{"id": loc, "name": loc}, "customer": map[string]any{"email": "marta@example.com"}, "currency": "EUR",
@@ -141,6 +142,7 @@ func (e *env) drainFunction(t *testing.T, function string) {
 // TestAnalyticsOnDemand: a merchant starts a run for a date; the worker runs
 // it; the run and each customer's analysis can be read.
 func TestAnalyticsOnDemand(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.create(map[string]any{"given_name": "Analítica"})
 	e.must(http.StatusNotFound, "GET", "/v1/customers/"+c.ID+"/analytics", e.key, nil)

@@ -10,6 +10,7 @@ import (
 // run; members can be listed, counted and used to filter the customer list;
 // entering and leaving show on the timeline.
 func TestDynamicSegments(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var seg struct {
 		ID   string `json:"id"`

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/infra/seed"
@@ -60,7 +61,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.DiscardHandler)
 	e.points = points.New(e.store, time.Now)
 	e.runner = imports.NewRunner(e.store, e.points, e.bucket, time.Now, log)
-	e.export = exports.NewRunner(e.store, e.bucket)
+	e.export = exports.NewRunner(e.store, e.bucket, time.Now)
 	e.worker = jobs.NewWorker(e.store, e.queue, map[jobs.Kind]jobs.Runner{jobs.CustomerImport: e.runner, jobs.CustomerExport: e.export}, time.Now, log)
 	return e
 }
@@ -217,6 +218,7 @@ func (e *env) seedBase(mid string) (xavi, yago crm.Customer) {
 }
 
 func TestImportReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := e.merchant("Importadora")
 	xavi, yago := e.seedBase(m.ID)
@@ -326,6 +328,7 @@ func TestImportReport(t *testing.T) {
 // A file without an identifying column, or empty, fails the job with a
 // clear error; nothing is written.
 func TestImportBadFiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := e.merchant("Importadora")
 	for file, want := range map[string]string{
@@ -351,6 +354,7 @@ func TestImportBadFiles(t *testing.T) {
 // carried between slices) gives the same report and the same customers as
 // an import done in one slice.
 func TestImportResumes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	p := imports.Params{Format: imports.CSV, OpeningBalance: true}
 	one := e.merchant("Una vez")
@@ -380,6 +384,7 @@ func TestImportResumes(t *testing.T) {
 // so does a row that resolves to the customer an earlier row resolved to
 // (the later row's values win), and a duplicate of either is a duplicate.
 func TestImportWindowOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	file := csvFile(
 		"email,phone,given_name",
@@ -436,6 +441,7 @@ func TestImportWindowOrder(t *testing.T) {
 // An XLSX file imports like its CSV: formulas neutralised by the writer are
 // restored, booleans and dates read.
 func TestImportXLSX(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := e.merchant("Hoja")
 	var buf bytes.Buffer
@@ -461,8 +467,41 @@ func TestImportXLSX(t *testing.T) {
 	}
 }
 
+// A workbook in the 1904 date system (older Excel for Mac) gives its dates,
+// not the dates four years and a day earlier that the 1900 count would make
+// of its serial numbers.
+func TestImportXLSXDate1904(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	m := e.merchant("Mac")
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: new(true)}); err != nil {
+		t.Fatal(err)
+	}
+	enrolled := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, row := range [][]any{
+		{"email", "birthday", "enrolled_at"},
+		{"mac@example.com", time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC), enrolled},
+	} {
+		if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	e.run(m.ID, imports.Params{Format: imports.XLSX}, buf.Bytes())
+	c, _ := e.byEmail(m.ID, "mac@example.com")
+	if c.Birthday != "1990-05-17" || !c.EnrolledAt.Equal(enrolled) {
+		t.Fatalf("birthday %s, enrolled %s", c.Birthday, c.EnrolledAt)
+	}
+}
+
 // A full export of one merchant imports into another as the same customers.
 func TestExportImportRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	from, to := e.merchant("Origen"), e.merchant("Destino")
 	now := time.Now()
@@ -553,6 +592,7 @@ func lines(rows [][]string) string {
 // Erasing an imported customer erases the import's claims on their
 // identifiers too: no item of the table names them afterwards.
 func TestErasureOfAnImportedCustomer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	m := e.merchant("Borrado")
 	e.run(m.ID, imports.Params{Format: imports.CSV, OpeningBalance: true},

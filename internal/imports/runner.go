@@ -203,11 +203,11 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 	defer rd.Close()
 	var layout crm.CSVLayout
 	if w.cursor.Header != nil {
-		if layout, err = crm.NewCSVLayout(w.cursor.Header, p.OpeningBalance); err != nil {
+		if layout, err = crm.NewCSVLayout(w.cursor.Header, p.OpeningBalance, rd.Dates().Date); err != nil {
 			return false, err
 		}
 	}
-	saved := time.Now()
+	saved := r.now()
 	for {
 		rows, at, eof, err := r.read(ctx, rd, w, p, &layout)
 		if err != nil {
@@ -229,7 +229,7 @@ func (r *Runner) rows(ctx context.Context, w *report, p Params) (bool, error) {
 				return false, err
 			}
 		}
-		now := time.Now()
+		now := r.now()
 		if w.slice.Expired(now) {
 			return true, w.pause(ctx)
 		}
@@ -266,7 +266,7 @@ func (r *Runner) read(ctx context.Context, rd *tabular.Reader, w *report, p Para
 		case err != nil:
 			return nil, at, false, fatal(err)
 		case w.cursor.Header == nil:
-			if *layout, err = crm.NewCSVLayout(row.Cells, p.OpeningBalance); err != nil {
+			if *layout, err = crm.NewCSVLayout(row.Cells, p.OpeningBalance, rd.Dates().Date); err != nil {
 				return nil, at, false, err
 			}
 			w.cursor.Header = row.Cells

@@ -143,6 +143,12 @@ func (e *env) queued(url string) int {
 	return n
 }
 
+// day is when the tests' purchases happen: 12:00 in Madrid, so an event an
+// hour later is the same local day and one three days earlier is another,
+// whatever the time the tests run at. (Deliveries are signed with the wall
+// clock, which the webhook checks them against.)
+var day = time.Date(2025, 6, 10, 10, 0, 0, 0, time.UTC)
+
 func event(id, order, status string, at time.Time, customer map[string]any, lines ...map[string]any) map[string]any {
 	if lines == nil {
 		lines = []map[string]any{}
@@ -186,9 +192,10 @@ func (e *env) ledger(cid string) (int64, []loyalty.Entry) {
 
 // Paid arrives before created, and everything twice: one earning, one ticket.
 func TestOutOfOrderAndDuplicateDeliveries(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	ana := map[string]any{"email": "ana@example.com", "given_name": "Ana"}
-	at := time.Now().Add(-2 * time.Hour)
+	at := day
 	paid := event("e2", "T-1", "paid", at.Add(time.Minute), ana, line("CAFE", 3, 250), line("TARTA", 1, 500))
 	created := event("e1", "T-1", "created", at, ana, line("CAFE", 3, 250), line("TARTA", 1, 500))
 	e.send(paid, paid)
@@ -222,9 +229,10 @@ func TestOutOfOrderAndDuplicateDeliveries(t *testing.T) {
 // Points earned, mostly spent, then the order is refunded: within_balance
 // takes back what is left and never goes below zero.
 func TestRefundAfterPointsWereSpent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	bea := map[string]any{"email": "bea@example.com"}
-	at := time.Now().Add(-time.Hour)
+	at := day
 	e.send(event("e1", "R-1", "paid", at, bea, line("MENU", 1, 5000))) // 50.00 → 100 points
 	e.drain()
 	c := e.customerBy("bea@example.com")
@@ -254,10 +262,11 @@ func TestRefundAfterPointsWereSpent(t *testing.T) {
 // A poison message in a batch of ten: nine are applied, the tenth is retried
 // alone and lands in the dead-letter queue after five receives.
 func TestPoisonMessageIsDeadLettered(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	var bodies [][]byte
 	for i := range 9 {
-		ev := event(fmt.Sprint("p", i), fmt.Sprint("P-", i), "paid", time.Now().Add(-time.Hour), map[string]any{"email": fmt.Sprintf("c%d@example.com", i)}, line("CAFE", 1, 500))
+		ev := event(fmt.Sprint("p", i), fmt.Sprint("P-", i), "paid", day, map[string]any{"email": fmt.Sprintf("c%d@example.com", i)}, line("CAFE", 1, 500))
 		b, _ := json.Marshal(map[string]any{"merchant_id": e.merchant.ID, "webhook_id": "w", "event": ev})
 		bodies = append(bodies, b)
 	}
@@ -293,8 +302,9 @@ func TestPoisonMessageIsDeadLettered(t *testing.T) {
 
 // Bad signature, stale timestamp, malformed body: refused, nothing queued.
 func TestRejectedDeliveriesQueueNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
-	good, _ := json.Marshal(event("e1", "X-1", "paid", time.Now(), map[string]any{"email": "x@example.com"}, line("A", 1, 100)))
+	good, _ := json.Marshal(event("e1", "X-1", "paid", day, map[string]any{"email": "x@example.com"}, line("A", 1, 100)))
 	for _, tc := range []struct {
 		name   string
 		body   []byte
@@ -329,9 +339,10 @@ func TestRejectedDeliveriesQueueNothing(t *testing.T) {
 // of theirs in the table, order claims included: the same order ID can later
 // belong to someone new.
 func TestErasureAfterPurchases(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
 	lola := map[string]any{"email": "lola@example.com"}
-	at := time.Now().Add(-3 * time.Hour)
+	at := day
 	e.send(event("e1", "Z-1", "paid", at, lola, line("CAFE", 2, 500)), event("e2", "Z-2", "paid", at.AddDate(0, 0, -1), lola, line("TE", 1, 300)))
 	e.drain()
 	c := e.customerBy("lola@example.com")
@@ -366,8 +377,9 @@ func TestErasureAfterPurchases(t *testing.T) {
 // A purchase that names a merged duplicate by its customer ID is the
 // survivor's: the tombstone refuses every change.
 func TestPurchaseOfAMergedDuplicate(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, loyalty.Program{})
-	at := time.Now().Add(-48 * time.Hour).Truncate(24 * time.Hour).Add(10 * time.Hour) // 10:00 UTC: the same local day an hour later
+	at := day
 	e.send(event("e1", "M-1", "paid", at, map[string]any{"email": "sobrevive@example.com"}, line("CAFE", 1, 500)),
 		event("e2", "M-2", "paid", at, map[string]any{"email": "duplicado@example.com"}, line("CAFE", 1, 700)))
 	e.drain()

@@ -107,6 +107,7 @@ func scoresOf(t *testing.T, st *dynamo.Store, mid string, ids map[string]string)
 // TestRestartedRunEqualsCleanRun: a run killed halfway and started again
 // leaves exactly the results of one clean run.
 func TestRestartedRunEqualsCleanRun(t *testing.T) {
+	t.Parallel()
 	asOf := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
 	job := func(mid string) nightly.Job { return nightly.Job{MerchantID: mid, AsOf: "2026-10-31"} }
 
@@ -168,6 +169,7 @@ func (c *captured) Send(_ context.Context, bodies [][]byte) error {
 // The fan-out fixes each merchant's date when it queues the job: its own
 // yesterday, in its time zone.
 func TestFanOutFixesEachMerchantsYesterday(t *testing.T) {
+	t.Parallel()
 	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), localstack.ProvisionTest(t, awsCfg).Ref("Table"))
 	madrid, _, err := seed.Merchant(t.Context(), st, "Madrid", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Now())
 	if err != nil {
@@ -196,6 +198,7 @@ func TestFanOutFixesEachMerchantsYesterday(t *testing.T) {
 // nightly run's recomputation to every customer whose balance is in its
 // interval, and to no one else.
 func TestRunRecomputesBadges(t *testing.T) {
+	t.Parallel()
 	asOf := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
 	st, m, ids := dataset(t, asOf)
 	badge := loyalty.Badge{ID: "constante", Title: "Cliente constante", From: 100}

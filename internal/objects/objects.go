@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"strings"
 	"time"
 
@@ -42,11 +43,33 @@ type Bucket struct {
 	api     API
 	presign Presigner
 	name    string
+	now     func() time.Time
 }
 
 // New returns the bucket name through client.
 func New(client *s3.Client, name string) *Bucket {
-	return &Bucket{api: client, presign: s3.NewPresignClient(client), name: name}
+	return &Bucket{api: client, presign: s3.NewPresignClient(client), name: name, now: time.Now}
+}
+
+// SetClock makes the bucket sign URLs at the times now gives instead of the
+// system clock's, and count their validity from them: a test checks that a
+// URL expires without waiting for it to.
+func (b *Bucket) SetClock(now func() time.Time) { b.now = now }
+
+// signedAt has a URL signed at t, the time its expiry counts from.
+func (b *Bucket) signedAt(t time.Time) func(*s3.PresignOptions) {
+	return func(o *s3.PresignOptions) { o.Presigner = presignerAt{o.Presigner, t} }
+}
+
+// presignerAt signs at a given time.
+type presignerAt struct {
+	s3.HTTPPresignerV4
+	at time.Time
+}
+
+func (p presignerAt) PresignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string,
+	_ time.Time, optFns ...func(*v4.SignerOptions)) (string, http.Header, error) {
+	return p.HTTPPresignerV4.PresignHTTP(ctx, creds, r, payloadHash, service, region, p.at, optFns...)
 }
 
 // Name is the bucket's name.
@@ -165,21 +188,23 @@ func (b *Bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 
 // PresignGet returns a URL that downloads key until it expires.
 func (b *Bucket) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, time.Time, error) {
-	req, err := b.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &b.name, Key: &key}, s3.WithPresignExpires(ttl))
+	at := b.now()
+	req, err := b.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &b.name, Key: &key}, s3.WithPresignExpires(ttl), b.signedAt(at))
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("presign the download of %s: %w", key, err)
 	}
-	return req.URL, time.Now().Add(ttl).UTC(), nil
+	return req.URL, at.Add(ttl).UTC(), nil
 }
 
 // PresignPut returns a URL that uploads key (with that content type) until
 // it expires.
 func (b *Bucket) PresignPut(ctx context.Context, key, contentType string, ttl time.Duration) (string, time.Time, error) {
-	req, err := b.presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &b.name, Key: &key, ContentType: &contentType}, s3.WithPresignExpires(ttl))
+	at := b.now()
+	req, err := b.presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: &b.name, Key: &key, ContentType: &contentType}, s3.WithPresignExpires(ttl), b.signedAt(at))
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("presign the upload of %s: %w", key, err)
 	}
-	return req.URL, time.Now().Add(ttl).UTC(), nil
+	return req.URL, at.Add(ttl).UTC(), nil
 }
 
 func notFound(err error) bool {

@@ -156,6 +156,7 @@ func (mc mergeCase) checkMerged(t *testing.T) {
 // TestMerge: a merge in one call moves points, purchases and identifiers;
 // merging again changes nothing; the tombstone refuses changes.
 func TestMerge(t *testing.T) {
+	t.Parallel()
 	mc := newMergeCase(t)
 	res, err := mc.svc.Merge(t.Context(), mc.st, "M1", mc.survivor, mc.dup, "test", mc.loc, 0)
 	if err != nil || !res.Done() || res.Record.Points != 250+40+(dupOrders-1)*10 { // manual, D-1, the others
@@ -205,6 +206,7 @@ func TestMerge(t *testing.T) {
 // request ran out of time) keeps the points exact after every step and ends
 // in the same state as a merge in one go.
 func TestMergeResumable(t *testing.T) {
+	t.Parallel()
 	mc := newMergeCase(t)
 	steps := 0
 	for {
@@ -247,6 +249,7 @@ func (l *lostReply) TransactWriteItems(ctx context.Context, in *dynamodb.Transac
 // (the cut-over, a move batch, the metrics step) fails, and the repeat
 // carries on from the merge record without applying that step again.
 func TestMergeInterrupted(t *testing.T) {
+	t.Parallel()
 	for _, at := range []int{1, 5, 10} { // 2 and 3 write the events the cut-over recorded
 
 		t.Run(fmt.Sprint("transaction ", at), func(t *testing.T) {

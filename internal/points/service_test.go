@@ -70,6 +70,7 @@ func balance(t *testing.T, st *dynamo.Store, cid string) int64 {
 }
 
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	p := loyalty.DefaultProgram()
 	p.Enabled, p.ExpiryDays = true, 30
 	st, svc, clk := setup(t, p)
@@ -107,6 +108,7 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestRunGiftsOncePerPeriod(t *testing.T) {
+	t.Parallel()
 	p := loyalty.DefaultProgram()
 	p.Enabled = true
 	st, svc, _ := setup(t, p)
@@ -151,6 +153,7 @@ func TestRunGiftsOncePerPeriod(t *testing.T) {
 }
 
 func TestRefundPolicies(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		policy loyalty.RefundPolicy
 		want   int64

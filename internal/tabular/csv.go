@@ -2,12 +2,13 @@ package tabular
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // csvBufSize is the read buffer of a CSV reader; delimiter detection looks
@@ -320,27 +321,9 @@ func (s *csvSource) step(st scanState, b []byte) (scanState, bool) {
 	return st, false
 }
 
-// decodeWindows1252 decodes s as Windows-1252.
+// decodeWindows1252 decodes s as Windows-1252; the five bytes it leaves
+// unassigned become U+FFFD.
 func decodeWindows1252(s string) string {
-	var b bytes.Buffer
-	b.Grow(len(s) + len(s)/2)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c < 0x80:
-			b.WriteByte(c)
-		case c < 0xA0:
-			b.WriteRune(cp1252[c-0x80])
-		default:
-			b.WriteRune(rune(c))
-		}
-	}
-	return b.String()
-}
-
-// cp1252 maps bytes 0x80–0x9F of Windows-1252; the other bytes are Latin-1.
-// The five unassigned bytes map to U+FFFD.
-var cp1252 = [32]rune{
-	'€', '\uFFFD', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\uFFFD', 'Ž', '\uFFFD',
-	'\uFFFD', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\uFFFD', 'ž', 'Ÿ',
+	d, _ := charmap.Windows1252.NewDecoder().String(s) // never fails: every byte decodes
+	return d
 }

@@ -107,6 +107,8 @@ func TestCSVReader(t *testing.T) {
 			[]got{{1, nil, ErrTooManyCells}, {2, cells("a", "b"), nil}}},
 		{"windows-1252", "nombre;ciudad\n\xc1lvaro;M\xe1laga \x80\n", Limits{},
 			[]got{{1, cells("nombre", "ciudad"), nil}, {2, cells("Álvaro", "Málaga €"), nil}}},
+		{"windows-1252 punctuation and unassigned bytes", "nota\n\x93Cr\xe8me br\xfbl\xe9e\x94 \x96 \x8cuvre\x99 \x81\x9f\xff\n", Limits{},
+			[]got{{1, cells("nota"), nil}, {2, cells("“Crème brûlée” – Œuvre™ \uFFFDŸÿ"), nil}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,8 @@
 // with Regulars: CSV exports (streamed to any io.Writer, e.g. an S3 upload)
 // and customer imports from CSV or XLSX uploads.
 //
-// It is pure Go (standard library only) and knows nothing about AWS.
+// It is pure Go (the standard library and golang.org/x/text) and knows
+// nothing about AWS.
 //
 // # Formula neutralisation
 //
@@ -136,9 +137,15 @@ type source interface {
 // Reader yields the rows of a CSV or XLSX file. It is not safe for
 // concurrent use.
 type Reader struct {
-	src source
-	err error // sticky fatal error or io.EOF
+	src   source
+	dates DateSystem
+	err   error // sticky fatal error or io.EOF
 }
+
+// Dates is the date system of the file, in which [DateSystem.Date] reads
+// the serial numbers its date cells hold: the workbook's for XLSX, Date1900
+// for CSV (whose dates are text, unless a spreadsheet saved them as numbers).
+func (r *Reader) Dates() DateSystem { return r.dates }
 
 // Read returns the next non-blank row (rows whose cells are all empty are
 // skipped, though they count in Row.Number), or io.EOF after the last row.

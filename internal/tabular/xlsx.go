@@ -33,9 +33,11 @@ const (
 // "3.5", "34600111222", "1E-3"), so integers stay integers; booleans as
 // "TRUE" or "FALSE"; formulas as their cached result; errors as "#N/A" etc.
 // Dates are stored as serial numbers ("45292" is 2024-01-01) and are returned
-// as that text: the caller, which knows the column, converts them. Cells are
-// placed by their reference (r="C7"), gaps filled with "", and rows keep
-// their sheet numbers even when empty rows are absent from the file.
+// as that text: the caller, which knows the column, converts them with the
+// workbook's date system, [Reader.Dates] (Date1904 when the workbook says
+// <workbookPr date1904="1"/>). Cells are placed by their reference
+// (r="C7"), gaps filled with "", and rows keep their sheet numbers even when
+// empty rows are absent from the file.
 //
 // zip needs random access: in a Lambda, download the upload to /tmp and pass
 // the *os.File, rather than serving many small ranged reads from S3.
@@ -49,7 +51,7 @@ func NewXLSXReader(r io.ReaderAt, size int64, at Position, limits Limits) (*Read
 		return nil, fmt.Errorf("%w: %w", ErrInvalidXLSX, err)
 	}
 	pkg := newZipIndex(zr)
-	sheetPath, sstPath, err := pkg.firstSheet()
+	sheetPath, sstPath, dates, err := pkg.firstSheet()
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +69,7 @@ func NewXLSXReader(r io.ReaderAt, size int64, at Position, limits Limits) (*Read
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidXLSX, err)
 	}
-	return &Reader{src: &xlsxSource{
+	return &Reader{dates: dates, src: &xlsxSource{
 		rc:     rc,
 		dec:    xml.NewDecoder(&tokenGuard{r: rc}),
 		sst:    sst,
@@ -155,14 +157,14 @@ func (ix zipIndex) relationships(part string) (map[string]relationship, error) {
 	}
 }
 
-// firstSheet finds the first worksheet and the shared strings of the
-// workbook, following the package relationships, with the conventional
-// names as a fallback.
-func (ix zipIndex) firstSheet() (sheet, sst string, err error) {
+// firstSheet finds the first worksheet, the shared strings and the date
+// system of the workbook, following the package relationships, with the
+// conventional names as a fallback.
+func (ix zipIndex) firstSheet() (sheet, sst string, dates DateSystem, err error) {
 	workbook := "xl/workbook.xml"
 	rootRels, err := ix.relationships("")
 	if err != nil {
-		return "", "", err
+		return "", "", 0, err
 	}
 	for _, rel := range rootRels {
 		if strings.HasSuffix(rel.typ, "/officeDocument") {
@@ -171,14 +173,14 @@ func (ix zipIndex) firstSheet() (sheet, sst string, err error) {
 	}
 	wb, err := ix.readPart(workbook)
 	if err != nil {
-		return "", "", err
+		return "", "", 0, err
 	}
 	if wb == nil {
-		return "", "", fmt.Errorf("%w: no workbook", ErrInvalidXLSX)
+		return "", "", 0, fmt.Errorf("%w: no workbook", ErrInvalidXLSX)
 	}
 	rels, err := ix.relationships(workbook)
 	if err != nil {
-		return "", "", err
+		return "", "", 0, err
 	}
 	dir := path.Dir(workbook)
 	sst = path.Join(dir, "sharedStrings.xml")
@@ -194,9 +196,14 @@ func (ix zipIndex) firstSheet() (sheet, sst string, err error) {
 			break
 		}
 		if err != nil {
-			return "", "", fmt.Errorf("%w: %s: %w", ErrInvalidXLSX, workbook, err)
+			return "", "", 0, fmt.Errorf("%w: %s: %w", ErrInvalidXLSX, workbook, err)
 		}
 		se, ok := tok.(xml.StartElement)
+		if ok && se.Name.Local == "workbookPr" {
+			if on, _ := strconv.ParseBool(attr(se, "date1904")); on { // xsd:boolean: 1 or true
+				dates = Date1904
+			}
+		}
 		if !ok || se.Name.Local != "sheet" {
 			continue
 		}
@@ -205,15 +212,15 @@ func (ix zipIndex) firstSheet() (sheet, sst string, err error) {
 				continue
 			}
 			if rel, ok := rels[a.Value]; ok && strings.HasSuffix(rel.typ, "/worksheet") {
-				return rel.target, sst, nil
+				return rel.target, sst, dates, nil
 			}
 		}
 	}
 	if rels == nil {
 		// No relationships to follow: take the conventional first sheet.
-		return path.Join(dir, "worksheets/sheet1.xml"), sst, nil
+		return path.Join(dir, "worksheets/sheet1.xml"), sst, dates, nil
 	}
-	return "", "", fmt.Errorf("%w: no worksheet in the workbook", ErrInvalidXLSX)
+	return "", "", 0, fmt.Errorf("%w: no worksheet in the workbook", ErrInvalidXLSX)
 }
 
 func attr(se xml.StartElement, local string) string {
