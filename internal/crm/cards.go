@@ -36,7 +36,7 @@ func (t CardTemplate) Validate() (CardTemplate, error) {
 		fe.Add("/id", "must be 1 to 32 lower-case letters, digits, '-' or '_'")
 	}
 	t.Name = strings.TrimSpace(t.Name)
-	if t.Name == "" || len(t.Name) > 100 || hasControl(t.Name) {
+	if t.Name == "" || len(t.Name) > 100 || HasControl(t.Name) {
 		fe.Add("/name", "must be 1 to 100 characters")
 	}
 	switch t.Kind {

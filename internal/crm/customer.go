@@ -33,6 +33,12 @@ const (
 // as active (seed 000).
 const ActivityWindow = 30 * 24 * time.Hour
 
+// MaxClockSkew is how far ahead of the server's clock a time sent by a
+// client or a point of sale (an enrolment, a purchase) may be: a clock a
+// little fast. Anything later is refused, so no stored time is in the future
+// by more than this.
+const MaxClockSkew = 5 * time.Minute
+
 // DefaultCardTemplate is the card a customer gets when none is named.
 const DefaultCardTemplate = "standard"
 

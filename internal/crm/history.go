@@ -115,7 +115,7 @@ func NewInteraction(typ string, at time.Time, data map[string]string, now time.T
 	for k, v := range data {
 		if !attributeKey.MatchString(k) {
 			fe.Add("/data/"+apperr.PointerToken(k), "keys must be 1 to 64 letters, digits, '_', '.' or '-'")
-		} else if len(v) > maxEventValueLen || hasControl(v) {
+		} else if len(v) > maxEventValueLen || HasControl(v) {
 			fe.Add("/data/"+apperr.PointerToken(k), "must be at most %d characters without control characters", maxEventValueLen)
 		}
 	}

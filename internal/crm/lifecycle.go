@@ -34,7 +34,7 @@ func New(merchantID string, e Enrolment, now time.Time) (Customer, error) {
 	}
 	enrolled := now
 	if e.EnrolledAt != nil {
-		if e.EnrolledAt.After(now.Add(5 * time.Minute)) {
+		if e.EnrolledAt.After(now.Add(MaxClockSkew)) {
 			fe.Add("/enrolled_at", "must not be in the future")
 		}
 		enrolled = *e.EnrolledAt

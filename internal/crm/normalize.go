@@ -166,7 +166,7 @@ func (p Profile) Normalize(now time.Time, region string) (Profile, error) {
 		if len(*v) > max {
 			fe.Add(path, "must be at most %d characters", max)
 		}
-		if hasControl(*v) {
+		if HasControl(*v) {
 			fe.Add(path, "must not contain control characters")
 		}
 	}
@@ -254,7 +254,7 @@ func normalizeTags(tags []string, fe *apperr.Fields) []string {
 			fe.Add("/tags/"+itoa(i), "must contain a letter or digit")
 		case len(t) > MaxTagLen:
 			fe.Add("/tags/"+itoa(i), "must be at most %d characters", MaxTagLen)
-		case hasControl(t):
+		case HasControl(t):
 			fe.Add("/tags/"+itoa(i), "must not contain control characters")
 		case !slices.Contains(seen, k):
 			seen = append(seen, k)
@@ -274,7 +274,7 @@ func validAttributes(attrs map[string]string, fe *apperr.Fields) {
 			fe.Add("/attributes/"+apperr.PointerToken(k), "keys must be 1 to %d letters, digits, '_', '.' or '-'", MaxAttributeKey)
 		} else if len(v) > MaxAttributeValue {
 			fe.Add("/attributes/"+k, "must be at most %d characters", MaxAttributeValue)
-		} else if hasControl(v) {
+		} else if HasControl(v) {
 			fe.Add("/attributes/"+k, "must not contain control characters")
 		}
 	}
@@ -297,7 +297,7 @@ func normalizeAddresses(addrs []Address, fe *apperr.Fields) []Address {
 			*f.v = strings.TrimSpace(*f.v)
 			if len(*f.v) > f.max {
 				fe.Add(p+"/"+f.name, "must be at most %d characters", f.max)
-			} else if hasControl(*f.v) {
+			} else if HasControl(*f.v) {
 				fe.Add(p+"/"+f.name, "must not contain control characters")
 			}
 		}
@@ -323,9 +323,9 @@ func normalizeAddresses(addrs []Address, fe *apperr.Fields) []Address {
 	return addrs
 }
 
-// hasControl reports whether s holds control characters (line breaks included):
-// none of these fields is multi-line.
-func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+// HasControl reports whether s holds control characters (line breaks
+// included): no single-line text of a profile, an event or a purchase may.
+func HasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
 
 func itoa(i int) string { return strconv.Itoa(i) }
 

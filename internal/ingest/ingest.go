@@ -137,17 +137,11 @@ func (in *Ingestor) customerOf(ctx context.Context, m tenant.Merchant, e purchas
 		}
 		enrolled := e.OccurredAt
 		if now := in.now(); enrolled.After(now) {
-			enrolled = now // a clock a little ahead does not make a future enrolment
+			enrolled = now // a clock a little ahead (within crm.MaxClockSkew) does not make a future enrolment
 		}
 		profile := crm.Profile{CardNumber: card, ExternalID: ref.ExternalID, Email: email, Phone: phone,
 			GivenName: ref.GivenName, FamilyName: ref.FamilyName, Type: crm.TypeDirect}
 		c, err := crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled, Region: m.Country, Source: "purchase"}, in.now())
-		if apperr.CodeOf(err) == apperr.Invalid {
-			// The names a point of sale sent are not usable as a profile's
-			// (control characters…): enrol with the identifiers alone.
-			profile.GivenName, profile.FamilyName = "", ""
-			c, err = crm.New(m.ID, crm.Enrolment{Profile: profile, EnrolledAt: &enrolled, Region: m.Country, Source: "purchase"}, in.now())
-		}
 		if err != nil {
 			return "", nil, err
 		}

@@ -591,3 +591,27 @@ func TestPurchasePhonesInTheMerchantsCountry(t *testing.T) {
 		t.Fatalf("invalid phone: %d %s", status, b)
 	}
 }
+
+// A queue message whose customer name holds a control character enrols
+// nobody (the name was once dropped and the customer enrolled as ""): it
+// stays on the queue, for the dead-letter queue. (The webhook refuses such
+// a name with 400, and purchase.TestValidate covers a time too far ahead.)
+func TestControlCharacterInANameIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, loyalty.Program{})
+	ev := event("c1", "C-1", "paid", time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), map[string]any{"email": "control@example.com", "given_name": "Ana\u0007"}, line("CAFE", 1, 500))
+	msg, _ := json.Marshal(map[string]any{"merchant_id": e.merchant.ID, "webhook_id": "w", "event": ev})
+	url := e.consumer.QueueURL
+	if _, err := e.sqs.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(string(msg))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.consumer.PollOnce(t.Context(), e.sqs, time.Second, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := e.store.CustomerByUnique(t.Context(), e.merchant.ID, crm.Unique{Kind: "email", Value: "control@example.com"}); err == nil {
+		t.Fatalf("enrolled %q from a name with a control character", c.GivenName)
+	}
+	if q := e.queued(url); q != 1 {
+		t.Fatalf("%d messages on the queue, want the refused one", q)
+	}
+}

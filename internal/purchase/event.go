@@ -91,7 +91,7 @@ const (
 	maxIDLen     = 128
 	maxAmount    = 1_000_000_000_00
 	maxQuantity  = 1_000_000
-	maxClockSkew = 24 * time.Hour
+	maxClockSkew = crm.MaxClockSkew
 )
 
 func validID(s string) bool {
@@ -155,6 +155,11 @@ func (e Event) Validate(currency, region string, now time.Time, prefix string) e
 	if len(c.GivenName) > 100 || len(c.FamilyName) > 100 {
 		add("/customer", "names must be at most 100 characters")
 	}
+	for _, f := range []struct{ path, v string }{{"/customer/given_name", c.GivenName}, {"/customer/family_name", c.FamilyName}, {"/location/name", e.Location.Name}} {
+		if crm.HasControl(f.v) {
+			add(f.path, "must not contain control characters")
+		}
+	}
 	needsLines := e.Status != Refunded && e.Status != PartiallyRefunded && e.Status != Cancelled
 	if needsLines && len(e.Lines) == 0 || len(e.Lines) > MaxLines {
 		add("/lines", "must hold 1 to %d lines", MaxLines)
@@ -170,6 +175,9 @@ func (e Event) Validate(currency, region string, now time.Time, prefix string) e
 		}
 		if len(l.Name) > 200 || len(l.Category) > 100 {
 			add(p, "name must be at most 200 characters and category at most 100")
+		}
+		if crm.HasControl(l.Name) || crm.HasControl(l.Category) {
+			add(p, "name and category must not contain control characters")
 		}
 		if l.Quantity <= 0 || l.Quantity > maxQuantity {
 			add(p+"/quantity", "must be between 1 and %d", maxQuantity)
