@@ -15,7 +15,6 @@ import (
 	"github.com/regulars/regulars/infra/demo"
 	"github.com/regulars/regulars/infra/devserver"
 	"github.com/regulars/regulars/infra/localstack"
-	"github.com/regulars/regulars/infra/template"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/loyalty"
@@ -32,24 +31,13 @@ func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
 // redeemed a reward, the nightly run scored the base, and the duplicate to
 // merge has orders too.
 func TestSeededDemoIsConsistent(t *testing.T) {
-	path, err := template.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := template.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	res := localstack.ProvisionTest(t, awsCfg)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	gw, err := devserver.Gateway(t.Context(), tmpl, res, log)
+	sys, err := devserver.Assemble(t.Context(), res, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumers, err := devserver.Consumers(t.Context(), tmpl, res, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gw, consumers := sys.Gateway, sys.Consumers
 	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))
 	now := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
 	loc, err := time.LoadLocation("Europe/Madrid")

@@ -106,6 +106,37 @@ func Consumers(ctx context.Context, t *template.Template, res localstack.Resourc
 	return out, nil
 }
 
+// System is the local system of template.yaml over provisioned resources:
+// the gateway of its routes and its queue consumers (not polling yet).
+type System struct {
+	Template  *template.Template
+	Gateway   *gateway.Gateway
+	Consumers []gateway.Consumer
+}
+
+// Assemble finds and loads template.yaml and builds its gateway and queue
+// consumers over res: what the tests that go end to end (webhook, queue,
+// ingest, API) start from.
+func Assemble(ctx context.Context, res localstack.Resources, log *slog.Logger) (System, error) {
+	path, err := template.Find()
+	if err != nil {
+		return System{}, err
+	}
+	t, err := template.Load(path)
+	if err != nil {
+		return System{}, err
+	}
+	gw, err := Gateway(ctx, t, res, log)
+	if err != nil {
+		return System{}, err
+	}
+	cs, err := Consumers(ctx, t, res, log)
+	if err != nil {
+		return System{}, err
+	}
+	return System{Template: t, Gateway: gw, Consumers: cs}, nil
+}
+
 // Gateway builds the local gateway for every HttpApi route of t.
 func Gateway(ctx context.Context, t *template.Template, res localstack.Resources, log *slog.Logger) (*gateway.Gateway, error) {
 	var routes []gateway.Route

@@ -18,7 +18,6 @@ import (
 	"github.com/regulars/regulars/infra/loader"
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/infra/seed"
-	"github.com/regulars/regulars/infra/template"
 	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/dynamo"
@@ -81,25 +80,14 @@ func TestCDNOWThroughTheWebhook(t *testing.T) {
 		t.Fatalf("%d customers, want 2357", n)
 	}
 
-	tmplPath, err := template.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := template.Load(tmplPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	res := localstack.ProvisionTest(t, awsCfg)
 	// Failures (a dead-lettered purchase and why) reach the test's output.
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	gw, err := devserver.Gateway(t.Context(), tmpl, res, log)
+	sys, err := devserver.Assemble(t.Context(), res, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumers, err := devserver.Consumers(t.Context(), tmpl, res, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gw, consumers := sys.Gateway, sys.Consumers
 	srv := httptest.NewServer(gw)
 	defer srv.Close()
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))

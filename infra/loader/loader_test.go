@@ -17,7 +17,6 @@ import (
 	"github.com/regulars/regulars/infra/loader"
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/infra/seed"
-	"github.com/regulars/regulars/infra/template"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/ids"
@@ -53,24 +52,13 @@ func TestEventLineIsTheCDs(t *testing.T) {
 // day at UTC+14); and the customer's units are the CDs.
 func TestLoadInTheMerchantZone(t *testing.T) {
 	const zone = "Pacific/Kiritimati" // UTC+14
-	tmplPath, err := template.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := template.Load(tmplPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	res := localstack.ProvisionTest(t, awsCfg)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	gw, err := devserver.Gateway(t.Context(), tmpl, res, log)
+	sys, err := devserver.Assemble(t.Context(), res, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumers, err := devserver.Consumers(t.Context(), tmpl, res, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gw, consumers := sys.Gateway, sys.Consumers
 	srv := httptest.NewServer(gw)
 	defer srv.Close()
 	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))

@@ -22,7 +22,6 @@ import (
 	"github.com/regulars/regulars/infra/gateway"
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/infra/seed"
-	"github.com/regulars/regulars/infra/template"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/ids"
@@ -51,24 +50,13 @@ type env struct {
 
 func newEnv(t *testing.T, program loyalty.Program) *env {
 	t.Helper()
-	path, err := template.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := template.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	res := localstack.ProvisionTest(t, awsCfg)
 	log := slog.New(slog.DiscardHandler)
-	gw, err := devserver.Gateway(t.Context(), tmpl, res, log)
+	sys, err := devserver.Assemble(t.Context(), res, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	consumers, err := devserver.Consumers(t.Context(), tmpl, res, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	gw, consumers := sys.Gateway, sys.Consumers
 	i := slices.IndexFunc(consumers, func(c gateway.Consumer) bool { return c.Function == "IngestFunction" })
 	if i < 0 {
 		t.Fatalf("no ingest consumer in %v", consumers)
