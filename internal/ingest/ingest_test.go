@@ -406,7 +406,7 @@ func TestPurchaseCrossingManyBadges(t *testing.T) {
 		badges = append(badges, b.ID)
 	}
 	ana := map[string]any{"email": "ana@example.com"}
-	e.send(event("e1", "T-1", "paid", time.Now().Add(-time.Hour), ana, line("CAFE", 1, 10_000))) // 100.00 → 200 points
+	e.send(event("e1", "T-1", "paid", day, ana, line("CAFE", 1, 10_000))) // 100.00 → 200 points
 	e.drain()
 	if q := e.queued(e.dlq); q != 0 {
 		t.Fatalf("%d messages dead-lettered", q)
@@ -462,7 +462,7 @@ func TestOverflowingPointsWriteNothing(t *testing.T) {
 	p.Enabled = true
 	p.Earning.PointsPerStep, p.Earning.StepAmount = 1_000_000_000, 1
 	e := newEnv(t, p)
-	e.send(event("o1", "O-1", "paid", time.Now().Add(-time.Hour), map[string]any{"email": "ana@example.com"}, line("TV", 1, 1_000_000_000_00)))
+	e.send(event("o1", "O-1", "paid", day, map[string]any{"email": "ana@example.com"}, line("TV", 1, 1_000_000_000_00)))
 	n, err := e.consumer.PollOnce(t.Context(), e.sqs, time.Second, slog.New(slog.DiscardHandler))
 	if err != nil || n != 1 {
 		t.Fatalf("poll: %d %v", n, err)
