@@ -7,6 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/loyalty"
@@ -128,5 +133,61 @@ func pageThrough(t *testing.T, st *dynamo.Store, q crm.Query) []string {
 			return out
 		}
 		q.Cursor = page.NextCursor
+	}
+}
+
+// A profile last written before the value indexes existed is in neither
+// value order; IndexValues keys it from its stored revenue and balance, and a
+// second run finds nothing to do.
+func TestIndexValues(t *testing.T) {
+	t.Parallel()
+	res := localstack.ProvisionTest(t, awsCfg)
+	db := dynamodb.NewFromConfig(awsCfg)
+	st := dynamo.New(db, res.Ref("Table"))
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var cids []string
+	for i := range 3 {
+		c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{GivenName: fmt.Sprint("Antiguo ", i)}}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Metrics.Revenue, c.Metrics.PointsBalance = int64(i+1)*1000, int64(3-i)*10
+		if err := st.CreateCustomer(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+		cids = append(cids, c.ID)
+	}
+	for _, cid := range cids[:2] { // as a profile written by the version before the indexes
+		if _, err := db.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{TableName: aws.String(res.Ref("Table")),
+			Key:              map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "M#M1#C#" + cid}, "SK": &types.AttributeValueMemberS{Value: "PROFILE"}},
+			UpdateExpression: aws.String("REMOVE GSI5PK, GSI5SK, GSI6PK, GSI6SK")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	order := func(o crm.Order) []string {
+		page, err := st.ListCustomers(t.Context(), "M1", crm.Query{Order: o, Limit: 10, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range page.Customers {
+			got = append(got, c.ID)
+		}
+		return got
+	}
+	if got := order(crm.OrderLTV); !slices.Equal(got, cids[2:]) {
+		t.Fatalf("by LTV before: %v, want only %v", got, cids[2:])
+	}
+	if n, err := st.IndexValues(t.Context(), "M1"); err != nil || n != 2 {
+		t.Fatalf("indexed %d, %v; want 2", n, err)
+	}
+	if got, want := order(crm.OrderLTV), []string{cids[2], cids[1], cids[0]}; !slices.Equal(got, want) {
+		t.Fatalf("by LTV: %v, want %v", got, want)
+	}
+	if got := order(crm.OrderBalance); !slices.Equal(got, cids) {
+		t.Fatalf("by balance: %v, want %v", got, cids)
+	}
+	if n, err := st.IndexValues(t.Context(), "M1"); err != nil || n != 0 {
+		t.Fatalf("second run indexed %d, %v", n, err)
 	}
 }

@@ -4,6 +4,7 @@
 //	operator merchant get -merchant ID
 //	operator merchant set-country -merchant ID -country ES
 //	operator phones migrate -merchant ID
+//	operator customers index-values -merchant ID
 //	operator key create -merchant ID -scope admin|read [-name NAME]
 //	operator key list -merchant ID
 //	operator key revoke -merchant ID -key KEY_ID
@@ -43,6 +44,7 @@ const usage = `usage:
   operator merchant get -merchant ID
   operator merchant set-country -merchant ID -country ISO3166
   operator phones migrate -merchant ID
+  operator customers index-values -merchant ID
   operator key create -merchant ID -scope admin|read [-name NAME]
   operator key list -merchant ID
   operator key revoke -merchant ID -key KEY_ID
@@ -124,6 +126,16 @@ func run(ctx context.Context, args []string) error {
 		}
 		return print(map[string]any{"country": m.Country, "checked": res.Checked, "changed": res.Changed,
 			"invalid": res.Invalid, "collisions": res.Collisions})
+	case "customers index-values":
+		m, err := st.Merchant(ctx, *mid)
+		if err != nil {
+			return err
+		}
+		n, err := st.IndexValues(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		return print(map[string]any{"indexed": n})
 	case "merchant get":
 		m, err := st.Merchant(ctx, *mid)
 		if err != nil {

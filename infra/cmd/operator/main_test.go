@@ -52,3 +52,26 @@ func TestKeyCreatePrintsTheKeyID(t *testing.T) {
 		t.Fatalf("printed %s; the key is %s", out.Bytes(), k.ID)
 	}
 }
+
+// `customers index-values` keys the value orders of old profiles and says
+// how many it keyed: none for a merchant whose profiles are all current.
+func TestIndexValuesCommand(t *testing.T) {
+	res := localstack.ProvisionTest(t, awsCfg)
+	t.Setenv("TABLE_NAME", res.Ref("Table"))
+	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))
+	m, _, err := seed.Merchant(t.Context(), st, "Café Central", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	prev := stdout
+	stdout = &out
+	t.Cleanup(func() { stdout = prev })
+	if err := run(t.Context(), []string{"customers", "index-values", "-merchant", m.ID}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Indexed *int }
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Indexed == nil || *got.Indexed != 0 {
+		t.Fatalf("output %s (%v)", out.String(), err)
+	}
+}
