@@ -34,7 +34,8 @@ const (
 	redeemName = "POST …/redemptions"
 )
 
-// program switches the points program on: seed 004's example program, as
+// program switches the points program on (10 points per 5.00 spent, 100
+// points = 1.00, points for actions, redemption limits), as
 // internal/httpapi/points_test.go seedProgram sends it.
 const program = `{"version":0,"enabled":true,
 "earning":{"points_per_step":10,"step_amount":500,"trigger":"paid","overrides":[],"excluded_products":[]},

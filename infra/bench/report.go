@@ -753,7 +753,7 @@ const footnote = `Baselines (each measured in this run, on this machine, beside 
 - POST baselines: a raw PutItem of the profile item that one API create writes (fresh key), and a
   raw TransactWriteItems of all the items one API create writes (profile, unique-identifier
   claims, name tokens; each conditioned on attribute_not_exists), the fairest baseline.
-- Points ("…" is /v1/customers/{customerId}; program on, seed 004's example): +1 and -1 are manual
+- Points ("…" is /v1/customers/{customerId}; program on, 10 points per 5.00): +1 and -1 are manual
   movements, redemptions a checkout commit of 100 points on a 20.00 cart under a new order_ref.
   "1 per client": each client posts to its own customer; "all clients": every client posts to
   the same customer, whose postings serialize on its profile's version (ledger.go Post).

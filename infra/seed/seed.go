@@ -39,8 +39,8 @@ type DemoMerchant struct {
 	Customers     int
 }
 
-// Demo creates the `make run` merchant: a Madrid café with seed 004's
-// points program switched on, a webhook secret and a dozen customers with
+// Demo creates the `make run` merchant: a Madrid café with the default
+// points program switched on (and points for actions), a webhook secret and a dozen customers with
 // profiles only; infra/demo then gives them (and more) purchases, points
 // and analytics through the real paths.
 func Demo(ctx context.Context, st DemoStore, now time.Time) (DemoMerchant, error) {

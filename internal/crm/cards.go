@@ -9,8 +9,8 @@ import (
 	"github.com/regulars/regulars/internal/apperr"
 )
 
-// CardKind is what a card template is for (seed 000: different cards for
-// promotions, levels or partner agreements).
+// CardKind is what a card template is for: promotions, levels or partner
+// agreements.
 type CardKind string
 
 // Card kinds.

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Type says how a customer came to the merchant (seed 003).
+// Type says how a customer came to the merchant.
 type Type string
 
 // Customer types.
@@ -18,7 +18,7 @@ const (
 	TypeDirect    Type = "direct"    // registered or bought as an identified customer
 )
 
-// State is the account state (seed 003).
+// State is the account state.
 type State string
 
 // Customer states.
@@ -30,7 +30,7 @@ const (
 )
 
 // ActivityWindow is how recent a transaction must be for a customer to count
-// as active (seed 000).
+// as active.
 const ActivityWindow = 30 * 24 * time.Hour
 
 // MaxClockSkew is how far ahead of the server's clock a time sent by a

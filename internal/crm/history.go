@@ -11,7 +11,7 @@ import (
 	"github.com/regulars/regulars/internal/ids"
 )
 
-// VisitType says what a customer did at a visit (seed 000).
+// VisitType says what a customer did at a visit.
 type VisitType string
 
 // Visit types.
@@ -96,8 +96,8 @@ const (
 var eventType = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
 
 // NewInteraction validates an external interaction a merchant records on a
-// customer's timeline (seed 002: campaign email delivered, opened, clicked; a
-// form answer…).
+// customer's timeline (a campaign email delivered, opened or clicked; a form
+// answer…).
 func NewInteraction(typ string, at time.Time, data map[string]string, now time.Time) (Event, error) {
 	var fe apperr.Fields
 	if !eventType.MatchString(typ) || strings.HasPrefix(typ, "badge_") || strings.HasPrefix(typ, "profile_") || strings.HasPrefix(typ, "segment_") ||

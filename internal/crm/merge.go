@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Merge returns the survivor after absorbing a duplicate's profile (seed 002,
-// "unificar perfiles"). The survivor wins every conflict:
+// Merge returns the survivor after absorbing a duplicate's profile, so that
+// one person has one profile. The survivor wins every conflict:
 //
 //   - identifiers (email, phone, card number, external ID): an identifier the
 //     survivor lacks is taken from the duplicate; the duplicate's others (and

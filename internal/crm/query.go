@@ -11,7 +11,7 @@ import (
 // Order is a sort order of the customer list.
 type Order string
 
-// The orders. LastVisit is the default (seed 000: newest visit first).
+// The orders. LastVisit is the default: newest visit first.
 const (
 	OrderLastVisit Order = "last_visit"     // newest first; never-visited last
 	OrderEnrolled  Order = "enrolled"       // newest enrolment first

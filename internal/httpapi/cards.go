@@ -68,7 +68,7 @@ type enrolJSON struct {
 	Points   postingJSON  `json:"points"`
 }
 
-// enrolWithCard is seed 000's "downloads the card, lands in the CRM": a new
+// enrolWithCard enrols a customer by issuing them a card: a new
 // customer with an active card of a template (a number is generated when none
 // is given), and the program's signup (and newsletter) points.
 func (s *Server) enrolWithCard(ctx context.Context, r *request) (response, error) {

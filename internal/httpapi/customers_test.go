@@ -57,7 +57,7 @@ func TestCustomerLifecycle(t *testing.T) {
 	e.must(http.StatusNoContent, "DELETE", "/v1/customers/"+c.ID, e.key, nil)
 	e.must(http.StatusNotFound, "GET", "/v1/customers/"+c.ID, e.key, nil)
 	e.must(http.StatusNotFound, "DELETE", "/v1/customers/"+c.ID, e.key, nil)
-	// Re-enrolling starts a new profile from zero (seed 000).
+	// Re-enrolling starts a new profile from zero.
 	again := e.create(map[string]any{"email": "mj.garcia@example.com"})
 	if again.ID == c.ID {
 		t.Fatal("re-enrolment reused the deleted profile")
@@ -196,7 +196,7 @@ func TestListOrdersFiltersAndSearch(t *testing.T) {
 		query string
 		want  string
 	}{
-		{"", "María José,Marta,Lucía,José,Ana"}, // newest visit first, never-visited last (seed 000)
+		{"", "María José,Marta,Lucía,José,Ana"}, // newest visit first, never-visited last
 		{"?order=last_visit", "María José,Marta,Lucía,José,Ana"},
 		{"?order=enrolled", "Ana,Lucía,José,María José,Marta"},
 		{"?order=name", "Ana,José,Lucía,María José,Marta"},

@@ -31,7 +31,7 @@ type visitsJSON struct {
 	Locations []locationShareJSON `json:"locations"`
 }
 
-// listVisits is seed 000's visit history: date, location and type of every
+// listVisits is the visit history: date, location and type of every
 // visit, and each location's share of them (the customer's favourite stores).
 func (s *Server) listVisits(ctx context.Context, r *request) (response, error) {
 	cid, err := customerID(r)
@@ -144,7 +144,7 @@ type timelineJSON struct {
 	NextCursor *string            `json:"next_cursor"`
 }
 
-// getTimeline is seed 002's timeline: one chronological feed, newest first.
+// getTimeline is the customer's timeline: one chronological feed, newest first.
 func (s *Server) getTimeline(ctx context.Context, r *request) (response, error) {
 	cid, err := customerID(r)
 	if err != nil {

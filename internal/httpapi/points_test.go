@@ -30,7 +30,8 @@ type named struct {
 	Name string `json:"name"`
 }
 
-// seedProgram switches on seed 004's example program.
+// seedProgram switches on a program with the default rates (10 points per
+// 5.00, 100 points = 1.00), action points and redemption limits.
 func (e *env) seedProgram(t *testing.T) {
 	e.must(http.StatusOK, "PUT", "/v1/program", e.key, map[string]any{
 		"version": 0, "enabled": true,
@@ -147,7 +148,7 @@ func TestPointsLedgerFlow(t *testing.T) {
 		t.Fatalf("earn 5: %+v", p)
 	}
 	earnID := p.Entries[0].ID
-	// Seed 000: 5 → 4 points loses the 5-point reward. The preview writes nothing.
+	// 5 → 4 points loses the 5-point reward. The preview writes nothing.
 	var ch struct {
 		BalanceAfter int64   `json:"balance_after"`
 		RewardsLost  []named `json:"rewards_lost"`

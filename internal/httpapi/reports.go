@@ -116,7 +116,7 @@ type reportJSON struct {
 	Totals     reportTotalsJSON  `json:"totals"`
 }
 
-// pointsReport is seed 004's report: movements filtered by date, customer,
+// pointsReport is the points report: movements filtered by date, customer,
 // value, kind, reason and location, their count and average, and the
 // outstanding balance with its value as a liability.
 func (s *Server) pointsReport(ctx context.Context, r *request) (response, error) {

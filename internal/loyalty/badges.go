@@ -13,7 +13,7 @@ type Basis string
 
 // Bases.
 const (
-	BasisBalance     Basis = "balance"      // the current balance (seed 004)
+	BasisBalance     Basis = "balance"      // the current balance (the default)
 	BasisEarnedTotal Basis = "earned_total" // every point ever earned
 )
 
@@ -22,7 +22,7 @@ const (
 // posting gained or lost, within DynamoDB's 400 KB item.
 const MaxBadges = 500
 
-// Badge is a level unlocked while the basis lies in [From, To) (seed 004:
+// Badge is a level unlocked while the basis lies in [From, To) (e.g.
 // "Cliente Bronce" from 100 to 500 points). To nil means no upper bound.
 type Badge struct {
 	ID          string

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Seed 004: "Cliente Bronce" from 100 to 500 points, and a ladder above it.
+// "Cliente Bronce" from 100 to 500 points, and a ladder above it.
 var (
 	badgeBronze  = Badge{ID: "bronze", Title: "Cliente Bronce", From: 100, To: pointsOf(500)}
 	badgeSilver  = Badge{ID: "silver", Title: "Cliente Plata", From: 500, To: pointsOf(2000), Basis: BasisBalance}
@@ -157,8 +157,8 @@ func TestRewardsAvailable(t *testing.T) {
 	}
 }
 
-// Seed 000: "Cliente tiene 5 puntos. Hay un premio disponible por 5 puntos.
-// Le bajas a 4 puntos → ya no puede acceder a ese premio."
+// A customer with 5 points can redeem a 5-point reward; brought down to 4
+// points, they no longer can.
 func TestSeed000RewardLostWhenBalanceDrops(t *testing.T) {
 	rewards := []Reward{
 		{ID: "coffee", Name: "Café", Cost: 5, Active: true},

@@ -35,7 +35,7 @@ func checkQuoteInvariants(t *testing.T, p Program, balance int64, q Quote) {
 }
 
 func TestQuoteCartReasons(t *testing.T) {
-	// Seed 004 program with a minimum usable balance of 500 points and a
+	// The default program with a minimum usable balance of 500 points and a
 	// minimum cart of 20.00.
 	base := seedProgram()
 	base.Redemption.MinBalance = 500
@@ -104,7 +104,7 @@ func TestQuoteCartReasons(t *testing.T) {
 }
 
 func TestQuoteCartAmounts(t *testing.T) {
-	// Seed 004 rate: 100 points = 1.00, so 1 point = 1 minor unit.
+	// The default rate: 100 points = 1.00, so 1 point = 1 minor unit.
 	seed := seedProgram()
 	edit := func(f func(p *Program)) Program {
 		p := seedProgram()

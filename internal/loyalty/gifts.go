@@ -19,8 +19,8 @@ const (
 	Yearly  Cadence = "yearly"
 )
 
-// GiftSchedule gives points at regular intervals (seed 004's "Regalos
-// Periódicos") to everyone or to the customers with a tag.
+// GiftSchedule gives points at regular intervals to everyone or to the
+// customers with a tag.
 type GiftSchedule struct {
 	ID          string
 	Points      int64

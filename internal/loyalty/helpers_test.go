@@ -26,7 +26,7 @@ func validationPaths(err error) string {
 	return strings.Join(out, ",")
 }
 
-// seedProgram is seed 004's example, switched on: 10 points per 5.00 spent,
+// seedProgram is the default program, switched on: 10 points per 5.00 spent,
 // 100 points = 1.00 (so 1 point = 1 minor unit), nothing else set.
 func seedProgram() Program {
 	p := DefaultProgram()

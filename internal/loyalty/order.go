@@ -23,7 +23,7 @@ type Line struct {
 }
 
 // Net is the line's amount after discounts and without tax: the base of
-// every points and revenue figure (seed 002: "after taxes and discounts").
+// every points and revenue figure.
 // Validated lines (quantity ≤ 10^6, unit price ≤ 10^11) cannot overflow it.
 func (l Line) Net() int64 {
 	return max(0, l.Quantity*l.UnitPrice-l.Discount-l.Tax)

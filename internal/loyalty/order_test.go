@@ -34,7 +34,7 @@ func TestLineNetAndGross(t *testing.T) {
 }
 
 func TestPointsForOrder(t *testing.T) {
-	// Seed 004 program: 10 points per full 5.00 of net spend, 100 points = 1.00.
+	// The default program: 10 points per full 5.00 of net spend, 100 points = 1.00.
 	seed := seedProgram()
 	withOverrides := seedProgram()
 	withOverrides.Earning.Overrides = []ProductOverride{

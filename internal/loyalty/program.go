@@ -13,7 +13,7 @@ import (
 	"github.com/regulars/regulars/internal/checked"
 )
 
-// Trigger is the order status at which purchase points are earned (seed 004).
+// Trigger is the order status at which purchase points are earned.
 type Trigger string
 
 // Triggers.
@@ -39,7 +39,7 @@ const (
 // BasisPoints is a percentage in hundredths of a percent: 1000 = 10 %.
 type BasisPoints = int64
 
-// ProductOverride replaces the spend rule for one product (seed 004):
+// ProductOverride replaces the spend rule for one product:
 // either fixed points per unit, or a percentage of the line's net amount
 // converted to points at the redemption rate.
 type ProductOverride struct {
@@ -49,7 +49,7 @@ type ProductOverride struct {
 }
 
 // Earning is how purchases earn points: PointsPerStep for every full
-// StepAmount of net spend per order, rounded down (seed 004: 10 points per 5.00).
+// StepAmount of net spend per order, rounded down (by default 10 points per 5.00).
 type Earning struct {
 	PointsPerStep    int64
 	StepAmount       int64 // minor units
@@ -58,7 +58,7 @@ type Earning struct {
 	ExcludedProducts []string
 }
 
-// Actions are fixed points for customer actions (seed 004).
+// Actions are fixed points for customer actions.
 type Actions struct {
 	Signup                int64
 	Newsletter            int64
@@ -125,7 +125,7 @@ func (c *Cap) limit(discount, eligible int64) int64 {
 	return min(discount, c.of(eligible))
 }
 
-// Redemption is how points turn into a checkout discount (seed 004).
+// Redemption is how points turn into a checkout discount.
 type Redemption struct {
 	Points           int64 // Points points are worth Amount minor units,
 	Amount           int64 // e.g. 100 points = 100 (1.00 EUR)
@@ -167,7 +167,8 @@ type Program struct {
 }
 
 // DefaultProgram is the program of a merchant who has not set one: disabled,
-// with seed 004's example figures ready to switch on.
+// with example rates ready to switch on (10 points per 5.00 spent, 100
+// points = 1.00).
 func DefaultProgram() Program {
 	return Program{
 		Earning:      Earning{PointsPerStep: 10, StepAmount: 500, Trigger: TriggerPaid},

@@ -18,7 +18,7 @@ func TestDefaultProgramIsValidAndSeed004(t *testing.T) {
 	if got.Enabled {
 		t.Errorf("default program is enabled, want disabled until the merchant switches it on")
 	}
-	// Seed 004: "10 puntos cada 5€ gastados", "100 puntos = 1€ de descuento".
+	// 10 points per 5.00 spent; 100 points = 1.00 off.
 	if got.Earning.PointsPerStep != 10 || got.Earning.StepAmount != 500 {
 		t.Errorf("earning = %d per %d, want 10 per 500", got.Earning.PointsPerStep, got.Earning.StepAmount)
 	}
@@ -47,7 +47,7 @@ func TestValidateErrorPaths(t *testing.T) {
 		edit  func(p *Program)
 		paths string // "" means valid
 	}{
-		// The base program (seed 004, enabled) is valid.
+		// The base program (the default, enabled) is valid.
 		{name: "seed program", edit: func(p *Program) {}},
 
 		// Earning.

@@ -6,8 +6,8 @@ import (
 	"github.com/regulars/regulars/internal/apperr"
 )
 
-// Reward is an item of the rewards catalog, unlocked by balance (seed 000:
-// a 5-point reward is lost when the balance drops to 4).
+// Reward is an item of the rewards catalog, unlocked by balance (a 5-point
+// reward is lost when the balance drops to 4).
 type Reward struct {
 	ID          string
 	Name        string

@@ -10,7 +10,7 @@ import (
 	"github.com/regulars/regulars/internal/loyalty"
 )
 
-// Action is a customer action that earns fixed points (seed 004).
+// Action is a customer action that earns fixed points.
 type Action string
 
 // Actions.
@@ -255,7 +255,7 @@ func (s *Service) CancelRedemption(ctx context.Context, mid, cid, orderRef, acto
 }
 
 // RedeemReward spends a reward's cost, takes one from its stock and records a
-// redemption visit at the location (seed 000's visit history).
+// redemption visit at the location (shown in the customer's visit history).
 func (s *Service) RedeemReward(ctx context.Context, mid, cid, rid, location, actor string) (Result, error) {
 	if len(location) > 64 {
 		return Result{}, apperr.Field("/location", "must be at most 64 characters")

@@ -35,8 +35,8 @@ type MergeResult struct {
 // Done reports whether the merge is finished.
 func (r MergeResult) Done() bool { return r.Record.Step == crm.MergeDone }
 
-// Merge merges the customer dup into survivor (seed 002, "unificar
-// perfiles"), resumably: a merge record, created once per duplicate, holds
+// Merge merges the customer dup into survivor (two profiles of one person),
+// resumably: a merge record, created once per duplicate, holds
 // the step reached, and every step is one transaction that advances it.
 //
 //  1. cutover, one transaction: the duplicate's balance B moves with a

@@ -88,7 +88,7 @@ func (s *Service) ApplyPurchase(ctx context.Context, store OrderStore, mid, cid 
 			p.Visit = &crm.Visit{ID: ids.New(next.At), At: next.At.UTC(), Location: where, Type: crm.VisitAccrual, Source: "order:" + e.OrderID}
 		}
 		if next.Counted && acc.Customer.Type != crm.TypeDirect {
-			// Buying as an identified customer makes an anonymous customer or a prospect direct (seed 003).
+			// Buying as an identified customer makes an anonymous customer or a prospect direct.
 			p.Type = crm.TypeDirect
 			p.Events = append(p.Events, crm.Event{ID: ids.New(now), Type: "profile_updated", At: now,
 				Data: map[string]string{"fields": "type", "source": "purchase"}})

@@ -228,8 +228,8 @@ func activeCustomer(c crm.Customer) error {
 	return nil
 }
 
-// Manual is a movement entered by the merchant (seed 004: earn or spend with
-// a note). Points are signed: positive earns, negative spends.
+// Manual is a movement entered by the merchant (earn or spend, with a
+// note). Points are signed: positive earns, negative spends.
 type Manual struct {
 	Points   int64
 	Note     string
@@ -297,8 +297,8 @@ func (s *Service) Preview(ctx context.Context, mid, cid string, m Manual) (Chang
 	return ch, err
 }
 
-// SetBalance posts the difference to target as an adjustment (seed 004's
-// automation action "set a balance").
+// SetBalance posts the difference to target as an adjustment, so the
+// balance becomes target.
 func (s *Service) SetBalance(ctx context.Context, mid, cid string, target int64, note, actor string) (Result, error) {
 	var fe apperr.Fields
 	if target < 0 || target > 1_000_000_000 {
@@ -318,7 +318,7 @@ func (s *Service) SetBalance(ctx context.Context, mid, cid string, target int64,
 	})
 }
 
-// Void reverses an entry ("delete a movement", seed 004): a reversal entry is
+// Void reverses an entry instead of deleting it: a reversal entry is
 // posted and the original marked voided; both stay in the history. Voids of
 // voids are refused.
 func (s *Service) Void(ctx context.Context, mid, cid, eid, note, actor string) (Result, error) {

@@ -43,7 +43,7 @@ func errPaths(t testing.TB, err error) []string {
 	return out
 }
 
-// seedProgram is seed 004's program, switched on: 10 points per full 5.00
+// seedProgram is the default program, switched on: 10 points per full 5.00
 // of net spend, earned when the order is paid.
 func seedProgram() loyalty.Program {
 	p := loyalty.DefaultProgram()

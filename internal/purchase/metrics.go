@@ -9,7 +9,7 @@ import (
 )
 
 // Day is what one customer bought on one local calendar day: all purchases
-// of a day are one ticket (seed 002).
+// of a day are one ticket.
 type Day struct {
 	Date    string // YYYY-MM-DD in the merchant's time zone
 	Orders  int64  // countable orders that day

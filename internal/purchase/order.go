@@ -193,7 +193,7 @@ func (o Order) At() time.Time {
 	return at
 }
 
-// TimelineItem is one entry of a customer's timeline (seed 002): a purchase
+// TimelineItem is one entry of a customer's timeline: a purchase
 // with its lines, a ledger movement, a visit, or an event (badge and profile
 // changes, external interactions). Exactly one of the pointers is set.
 type TimelineItem struct {

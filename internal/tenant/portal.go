@@ -38,7 +38,7 @@ type portalClaims struct {
 }
 
 // IssuePortalToken returns a token that lets one customer read their own
-// points area (seed 004's "My Points") until it expires.
+// points area (`/v1/me/…`) until it expires.
 func IssuePortalToken(m Merchant, cid string, ttl time.Duration, now time.Time) (string, time.Time) {
 	exp := now.Add(ttl).UTC().Truncate(time.Second)
 	payload, _ := json.Marshal(portalClaims{Merchant: m.ID, Customer: cid, Expires: exp.Unix()}) // plain strings always marshal
