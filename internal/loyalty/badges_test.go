@@ -159,7 +159,7 @@ func TestRewardsAvailable(t *testing.T) {
 
 // A customer with 5 points can redeem a 5-point reward; brought down to 4
 // points, they no longer can.
-func TestSeed000RewardLostWhenBalanceDrops(t *testing.T) {
+func TestRewardLostWhenBalanceDrops(t *testing.T) {
 	rewards := []Reward{
 		{ID: "coffee", Name: "Café", Cost: 5, Active: true},
 		{ID: "pastry", Name: "Bollo", Cost: 3, Active: true},

@@ -9,7 +9,7 @@ import (
 	"github.com/regulars/regulars/internal/apperr"
 )
 
-func TestDefaultProgramIsValidAndSeed004(t *testing.T) {
+func TestDefaultProgramIsValid(t *testing.T) {
 	p := DefaultProgram()
 	got, err := p.Validate()
 	if err != nil {
