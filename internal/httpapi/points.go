@@ -171,39 +171,22 @@ type pointsSummaryJSON struct {
 	Rewards     []customerRewardJSON `json:"rewards"`
 }
 
-// summary is what a customer's points page shows: balance, lots, badges held
-// and the next one, and the rewards with their availability.
+// summary answers a customer's points page (points.Service.Summary).
 func (s *Server) summary(ctx context.Context, mid, currency, cid string) (pointsSummaryJSON, error) {
-	acc, err := s.store.Account(ctx, mid, cid)
+	sum, err := s.points.Summary(ctx, mid, cid)
 	if err != nil {
 		return pointsSummaryJSON{}, err
 	}
-	pv, err := s.store.Program(ctx, mid)
-	if err != nil {
-		return pointsSummaryJSON{}, err
-	}
-	badges, err := s.store.Badges(ctx, mid)
-	if err != nil {
-		return pointsSummaryJSON{}, err
-	}
-	rewards, err := s.store.Rewards(ctx, mid)
-	if err != nil {
-		return pointsSummaryJSON{}, err
-	}
-	w := acc.Wallet
-	value, err := pv.Program.Redemption.Value(max(w.Balance, 0))
-	if err != nil {
-		return pointsSummaryJSON{}, err
-	}
+	w := sum.Wallet
 	out := pointsSummaryJSON{CustomerID: cid, Balance: w.Balance, EarnedTotal: w.EarnedTotal, Currency: currency,
-		Value: value, Lots: []lotJSON{}, Badges: []badgeJSON{}, Rewards: customerRewards(rewards, w.Balance)}
+		Value: sum.Value, Lots: []lotJSON{}, Badges: []badgeJSON{}, Rewards: customerRewards(sum.Rewards, w.Balance)}
 	for _, l := range w.Lots {
 		out.Lots = append(out.Lots, lotJSON(l))
 	}
-	for _, b := range loyalty.Held(badges, w.Balance, w.EarnedTotal) {
+	for _, b := range sum.Held {
 		out.Badges = append(out.Badges, badgeOf(b))
 	}
-	if nb, ok := loyalty.Next(badges, w.Balance, w.EarnedTotal); ok {
+	if nb := sum.NextBadge; nb != nil {
 		out.NextBadge = &nextBadgeJSON{Badge: badgeOf(nb.Badge), Missing: nb.Missing}
 	}
 	return out, nil
