@@ -386,11 +386,9 @@ func (s *Server) knownSegment(ctx context.Context, r *request, id, path string) 
 	return nil
 }
 
-// listParams are the query parameters of GET /v1/customers.
-var listParams = map[string]bool{"order": true, "activity": true, "state": true, "type": true, "card": true,
-	"favorite": true, "tag": true, "q": true, "limit": true, "cursor": true, "segment": true,
-	"ltv_min": true, "ltv_max": true, "balance_min": true, "balance_max": true, "last_visit_from": true, "last_visit_to": true,
-	"newsletter_consent": true}
+// listFilters are the filters of GET /v1/customers (besides its page).
+var listFilters = []string{"order", "activity", "state", "type", "card", "favorite", "tag", "q", "segment",
+	"ltv_min", "ltv_max", "balance_min", "balance_max", "last_visit_from", "last_visit_to", "newsletter_consent"}
 
 // parseListRanges reads the list's range filters: ltv_min/ltv_max (minor
 // units), balance_min/balance_max (points), last_visit_from/last_visit_to
@@ -435,45 +433,14 @@ func parseListRanges(params map[string]string, fe *apperr.Fields) crm.Ranges {
 }
 
 func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) {
-	q := crm.Query{Order: crm.OrderLastVisit, Limit: crm.DefaultLimit, Now: now, Cursor: params["cursor"]}
+	page, err := parsePage(params, listFilters...)
 	var fe apperr.Fields
-	for k := range params {
-		if !listParams[k] {
-			fe.Add("?"+k, "is not a known parameter")
-		}
-	}
-	if v, ok := params["order"]; ok {
-		switch crm.Order(v) {
-		case crm.OrderLastVisit, crm.OrderEnrolled, crm.OrderName, crm.OrderLTV, crm.OrderBalance:
-			q.Order = crm.Order(v)
-		default:
-			fe.Add("?order", "must be last_visit, enrolled, name, ltv or points_balance")
-		}
-	}
-	if v, ok := params["activity"]; ok {
-		switch crm.Activity(v) {
-		case crm.ActivityActive, crm.ActivityInactive:
-			q.Activity = crm.Activity(v)
-		default:
-			fe.Add("?activity", "must be active or inactive")
-		}
-	}
-	if v, ok := params["state"]; ok {
-		switch crm.State(v) {
-		case crm.StatePending, crm.StateActive, crm.StateSuspended:
-			q.State = crm.State(v)
-		default:
-			fe.Add("?state", "must be pending, active or suspended")
-		}
-	}
-	if v, ok := params["type"]; ok {
-		switch crm.Type(v) {
-		case crm.TypeAnonymous, crm.TypeProspect, crm.TypeDirect:
-			q.Type = crm.Type(v)
-		default:
-			fe.Add("?type", "must be anonymous, prospect or direct")
-		}
-	}
+	fe.Merge("", err)
+	q := crm.Query{Order: crm.OrderLastVisit, Limit: page.limit, Now: now, Cursor: page.cursor}
+	enumParam(params, &fe, "order", &q.Order, crm.OrderLastVisit, crm.OrderEnrolled, crm.OrderName, crm.OrderLTV, crm.OrderBalance)
+	enumParam(params, &fe, "activity", &q.Activity, crm.ActivityActive, crm.ActivityInactive)
+	enumParam(params, &fe, "state", &q.State, crm.StatePending, crm.StateActive, crm.StateSuspended)
+	enumParam(params, &fe, "type", &q.Type, crm.TypeAnonymous, crm.TypeProspect, crm.TypeDirect)
 	q.CardTemplate = params["card"]
 	if v, ok := params["favorite"]; ok {
 		b, err := strconv.ParseBool(v)
@@ -504,13 +471,6 @@ func parseListQuery(params map[string]string, now time.Time) (crm.Query, error) 
 		q.Segment = v
 	}
 	q.Ranges = parseListRanges(params, &fe)
-	if v, ok := params["limit"]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > crm.MaxLimit {
-			fe.Add("?limit", "must be an integer from 1 to %d", crm.MaxLimit)
-		}
-		q.Limit = n
-	}
 	if v, ok := params["q"]; ok {
 		search, kind, err := crm.ParseSearch(v)
 		if !fe.Merge("", err) && err != nil {

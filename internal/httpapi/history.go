@@ -150,7 +150,7 @@ func (s *Server) getTimeline(ctx context.Context, r *request) (response, error) 
 	if err != nil {
 		return response{}, err
 	}
-	limit, err := pageLimit(r.query, "cursor", "kind")
+	page, err := parsePage(r.query, "kind")
 	if err != nil {
 		return response{}, err
 	}
@@ -161,7 +161,7 @@ func (s *Server) getTimeline(ctx context.Context, r *request) (response, error) 
 	if _, err := s.store.Customer(ctx, r.merchant.ID, cid); err != nil {
 		return response{}, err
 	}
-	items, next, err := s.store.Timeline(ctx, r.merchant.ID, cid, limit, r.query["cursor"], kinds...)
+	items, next, err := s.store.Timeline(ctx, r.merchant.ID, cid, page.limit, page.cursor, kinds...)
 	if err != nil {
 		return response{}, err
 	}

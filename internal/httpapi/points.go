@@ -4,12 +4,9 @@ import (
 	"context"
 	"net/http"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/regulars/regulars/internal/apperr"
-	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/points"
@@ -174,39 +171,22 @@ type pointsSummaryJSON struct {
 	Rewards     []customerRewardJSON `json:"rewards"`
 }
 
-// summary is what a customer's points page shows: balance, lots, badges held
-// and the next one, and the rewards with their availability.
+// summary answers a customer's points page (points.Service.Summary).
 func (s *Server) summary(ctx context.Context, mid, currency, cid string) (pointsSummaryJSON, error) {
-	acc, err := s.store.Account(ctx, mid, cid)
+	sum, err := s.points.Summary(ctx, mid, cid)
 	if err != nil {
 		return pointsSummaryJSON{}, err
 	}
-	pv, err := s.store.Program(ctx, mid)
-	if err != nil {
-		return pointsSummaryJSON{}, err
-	}
-	badges, err := s.store.Badges(ctx, mid)
-	if err != nil {
-		return pointsSummaryJSON{}, err
-	}
-	rewards, err := s.store.Rewards(ctx, mid)
-	if err != nil {
-		return pointsSummaryJSON{}, err
-	}
-	w := acc.Wallet
-	value, err := pv.Program.Redemption.Value(max(w.Balance, 0))
-	if err != nil {
-		return pointsSummaryJSON{}, err
-	}
+	w := sum.Wallet
 	out := pointsSummaryJSON{CustomerID: cid, Balance: w.Balance, EarnedTotal: w.EarnedTotal, Currency: currency,
-		Value: value, Lots: []lotJSON{}, Badges: []badgeJSON{}, Rewards: customerRewards(rewards, w.Balance)}
+		Value: sum.Value, Lots: []lotJSON{}, Badges: []badgeJSON{}, Rewards: customerRewards(sum.Rewards, w.Balance)}
 	for _, l := range w.Lots {
 		out.Lots = append(out.Lots, lotJSON(l))
 	}
-	for _, b := range loyalty.Held(badges, w.Balance, w.EarnedTotal) {
+	for _, b := range sum.Held {
 		out.Badges = append(out.Badges, badgeOf(b))
 	}
-	if nb, ok := loyalty.Next(badges, w.Balance, w.EarnedTotal); ok {
+	if nb := sum.NextBadge; nb != nil {
 		out.NextBadge = &nextBadgeJSON{Badge: badgeOf(nb.Badge), Missing: nb.Missing}
 	}
 	return out, nil
@@ -232,47 +212,6 @@ func (s *Server) getPoints(ctx context.Context, r *request) (response, error) {
 	return jsonResponse(http.StatusOK, out), nil
 }
 
-// pageLimit reads limit (default 50, at most 100) and refuses parameters
-// other than limit and the allowed ones.
-func pageLimit(q map[string]string, allowed ...string) (int, error) {
-	var fe apperr.Fields
-	for k := range q {
-		if k != "limit" && !slices.Contains(allowed, k) {
-			fe.Add("?"+k, "is not a known parameter")
-		}
-	}
-	limit := crm.DefaultLimit
-	if v, ok := q["limit"]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > crm.MaxLimit {
-			fe.Add("?limit", "must be an integer from 1 to %d", crm.MaxLimit)
-		}
-		limit = n
-	}
-	return limit, fe.Err()
-}
-
-// kindsParam reads the kind filter of a list: ?kind=a,b (a repeated
-// ?kind=a&kind=b arrives joined with commas), each one of valid; none when
-// absent.
-func kindsParam(q map[string]string, valid []string) ([]string, error) {
-	v, ok := q["kind"]
-	if !ok {
-		return nil, nil
-	}
-	var kinds []string
-	for k := range strings.SplitSeq(v, ",") {
-		k = strings.TrimSpace(k)
-		if !slices.Contains(valid, k) {
-			return nil, apperr.Field("?kind", "must be one or more of %s, separated by commas", strings.Join(valid, ", "))
-		}
-		if !slices.Contains(kinds, k) {
-			kinds = append(kinds, k)
-		}
-	}
-	return kinds, nil
-}
-
 type entryPageJSON struct {
 	Data       []entryJSON `json:"data"`
 	NextCursor *string     `json:"next_cursor"`
@@ -289,7 +228,7 @@ func (s *Server) listEntries(ctx context.Context, r *request) (response, error) 
 // entryPage answers a page of a customer's ledger; filters names the query
 // filters the route takes besides limit and cursor ("kind").
 func (s *Server) entryPage(ctx context.Context, r *request, cid string, filters ...string) (response, error) {
-	limit, err := pageLimit(r.query, append(filters, "cursor")...)
+	page, err := parsePage(r.query, filters...)
 	if err != nil {
 		return response{}, err
 	}
@@ -306,13 +245,13 @@ func (s *Server) entryPage(ctx context.Context, r *request, cid string, filters 
 	if _, err := s.store.Customer(ctx, r.merchant.ID, cid); err != nil {
 		return response{}, err
 	}
-	page, err := s.store.Entries(ctx, r.merchant.ID, cid, limit, r.query["cursor"], kinds...)
+	entries, err := s.store.Entries(ctx, r.merchant.ID, cid, page.limit, page.cursor, kinds...)
 	if err != nil {
 		return response{}, err
 	}
-	out := entryPageJSON{Data: entriesOf(page.Entries)}
-	if page.NextCursor != "" {
-		out.NextCursor = &page.NextCursor
+	out := entryPageJSON{Data: entriesOf(entries.Entries)}
+	if entries.NextCursor != "" {
+		out.NextCursor = &entries.NextCursor
 	}
 	return jsonResponse(http.StatusOK, out), nil
 }

@@ -279,15 +279,15 @@ func (s *Server) listBadgeCustomers(ctx context.Context, r *request) (response, 
 	if err != nil {
 		return response{}, err
 	}
-	limit, err := pageLimit(r.query, "cursor")
+	page, err := parsePage(r.query)
 	if err != nil {
 		return response{}, err
 	}
-	page, err := s.store.BadgeHolders(ctx, r.merchant.ID, id, limit, r.query["cursor"])
+	holders, err := s.store.BadgeHolders(ctx, r.merchant.ID, id, page.limit, page.cursor)
 	if err != nil {
 		return response{}, err
 	}
-	return customerPage(r, page), nil
+	return customerPage(r, holders), nil
 }
 
 type rewardJSON struct {

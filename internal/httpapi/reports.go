@@ -21,15 +21,15 @@ const maxReportEntries = 100_000
 // movementFilter is the report's filter and its page.
 type movementFilter struct {
 	loyalty.MovementFilter
-	limit      int
-	afterEntry string // cursor: the last entry ID returned
+	listPage
+	afterEntry string // the cursor opened: the last entry ID returned
 }
 
 func parseMovementFilter(q map[string]string, now time.Time) (movementFilter, error) {
-	limit, err := pageLimit(q, "from", "to", "customer_id", "min", "max", "kind", "reason", "location", "cursor")
+	page, err := parsePage(q, "from", "to", "customer_id", "min", "max", "kind", "reason", "location")
 	var fe apperr.Fields
 	fe.Merge("", err)
-	f := movementFilter{limit: limit, MovementFilter: loyalty.MovementFilter{To: now, From: now.AddDate(0, 0, -30), Customer: q["customer_id"],
+	f := movementFilter{listPage: page, MovementFilter: loyalty.MovementFilter{To: now, From: now.AddDate(0, 0, -30), Customer: q["customer_id"],
 		Reason: q["reason"], Location: q["location"], Kind: loyalty.Kind(q["kind"])}}
 	day := func(name string, v string, end bool) time.Time {
 		t, ok := parseInstant(v, end)
@@ -125,8 +125,8 @@ func (s *Server) pointsReport(ctx context.Context, r *request) (response, error)
 		return response{}, err
 	}
 	list := reportList(r.merchant.ID, r.query)
-	if c := r.query["cursor"]; c != "" { // empty: the first page
-		b, ok := s.cursors.Open(c, list)
+	if f.cursor != "" { // empty: the first page
+		b, ok := s.cursors.Open(f.cursor, list)
 		if !ok || !ids.Valid(string(b)) {
 			return response{}, apperr.Field("?cursor", "is not a cursor of this report with these filters; start again without it")
 		}

@@ -187,13 +187,13 @@ func (s *Server) listSegmentCustomers(ctx context.Context, r *request) (response
 	if !known {
 		return response{}, apperr.New(apperr.NotFound, "segment not found")
 	}
-	limit, err := pageLimit(r.query, "cursor")
+	page, err := parsePage(r.query)
 	if err != nil {
 		return response{}, err
 	}
-	page, err := s.store.SegmentMembers(ctx, r.merchant.ID, id, limit, r.query["cursor"])
+	members, err := s.store.SegmentMembers(ctx, r.merchant.ID, id, page.limit, page.cursor)
 	if err != nil {
 		return response{}, err
 	}
-	return customerPage(r, page), nil
+	return customerPage(r, members), nil
 }
