@@ -6,17 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/regulars/regulars/internal/backoff"
 )
 
 // Routes of template.yaml that the points benchmarks drive.
@@ -54,23 +54,6 @@ const (
 	redeemPoints = 100
 	redeemCart   = `[{"sku":"CAFE","quantity":4,"unit_price":500}]`
 )
-
-// The retries of a contended posting, as internal/dynamo/ledger.go Post
-// makes them: up to maxPostAttempts, with backoff between.
-const maxPostAttempts = 60
-
-// backoff sleeps with full jitter, growing to 50 ms (ledger.go's backoff).
-func backoff(ctx context.Context, attempt int) error {
-	ceiling := min(time.Millisecond<<min(attempt, 6), 50*time.Millisecond)
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(ceiling)) + 1))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // pointsBench drives points operations through the API, and replays the
 // writes of the same postings on raw DynamoDB Local for the baselines.
@@ -334,7 +317,8 @@ func (p *posting) retryable(err error) (retry, stale bool) {
 
 // writeOwn is the spread baseline: the client's own copy of a posting's
 // items, written with the version its last write left (no read before),
-// retried like Post when the transaction is cancelled by a conflict.
+// retried like Post (backoff.Attempts, backoff.Wait) when the transaction is
+// cancelled by a conflict.
 func (pb *pointsBench) writeOwn(ctx context.Context, p *posting, attempts *atomic.Int64) error {
 	for attempt := 0; ; attempt++ {
 		v := p.version.Load()
@@ -345,7 +329,7 @@ func (pb *pointsBench) writeOwn(ctx context.Context, p *posting, attempts *atomi
 			return nil
 		}
 		retry, stale := p.retryable(err)
-		if !retry || attempt+1 == maxPostAttempts {
+		if !retry || attempt+1 == backoff.Attempts {
 			return err
 		}
 		if stale { // e.g. a write whose answer was lost: read the version again
@@ -354,7 +338,7 @@ func (pb *pointsBench) writeOwn(ctx context.Context, p *posting, attempts *atomi
 			}
 			p.version.Store(v)
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := backoff.Wait(ctx, attempt); err != nil {
 			return err
 		}
 	}
@@ -363,7 +347,7 @@ func (pb *pointsBench) writeOwn(ctx context.Context, p *posting, attempts *atomi
 // writeShared is the contended baseline: every client writes the same copy
 // of a posting's items, as Post does: read the profile's version, write
 // conditioned on it, and on a conflict or a moved version back off and
-// start again, up to maxPostAttempts.
+// start again, up to backoff.Attempts.
 func (pb *pointsBench) writeShared(ctx context.Context, p *posting, attempts *atomic.Int64) error {
 	for attempt := 0; ; attempt++ {
 		v, err := p.readVersion(ctx, pb.ddb)
@@ -378,10 +362,10 @@ func (pb *pointsBench) writeShared(ctx context.Context, p *posting, attempts *at
 		if retry, _ := p.retryable(err); !retry {
 			return err
 		}
-		if attempt+1 == maxPostAttempts {
-			return fmt.Errorf("no write after %d attempts: %w", maxPostAttempts, err)
+		if attempt+1 == backoff.Attempts {
+			return fmt.Errorf("no write after %d attempts: %w", backoff.Attempts, err)
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := backoff.Wait(ctx, attempt); err != nil {
 			return err
 		}
 	}

@@ -761,7 +761,7 @@ const footnote = `Baselines (each measured in this run, on this machine, beside 
   counting proxy and sent again on copies of its items (profile update conditioned on the
   version, entry put, redemption put, counter-shard ADD): per client on its own copies, with the
   version its last write left; for "all clients", on one copy, each attempt reading the version
-  first (GetItem) and retrying with ledger.go's backoff when the version moved or the transaction
+  first (GetItem) and retrying with Post's backoff.Wait when the version moved or the transaction
   conflicted. "base tx/op" is the transactions the baseline sent per operation, retries included.
 - Webhook (table 3): signed POSTs (Standard Webhooks, the merchant's whsec_ secret, a new
   webhook-id each) of one event or a batch of 100, answered 202 once SQS accepted every event.

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/regulars/regulars/internal/backoff"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/dynamo"
 )
@@ -40,7 +40,7 @@ type BatchWriter interface {
 }
 
 // BatchWrite puts items, 25 per BatchWriteItem, again for the unprocessed
-// ones.
+// ones after backoff.Wait, up to 10 attempts.
 func BatchWrite(ctx context.Context, ddb BatchWriter, table string, items []map[string]types.AttributeValue) error {
 	for chunk := range slices.Chunk(items, 25) {
 		reqs := make([]types.WriteRequest, len(chunk))
@@ -57,7 +57,9 @@ func BatchWrite(ctx context.Context, ddb BatchWriter, table string, items []map[
 			}
 			reqs = out.UnprocessedItems[table]
 			if len(reqs) > 0 {
-				time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+				if err := backoff.Wait(ctx, attempt); err != nil {
+					return err
+				}
 			}
 		}
 	}

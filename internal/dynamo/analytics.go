@@ -11,6 +11,7 @@ import (
 
 	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/backoff"
 	"github.com/regulars/regulars/internal/purchase"
 )
 
@@ -115,7 +116,7 @@ func (s *Store) PutScores(ctx context.Context, mid string, scores []analytics.Sc
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
 		}
 		for attempt := 0; len(reqs) > 0; attempt++ {
-			if attempt == maxPostAttempts {
+			if attempt == backoff.Attempts {
 				return fmt.Errorf("scores: %d items left unprocessed", len(reqs))
 			}
 			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: reqs}})
@@ -124,7 +125,7 @@ func (s *Store) PutScores(ctx context.Context, mid string, scores []analytics.Sc
 			}
 			reqs = out.UnprocessedItems[s.table]
 			if len(reqs) > 0 {
-				if err := backoff(ctx, attempt); err != nil {
+				if err := backoff.Wait(ctx, attempt); err != nil {
 					return err
 				}
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/backoff"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/ids"
 )
@@ -295,9 +296,15 @@ func (it customerItem) withProfile(c crm.Customer) customerItem {
 
 // UpdateCustomer reads a customer, lets fn change it and writes it back in one
 // transaction guarded by the version it read, moving unique identifiers and
-// name tokens as they change. A concurrent write makes it re-read and retry.
+// name tokens as they change. A concurrent write makes it wait
+// (backoff.Wait), re-read and retry, up to maxUpdateAttempts.
 func (s *Store) UpdateCustomer(ctx context.Context, mid, cid string, fn func(crm.Customer) (crm.Customer, error)) (crm.Customer, error) {
-	for range maxUpdateAttempts {
+	for attempt := range maxUpdateAttempts {
+		if attempt > 0 {
+			if err := backoff.Wait(ctx, attempt-1); err != nil {
+				return crm.Customer{}, err
+			}
+		}
 		stored, err := s.profileItem(ctx, mid, cid)
 		if err != nil {
 			return crm.Customer{}, err
@@ -395,7 +402,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, mid, cid string) error {
 		reasons, ok := cancellationReasons(err)
 		switch {
 		case ok && conflicted(reasons) && attempt < maxUpdateAttempts:
-			if err := backoff(ctx, attempt); err != nil {
+			if err := backoff.Wait(ctx, attempt); err != nil {
 				return err
 			}
 			continue // a posting of another customer held the counter shard

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/backoff"
 	"github.com/regulars/regulars/internal/checked"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/cursor"
@@ -200,10 +200,6 @@ func (s *Store) Entry(ctx context.Context, mid, cid, eid string) (loyalty.Entry,
 	return it.entry(), nil
 }
 
-// postBackoff bounds the retries of a contended posting; the caller's
-// context deadline bounds them too.
-const maxPostAttempts = 60
-
 // Post reads the customer's account, lets fn decide the posting and writes
 // it in one transaction guarded by the profile's version: the balance and its
 // entries always change together, and a concurrent posting makes fn run again
@@ -235,10 +231,10 @@ func (s *Store) Post(ctx context.Context, mid, cid string, fn func(loyalty.Accou
 		} else if retry, perr := s.explainPosting(ctx, mid, cid, p, err); !retry {
 			return acc, loyalty.Posting{}, perr
 		}
-		if attempt+1 == maxPostAttempts {
+		if attempt+1 == backoff.Attempts {
 			return acc, loyalty.Posting{}, apperr.Busy("the customer's points are being changed concurrently; retry")
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := backoff.Wait(ctx, attempt); err != nil {
 			return acc, loyalty.Posting{}, err
 		}
 	}
@@ -270,19 +266,6 @@ func (s *Store) commit(ctx context.Context, items []types.TransactWriteItem) err
 	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	return err
-}
-
-// backoff sleeps with full jitter, growing to 50 ms.
-func backoff(ctx context.Context, attempt int) error {
-	ceiling := min(time.Millisecond<<min(attempt, 6), 50*time.Millisecond)
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(ceiling)) + 1))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Positions of the writes whose failure explainPosting interprets.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/backoff"
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/purchase"
@@ -164,10 +165,10 @@ func (s *Store) CutOverMerge(ctx context.Context, mid string, rec crm.MergeRecor
 			// Another runner of this merge cut over first: carry on from its record.
 			return s.MergeRecord(ctx, mid, rec.DuplicateID)
 		}
-		if attempt+1 == maxPostAttempts {
+		if attempt+1 == backoff.Attempts {
 			return rec, apperr.New(apperr.Conflict, "the customers are being changed concurrently; retry the merge")
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := backoff.Wait(ctx, attempt); err != nil {
 			return rec, err
 		}
 	}
@@ -529,10 +530,10 @@ func (s *Store) FinishMerge(ctx context.Context, mid string, rec crm.MergeRecord
 		case err != nil:
 			return rec, err
 		}
-		if attempt+1 == maxPostAttempts {
+		if attempt+1 == backoff.Attempts {
 			return rec, apperr.New(apperr.Conflict, "customer %s is being changed concurrently; retry the merge", rec.SurvivorID)
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := backoff.Wait(ctx, attempt); err != nil {
 			return rec, err
 		}
 	}

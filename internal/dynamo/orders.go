@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/backoff"
 	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/purchase"
 )
@@ -157,10 +158,10 @@ func (s *Store) ApplyOrder(ctx context.Context, mid, cid, orderID string, fn fun
 		if !retry {
 			return fmt.Errorf("order transaction: %w", err)
 		}
-		if attempt+1 == maxPostAttempts {
+		if attempt+1 == backoff.Attempts {
 			return apperr.New(apperr.Conflict, "order %s is being changed concurrently; retry", orderID)
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := backoff.Wait(ctx, attempt); err != nil {
 			return err
 		}
 	}

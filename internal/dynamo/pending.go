@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/backoff"
 	"github.com/regulars/regulars/internal/crm"
 )
 
@@ -113,10 +114,10 @@ func (s *Store) syncPosted(ctx context.Context, mid, cid string) error {
 		if _, ok := cancellationReasons(err); !ok {
 			return fmt.Errorf("posted events: %w", err)
 		}
-		if attempt+1 == maxPostAttempts {
+		if attempt+1 == backoff.Attempts {
 			return apperr.New(apperr.Conflict, "the customer's points are being changed concurrently; retry")
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := backoff.Wait(ctx, attempt); err != nil {
 			return err
 		}
 	}

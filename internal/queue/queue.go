@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/regulars/regulars/internal/backoff"
 )
 
 // API is the part of the SQS client used here.
@@ -28,7 +30,8 @@ type Queue struct {
 // New returns a queue at url.
 func New(api API, url string) *Queue { return &Queue{api: api, url: url} }
 
-// maxSendAttempts bounds retries of entries SQS did not accept.
+// maxSendAttempts bounds the sends of entries SQS did not accept, with
+// backoff.Wait between them.
 const maxSendAttempts = 3
 
 // Send sends every body, ten per request; it returns nil only when SQS has
@@ -43,6 +46,11 @@ func (q *Queue) Send(ctx context.Context, bodies [][]byte) error {
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt == maxSendAttempts {
 				return fmt.Errorf("SQS did not accept %d messages", len(pending))
+			}
+			if attempt > 0 {
+				if err := backoff.Wait(ctx, attempt-1); err != nil {
+					return err
+				}
 			}
 			entries := make([]types.SendMessageBatchRequestEntry, 0, len(pending))
 			for id, body := range pending {
