@@ -8,18 +8,19 @@ import (
 )
 
 // TestDelays checks the documented limits: below 2^attempt ms up to
-// attempt 5, MaxDelay from attempt 6 on.
+// attempt 5, and still random (not all equal) below MaxDelay after it.
 func TestDelays(t *testing.T) {
 	for attempt := range 10 {
+		seen := map[time.Duration]bool{}
 		for range 100 {
-			d, err := jitter.BackoffDelay(attempt, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d /= 1000
-			if attempt <= 5 && d >= time.Millisecond<<attempt || attempt > 5 && d != MaxDelay {
+			d := delay(attempt)
+			if d < 0 || d >= time.Millisecond<<min(attempt, capAttempt) || d >= MaxDelay {
 				t.Fatalf("attempt %d: waits %v", attempt, d)
 			}
+			seen[d] = true
+		}
+		if len(seen) < 2 {
+			t.Fatalf("attempt %d: every wait is %v", attempt, seen)
 		}
 	}
 }
