@@ -19,9 +19,10 @@ var awsCfg aws.Config
 
 func TestMain(m *testing.M) { localstack.Main(m, &awsCfg) }
 
-// TestKeyCreatePrintsTheKeyID: `key create` prints the new key's id, which
-// `key revoke` needs, beside the secret shown once.
-func TestKeyCreatePrintsTheKeyID(t *testing.T) {
+// operatorTest provisions a table with one merchant for the operator
+// commands (TABLE_NAME) and captures what they print.
+func operatorTest(t *testing.T) (*dynamo.Store, tenant.Merchant, *bytes.Buffer) {
+	t.Helper()
 	res := localstack.ProvisionTest(t, awsCfg)
 	t.Setenv("TABLE_NAME", res.Ref("Table"))
 	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))
@@ -29,10 +30,17 @@ func TestKeyCreatePrintsTheKeyID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
+	out := &bytes.Buffer{}
 	prev := stdout
-	stdout = &out
+	stdout = out
 	t.Cleanup(func() { stdout = prev })
+	return st, m, out
+}
+
+// TestKeyCreatePrintsTheKeyID: `key create` prints the new key's id, which
+// `key revoke` needs, beside the secret shown once.
+func TestKeyCreatePrintsTheKeyID(t *testing.T) {
+	st, m, out := operatorTest(t)
 	if err := run(t.Context(), []string{"key", "create", "-merchant", m.ID, "-scope", "read", "-name", "caja 2"}); err != nil {
 		t.Fatal(err)
 	}
@@ -56,17 +64,7 @@ func TestKeyCreatePrintsTheKeyID(t *testing.T) {
 // `customers index-values` keys the value orders of old profiles and says
 // how many it keyed: none for a merchant whose profiles are all current.
 func TestIndexValuesCommand(t *testing.T) {
-	res := localstack.ProvisionTest(t, awsCfg)
-	t.Setenv("TABLE_NAME", res.Ref("Table"))
-	st := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))
-	m, _, err := seed.Merchant(t.Context(), st, "Café Central", "EUR", "Europe/Madrid", tenant.ScopeAdmin, time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	prev := stdout
-	stdout = &out
-	t.Cleanup(func() { stdout = prev })
+	_, m, out := operatorTest(t)
 	if err := run(t.Context(), []string{"customers", "index-values", "-merchant", m.ID}); err != nil {
 		t.Fatal(err)
 	}
