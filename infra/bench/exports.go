@@ -28,6 +28,7 @@ import (
 	"github.com/regulars/regulars/internal/imports"
 	"github.com/regulars/regulars/internal/jobs"
 	"github.com/regulars/regulars/internal/jobs/jobstest"
+	"github.com/regulars/regulars/internal/multipart"
 	"github.com/regulars/regulars/internal/objects"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/tabular"
@@ -301,7 +302,7 @@ func runJob(ctx context.Context, st *dynamo.Store, w *jobs.Worker, q *jobstest.Q
 // exportParts is the number of parts an export's cursor records.
 func exportParts(cursor json.RawMessage) int {
 	var c struct {
-		Upload objects.Upload `json:"upload"`
+		Upload multipart.Upload `json:"upload"`
 	}
 	if json.Unmarshal(cursor, &c) != nil {
 		return 0
@@ -636,7 +637,7 @@ func uploadImportFile(ctx context.Context, bucket *objects.Bucket, key string, m
 	if err != nil {
 		return 0, err
 	}
-	up := objects.Upload{Key: key, ID: id}
+	up := multipart.Upload{Key: key, ID: id}
 	var buf bytes.Buffer
 	w := tabular.NewWriter(&buf, tabular.WriterOptions{})
 	if err := w.Write(importColumns); err != nil {
@@ -654,7 +655,7 @@ func uploadImportFile(ctx context.Context, bucket *objects.Bucket, key string, m
 			if err := w.Flush(); err != nil {
 				return 0, err
 			}
-			if buf.Len() >= objects.MinPartSize {
+			if buf.Len() >= multipart.MinPartSize {
 				if err := up.Add(ctx, bucket, buf.Bytes()); err != nil {
 					return 0, err
 				}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/regulars/regulars/internal/crm"
-	"github.com/regulars/regulars/internal/objects"
+	"github.com/regulars/regulars/internal/multipart"
 )
 
 // Every bench customer is valid, with its own identifiers, and its row of
@@ -68,7 +68,7 @@ func TestScanSummary(t *testing.T) {
 }
 
 func TestExportParts(t *testing.T) {
-	b, _ := json.Marshal(map[string]any{"upload": objects.Upload{Key: "k", ID: "u", Parts: []objects.Part{{Number: 1}, {Number: 2}}}})
+	b, _ := json.Marshal(map[string]any{"upload": multipart.Upload{Key: "k", ID: "u", Parts: []multipart.Part{{Number: 1}, {Number: 2}}}})
 	if n := exportParts(b); n != 2 {
 		t.Fatalf("%d parts, want 2", n)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/jobs"
 	"github.com/regulars/regulars/internal/loyalty"
-	"github.com/regulars/regulars/internal/objects"
+	"github.com/regulars/regulars/internal/multipart"
 	"github.com/regulars/regulars/internal/tabular"
 	"github.com/regulars/regulars/internal/tenant"
 )
@@ -24,8 +24,8 @@ import (
 // Bucket is where files are uploaded.
 type Bucket interface {
 	StartUpload(ctx context.Context, key, contentType, filename string) (string, error)
-	UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (objects.Part, error)
-	CompleteUpload(ctx context.Context, key, uploadID string, parts []objects.Part) error
+	UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (multipart.Part, error)
+	CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part) error
 }
 
 // Store is what exports read.
@@ -55,7 +55,7 @@ type Runner struct {
 	bucket Bucket
 	now    func() time.Time // the clock a slice's deadline is checked against
 	// PartSize is the size at which a part is uploaded; S3 needs at least
-	// objects.MinPartSize for every part but the last.
+	// multipart.MinPartSize for every part but the last.
 	PartSize int
 	// PageSize is how many customers one list request asks for.
 	PageSize int
@@ -63,7 +63,7 @@ type Runner struct {
 
 // NewRunner returns an export runner that reads the time from now.
 func NewRunner(store Store, bucket Bucket, now func() time.Time) *Runner {
-	return &Runner{store: store, bucket: bucket, now: now, PartSize: objects.MinPartSize, PageSize: crm.MaxLimit}
+	return &Runner{store: store, bucket: bucket, now: now, PartSize: multipart.MinPartSize, PageSize: crm.MaxLimit}
 }
 
 // ContentType is the media type of every export.
@@ -72,7 +72,7 @@ const ContentType = "text/csv; charset=utf-8"
 // cursor is an export's position: its upload, and where the rows of its
 // uploaded parts end.
 type cursor struct {
-	Upload objects.Upload `json:"upload"`
+	Upload multipart.Upload `json:"upload"`
 	// After is where the next part starts: the customer list's cursor, or
 	// the ID and time of the last ledger entry written.
 	After   string    `json:"after"`
@@ -124,7 +124,7 @@ func (r *Runner) Run(ctx context.Context, s jobs.Slice) (bool, error) {
 		}
 	}
 	w := &partWriter{runner: r, slice: s, cursor: c,
-		part: objects.NewCSVPart(r.PartSize, tabular.WriterOptions{BOM: bom && len(c.Upload.Parts) == 0})}
+		part: multipart.NewCSVPart(r.PartSize, tabular.WriterOptions{BOM: bom && len(c.Upload.Parts) == 0})}
 	if len(c.Upload.Parts) == 0 {
 		if err := w.part.Write(header); err != nil {
 			return false, err
@@ -247,7 +247,7 @@ type partWriter struct {
 	runner  *Runner
 	slice   jobs.Slice
 	cursor  cursor
-	part    *objects.CSVPart
+	part    *multipart.CSVPart
 	pending int64 // rows in the part
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/regulars/regulars/internal/crm"
 	"github.com/regulars/regulars/internal/jobs"
 	"github.com/regulars/regulars/internal/loyalty"
-	"github.com/regulars/regulars/internal/objects"
+	"github.com/regulars/regulars/internal/multipart"
 	"github.com/regulars/regulars/internal/points"
 	"github.com/regulars/regulars/internal/tabular"
 )
@@ -43,8 +43,8 @@ type Bucket interface {
 	Size(ctx context.Context, key string) (int64, error)
 	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
 	StartUpload(ctx context.Context, key, contentType, filename string) (string, error)
-	UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (objects.Part, error)
-	CompleteUpload(ctx context.Context, key, uploadID string, parts []objects.Part) error
+	UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (multipart.Part, error)
+	CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part) error
 }
 
 // Outcome is what became of a row.
@@ -105,7 +105,7 @@ const DefaultConcurrency = 10
 
 // NewRunner returns an import runner.
 func NewRunner(store Store, pts Points, bucket Bucket, now func() time.Time, log *slog.Logger) *Runner {
-	return &Runner{store: store, points: pts, bucket: bucket, now: now, log: log, PartSize: objects.MinPartSize, ProgressEvery: 5 * time.Second,
+	return &Runner{store: store, points: pts, bucket: bucket, now: now, log: log, PartSize: multipart.MinPartSize, ProgressEvery: 5 * time.Second,
 		Concurrency: DefaultConcurrency}
 }
 
@@ -114,7 +114,7 @@ func NewRunner(store Store, pts Points, bucket Bucket, now func() time.Time, log
 type cursor struct {
 	At      tabular.Position `json:"at"`
 	Header  []string         `json:"header,omitempty"` // the header row, once read
-	Report  objects.Upload   `json:"report"`
+	Report  multipart.Upload `json:"report"`
 	Pending string           `json:"pending,omitempty"` // key of the report lines after the last part, saved by a paused slice
 	Counts  jobs.Progress    `json:"counts"`
 	Size    int64            `json:"size,omitempty"` // of a CSV file: its progress is the bytes read
@@ -158,7 +158,7 @@ func (r *Runner) Run(ctx context.Context, s jobs.Slice) (bool, error) {
 			return false, err
 		}
 	}
-	w := &report{runner: r, slice: s, cursor: c, part: objects.NewCSVPart(r.PartSize, tabular.WriterOptions{})}
+	w := &report{runner: r, slice: s, cursor: c, part: multipart.NewCSVPart(r.PartSize, tabular.WriterOptions{})}
 	switch {
 	case c.Pending != "":
 		if err := w.restore(ctx); err != nil {
@@ -365,7 +365,7 @@ type report struct {
 	runner *Runner
 	slice  jobs.Slice
 	cursor cursor
-	part   *objects.CSVPart
+	part   *multipart.CSVPart
 }
 
 // add writes a row's lines and counts the row.
@@ -401,7 +401,7 @@ func (w *report) pause(ctx context.Context) error {
 	if len(unsent) > 0 {
 		j := w.slice.Job
 		key := fmt.Sprintf("imports/%s/%s/pending-%d-%d.csv", j.MerchantID, j.ID, j.Slices, w.cursor.At.Row)
-		pending := objects.Upload{Key: key}
+		pending := multipart.Upload{Key: key}
 		id, err := w.runner.bucket.StartUpload(ctx, key, "text/csv; charset=utf-8", "")
 		if err != nil {
 			return err

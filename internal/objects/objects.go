@@ -1,6 +1,6 @@
-// Package objects is the S3 adapter: multipart uploads that a job can carry
-// across invocations, ranged reads, and presigned URLs for the merchant's
-// downloads and uploads.
+// Package objects is the S3 adapter: the calls of multipart uploads (the
+// bookkeeping a job carries across invocations is package multipart),
+// ranged reads, and presigned URLs for the merchant's downloads and uploads.
 package objects
 
 import (
@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/regulars/regulars/internal/apperr"
+	"github.com/regulars/regulars/internal/multipart"
 )
 
 // API is the part of the S3 client used here.
@@ -75,40 +76,6 @@ func (p presignerAt) PresignHTTP(ctx context.Context, creds aws.Credentials, r *
 // Name is the bucket's name.
 func (b *Bucket) Name() string { return b.name }
 
-// MinPartSize is S3's smallest part but the last.
-const MinPartSize = 5 << 20
-
-// Part is one uploaded part of a multipart upload.
-type Part struct {
-	Number int32  `json:"n"`
-	ETag   string `json:"etag"`
-}
-
-// Upload is a multipart upload that several invocations write in turn: a
-// job keeps it in its cursor between them.
-type Upload struct {
-	Key   string `json:"key"`
-	ID    string `json:"id"`
-	Parts []Part `json:"parts"`
-	Bytes int64  `json:"bytes"`
-}
-
-// PartUploader uploads parts.
-type PartUploader interface {
-	UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (Part, error)
-}
-
-// Add uploads body as the upload's next part.
-func (u *Upload) Add(ctx context.Context, b PartUploader, body []byte) error {
-	p, err := b.UploadPart(ctx, u.Key, u.ID, int32(len(u.Parts)+1), body)
-	if err != nil {
-		return err
-	}
-	u.Parts = append(u.Parts, p)
-	u.Bytes += int64(len(body))
-	return nil
-}
-
 // StartUpload begins a multipart upload of key and returns its upload ID.
 // filename, when set, is what a browser saves a download as.
 func (b *Bucket) StartUpload(ctx context.Context, key, contentType, filename string) (string, error) {
@@ -125,19 +92,19 @@ func (b *Bucket) StartUpload(ctx context.Context, key, contentType, filename str
 
 // UploadPart uploads part n (1-based). Uploading the same part again
 // replaces it, so a slice that died after an upload may redo it.
-func (b *Bucket) UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (Part, error) {
+func (b *Bucket) UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (multipart.Part, error) {
 	out, err := b.api.UploadPart(ctx, &s3.UploadPartInput{Bucket: &b.name, Key: &key, UploadId: &uploadID, PartNumber: &n,
 		Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body)))})
 	if err != nil {
-		return Part{}, fmt.Errorf("upload part %d of %s: %w", n, key, err)
+		return multipart.Part{}, fmt.Errorf("upload part %d of %s: %w", n, key, err)
 	}
-	return Part{Number: n, ETag: aws.ToString(out.ETag)}, nil
+	return multipart.Part{Number: n, ETag: aws.ToString(out.ETag)}, nil
 }
 
 // CompleteUpload assembles the parts into the object. The ETags go without
 // their quotes: S3 accepts both, and the local emulator (fauxqs) compares
 // the XML text undecoded, where the SDK escapes quotes as &#34;.
-func (b *Bucket) CompleteUpload(ctx context.Context, key, uploadID string, parts []Part) error {
+func (b *Bucket) CompleteUpload(ctx context.Context, key, uploadID string, parts []multipart.Part) error {
 	cp := make([]types.CompletedPart, len(parts))
 	for i, p := range parts {
 		cp[i] = types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(strings.Trim(p.ETag, `"`))}

@@ -1,4 +1,7 @@
-package objects
+// Package multipart is the SDK-free bookkeeping of a multipart upload that
+// several invocations write in turn: its parts, the CSV rows of the next part,
+// and the interface that uploads a part (objects.Bucket implements it).
+package multipart
 
 import (
 	"bytes"
@@ -7,6 +10,40 @@ import (
 
 	"github.com/regulars/regulars/internal/tabular"
 )
+
+// MinPartSize is S3's smallest part but the last.
+const MinPartSize = 5 << 20
+
+// Part is one uploaded part of a multipart upload.
+type Part struct {
+	Number int32  `json:"n"`
+	ETag   string `json:"etag"`
+}
+
+// Upload is a multipart upload that several invocations write in turn: a
+// job keeps it in its cursor between them.
+type Upload struct {
+	Key   string `json:"key"`
+	ID    string `json:"id"`
+	Parts []Part `json:"parts"`
+	Bytes int64  `json:"bytes"`
+}
+
+// PartUploader uploads parts.
+type PartUploader interface {
+	UploadPart(ctx context.Context, key, uploadID string, n int32, body []byte) (Part, error)
+}
+
+// Add uploads body as the upload's next part.
+func (u *Upload) Add(ctx context.Context, b PartUploader, body []byte) error {
+	p, err := b.UploadPart(ctx, u.Key, u.ID, int32(len(u.Parts)+1), body)
+	if err != nil {
+		return err
+	}
+	u.Parts = append(u.Parts, p)
+	u.Bytes += int64(len(body))
+	return nil
+}
 
 // CSVPart is the next part of an Upload, written as CSV rows: a job writes
 // rows until the part is Full, then Sends it, and its checkpoint records the
