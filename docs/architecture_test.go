@@ -15,8 +15,8 @@ import (
 )
 
 // The facts of architecture.md that drift with the code are checked here:
-// the functions, queues and route counts against template.yaml, and the
-// "Packages and import rules" table against `go list`.
+// the functions, queues, routes and route counts against template.yaml, and
+// the "Packages and import rules" table against `go list`.
 
 // architecture returns architecture.md's lines and the loaded template.yaml.
 func architecture(t *testing.T) ([]string, *template.Template, string) {
@@ -82,6 +82,7 @@ func tableRows(lines []string) [][]string {
 var (
 	backticked = regexp.MustCompile("`([^`]+)`")
 	routeCount = regexp.MustCompile(`(\d+) routes?\b`)
+	routeRow   = regexp.MustCompile("^\\| `([A-Z]+ /[^`]*)` \\|")
 	eventCount = regexp.MustCompile("(\\d+) `HttpApi` events?")
 	inventory  = regexp.MustCompile(`(\w+) Lambda functions, (\w+) DynamoDB tables?, (\w+) SQS queues each with its dead-letter queue`)
 	numbers    = map[string]int{"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -243,6 +244,36 @@ func TestArchitectureImports(t *testing.T) {
 	for _, p := range slices.Sorted(maps.Keys(imports)) {
 		if !seen[p] {
 			t.Errorf("architecture.md: the package table has no row for `%s`", p)
+		}
+	}
+}
+
+// TestArchitectureRoutes checks that the route tables of architecture.md
+// ("ApiFunction routes" and its WebhookFunction route) have one row for each
+// HttpApi route of template.yaml, and none other.
+func TestArchitectureRoutes(t *testing.T) {
+	lines, tpl, _ := architecture(t)
+	routes := map[string]bool{}
+	for _, f := range tpl.Functions {
+		for _, r := range f.Routes {
+			routes[r.Key()] = true
+		}
+	}
+	rows := map[string]bool{}
+	for _, l := range section(t, lines, "## ApiFunction routes") {
+		if m := routeRow.FindStringSubmatch(l); m != nil {
+			if rows[m[1]] {
+				t.Errorf("architecture.md: two rows for %s", m[1])
+			}
+			rows[m[1]] = true
+			if !routes[m[1]] {
+				t.Errorf("architecture.md: a row for %s, which is not a route of template.yaml", m[1])
+			}
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(routes)) {
+		if !rows[r] {
+			t.Errorf("architecture.md: no row for %s, a route of template.yaml", r)
 		}
 	}
 }
