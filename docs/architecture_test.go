@@ -18,7 +18,8 @@ import (
 // the functions, queues, routes and route counts against template.yaml, and
 // the "Packages and import rules" table against `go list`.
 
-// architecture returns architecture.md's lines and the loaded template.yaml.
+// architecture returns architecture.md's lines, the loaded template.yaml and
+// the module's root directory (template.yaml's).
 func architecture(t *testing.T) ([]string, *template.Template, string) {
 	t.Helper()
 	path, err := template.Find()
@@ -192,6 +193,7 @@ func TestArchitectureImports(t *testing.T) {
 	lines, _, root := architecture(t)
 	cmd := exec.Command("go", "list", "-f", `{{.Module.Path}} {{.ImportPath}} {{join .Imports " "}}`, "./...")
 	cmd.Dir = root
+	cmd.Stderr = os.Stderr // go list's own account of a failure
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
