@@ -1,26 +1,21 @@
 package loader_test
 
 import (
-	"log/slog"
 	"math"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/regulars/regulars/infra/devserver"
 	"github.com/regulars/regulars/infra/gateway"
 	"github.com/regulars/regulars/infra/loader"
 	"github.com/regulars/regulars/infra/localstack"
 	"github.com/regulars/regulars/infra/seed"
 	"github.com/regulars/regulars/internal/analytics"
 	"github.com/regulars/regulars/internal/crm"
-	"github.com/regulars/regulars/internal/dynamo"
 	"github.com/regulars/regulars/internal/ids"
 	"github.com/regulars/regulars/internal/loyalty"
 	"github.com/regulars/regulars/internal/nightly"
@@ -80,17 +75,8 @@ func TestCDNOWThroughTheWebhook(t *testing.T) {
 		t.Fatalf("%d customers, want 2357", n)
 	}
 
-	res := localstack.ProvisionTest(t, awsCfg)
-	// Failures (a dead-lettered purchase and why) reach the test's output.
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sys, err := devserver.Assemble(t.Context(), res, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, consumers := sys.Gateway, sys.Consumers
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
-	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))
+	l := newLocal(t)
+	res, srv, consumers, store, log := l.res, l.srv, l.sys.Consumers, l.store, l.log
 	m, _, err := seed.Merchant(t.Context(), store, "CDNOW", "USD", "America/New_York", tenant.ScopeAdmin, time.Now())
 	if err != nil {
 		t.Fatal(err)

@@ -52,17 +52,9 @@ func TestEventLineIsTheCDs(t *testing.T) {
 // day at UTC+14); and the customer's units are the CDs.
 func TestLoadInTheMerchantZone(t *testing.T) {
 	const zone = "Pacific/Kiritimati" // UTC+14
-	res := localstack.ProvisionTest(t, awsCfg)
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sys, err := devserver.Assemble(t.Context(), res, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, consumers := sys.Gateway, sys.Consumers
-	srv := httptest.NewServer(gw)
-	defer srv.Close()
-	store := dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table"))
-	now := time.Now()
+	l := newLocal(t)
+	srv, consumers, store, log := l.srv, l.sys.Consumers, l.store, l.log
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) // the merchant's and its secret's creation: any past instant
 	m, key, err := seed.Merchant(t.Context(), store, "Lejos", "USD", zone, tenant.ScopeRead, now)
 	if err != nil {
 		t.Fatal(err)
@@ -105,4 +97,27 @@ func TestParseCDNOWRefusesNoCDs(t *testing.T) {
 	if _, err := loader.ParseCDNOW(strings.NewReader(" 00004 0001 19970101  0   0.00\n"), time.UTC); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// local is the whole local system over a fresh table, its gateway served
+// over HTTP until the test ends.
+type local struct {
+	res   localstack.Resources
+	sys   devserver.System
+	srv   *httptest.Server
+	store *dynamo.Store
+	log   *slog.Logger // failures (a dead-lettered purchase and why) reach the test's output
+}
+
+func newLocal(t *testing.T) local {
+	t.Helper()
+	res := localstack.ProvisionTest(t, awsCfg)
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sys, err := devserver.Assemble(t.Context(), res, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sys.Gateway)
+	t.Cleanup(srv.Close)
+	return local{res: res, sys: sys, srv: srv, store: dynamo.New(dynamodb.NewFromConfig(awsCfg), res.Ref("Table")), log: log}
 }

@@ -280,7 +280,8 @@ func TestPostingRetriesTransactionConflicts(t *testing.T) {
 	table := localstack.ProvisionTest(t, awsCfg).Ref("Table")
 	real := dynamodb.NewFromConfig(awsCfg)
 	st := dynamo.New(real, table)
-	c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{GivenName: "Conflicto"}}, time.Now())
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	c, err := crm.New("M1", crm.Enrolment{Profile: crm.Profile{GivenName: "Conflicto"}}, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,12 +293,12 @@ func TestPostingRetriesTransactionConflicts(t *testing.T) {
 	calls := 0
 	_, p, err := flaky.Post(t.Context(), "M1", c.ID, func(acc loyalty.Account) (loyalty.Posting, error) {
 		calls++
-		w, err := acc.Wallet.Credit(10, time.Now(), nil, true)
+		w, err := acc.Wallet.Credit(10, at, nil, true)
 		if err != nil {
 			return loyalty.Posting{}, err
 		}
-		return loyalty.Posting{Wallet: w, Entries: []loyalty.Entry{{ID: ids.New(time.Now()), CustomerID: c.ID, Kind: loyalty.KindEarn,
-			Points: 10, BalanceAfter: w.Balance, Reason: "test", Actor: "test", CreatedAt: time.Now()}}}, nil
+		return loyalty.Posting{Wallet: w, Entries: []loyalty.Entry{{ID: ids.New(at), CustomerID: c.ID, Kind: loyalty.KindEarn,
+			Points: 10, BalanceAfter: w.Balance, Reason: "test", Actor: "test", CreatedAt: at}}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
